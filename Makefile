@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+DB ?= example.db
+
+.PHONY: install demo test lint bench
+
+$(BIN)/daybook: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/daybook
+
+# The main job on the bundled example days (offline, embedded SQLite store).
+demo: install
+	$(BIN)/daybook --db $(DB) ingest examples
+	$(BIN)/daybook --db $(DB) stats
+	$(BIN)/daybook --db $(DB) events
+
+# The whole test suite (needs ../shared beside the project).
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check daybook tests benchmarks
+	$(BIN)/ruff format --check daybook tests benchmarks
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py

@@ -1,0 +1,5 @@
+"""``python -m daybook``."""
+
+from daybook.cli import main
+
+main()

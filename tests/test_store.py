@@ -1,0 +1,119 @@
+"""The store: schema, migrations, replacing a day, queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from daybook.errors import StoreError
+from daybook.model import Day, Event, Source, event_id, normalize_url, url_key
+from daybook.store import MIGRATIONS, Store
+
+
+def make_event(date: dt.date, text: str, entities: tuple[str, ...] = (), urls: tuple[str, ...] = ()) -> Event:
+    story = ("Some story",)
+    return Event(
+        id=event_id(date, "Sports", story, text),
+        date=date,
+        category="Sports",
+        story=story,
+        text=text,
+        entities=entities,
+        sources=tuple(Source(outlet=f"Outlet {i}", url=u) for i, u in enumerate(urls)),
+    )
+
+
+D1, D2 = dt.date(2022, 3, 7), dt.date(2022, 3, 8)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "t.db")
+
+
+def test_new_store_is_at_latest_schema_in_wal_mode(store: Store) -> None:
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_round_trip_keeps_every_field_in_order(store: Store) -> None:
+    event = make_event(D1, "A happens.", ("Zeta", "Alpha"), ("https://b.example/2", "https://a.example/1"))
+    store.replace_day(Day(D1, (event,)), origin="x", format="jsonl")
+    assert store.events() == [event]
+    assert store.events(date=D1) == [event]
+    assert store.events(date=D2) == []
+
+
+def test_replacing_a_day_leaves_other_days_alone(store: Store) -> None:
+    a, b = make_event(D1, "A.", ("X",)), make_event(D2, "B.", ("X",))
+    store.replace_day(Day(D1, (a,)), origin="x", format="jsonl")
+    store.replace_day(Day(D2, (b,)), origin="x", format="jsonl")
+    c = make_event(D1, "C.", ("Y",))
+    change = store.replace_day(Day(D1, (c,)), origin="x", format="jsonl")
+    assert change.added == (c.id,) and change.removed == (a.id,) and change.kept == ()
+    assert [e.text for e in store.events()] == ["C.", "B."]
+    stats = store.stats()
+    assert (stats.days, stats.events, stats.entities) == (2, 2, 2)
+
+
+def test_same_day_again_changes_nothing(store: Store) -> None:
+    day = Day(D1, (make_event(D1, "A.", ("X",), ("https://a.example/",)),))
+    store.replace_day(day, origin="x", format="jsonl")
+    change = store.replace_day(day, origin="x", format="jsonl")
+    assert not change.changed and change.kept == (day.events[0].id,)
+
+
+def test_sources_are_one_row_per_normalized_url(store: Store) -> None:
+    first = make_event(D1, "A.", (), ("https://news.example/a?utm_source=tw",))
+    second = make_event(D2, "B.", (), ("HTTPS://NEWS.example/a#top",))
+    store.replace_day(Day(D1, (first,)), origin="x", format="jsonl")
+    store.replace_day(Day(D2, (second,)), origin="x", format="jsonl")
+    assert store.conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 1
+    key = store.conn.execute("SELECT id FROM sources").fetchone()[0]
+    assert key == url_key("https://news.example/a")
+    # Each citation keeps the URL exactly as the portal gave it.
+    assert store.events(date=D2)[0].sources[0].url == "HTTPS://NEWS.example/a#top"
+    assert store.stats().events_with_sources == 2 and store.stats().sources == 1
+
+
+def test_failed_day_rolls_back_whole(store: Store) -> None:
+    good = make_event(D1, "A.")
+    store.replace_day(Day(D1, (good,)), origin="x", format="jsonl")
+    duplicate = make_event(D1, "B.")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.replace_day(Day(D1, (duplicate, duplicate)), origin="x", format="jsonl")
+    assert store.events() == [good]
+
+
+def test_store_newer_than_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    with pytest.raises(StoreError, match="newer"):
+        Store(path)
+
+
+def test_garbage_file_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match=str(path)):
+        Store(path)
+
+
+def test_date_range_is_inclusive(store: Store) -> None:
+    for day in (D1, D2, D2 + dt.timedelta(days=1)):
+        store.replace_day(Day(day, (make_event(day, f"On {day}."),)), origin="x", format="jsonl")
+    assert [e.date for e in store.events(start=D1, end=D2)] == [D1, D2]
+    assert store.dates()[0] == D1
+
+
+def test_normalize_url() -> None:
+    assert (
+        normalize_url("HTTPS://Example.COM:443/a/b?utm_source=x&id=3#frag") == "https://example.com/a/b?id=3"
+    )
+    assert normalize_url("http://x.example:8080") == "http://x.example:8080/"
+    assert normalize_url("http://[broken") == "http://[broken"
