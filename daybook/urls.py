@@ -1,0 +1,121 @@
+"""The one URL scheme of the site: every path and link daybook writes comes from here.
+
+Paths are relative to the output folder (``news/2017/03/7/index.md``); links are
+site-absolute (``/news/2017/03/7/index.md``), or absolute with a base URL where a
+page leaves the site (feeds, sitemaps). The month has a leading zero, the day does
+not, as on the original site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from anyascii import anyascii
+
+FORMATS: tuple[str, ...] = ("md", "html", "json", "xml")
+SLUG_LENGTH = 140
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, *, fallback: str = "") -> str:
+    """The reference rule: the first 140 characters, lower-cased, every run of other
+    characters than a-z and 0-9 made one ``-``, none at either end.
+
+    Letters outside ASCII are transliterated first (``Création`` -> ``creation``), as
+    the original did; text with nothing left gives ``fallback``.
+    """
+    ascii_text = anyascii(text).strip()[:SLUG_LENGTH]
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-") or fallback
+
+
+def unique_slugs(slugs: Iterable[str]) -> list[str]:
+    """Slugs made unique in order: the second ``x`` becomes ``x-2``, the third ``x-3``."""
+    taken: set[str] = set()
+    result: list[str] = []
+    for slug in slugs:
+        candidate, n = slug, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{slug}-{n}"
+        taken.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def date_label(date: dt.date) -> str:
+    """The date as the site shows it: ``2017-03-7``."""
+    return f"{date.year:04d}-{date.month:02d}-{date.day}"
+
+
+def day_dir(date: dt.date) -> str:
+    return f"news/{date.year:04d}/{date.month:02d}/{date.day}"
+
+
+def day_path(date: dt.date, ext: str) -> str:
+    return f"{day_dir(date)}/index.{ext}"
+
+
+def event_path(date: dt.date, slug: str, ext: str) -> str:
+    return f"{day_dir(date)}/{slug}.{ext}"
+
+
+def month_path(year: int, month: int, ext: str) -> str:
+    return f"news/{year:04d}/{month:02d}/index.{ext}"
+
+
+def year_path(year: int, ext: str) -> str:
+    return f"news/{year:04d}/index.{ext}"
+
+
+def front_path(ext: str) -> str:
+    return f"index.{ext}"
+
+
+def opinion_path(date: dt.date, slug: str, ext: str) -> str:
+    return f"opinion/{date.year:04d}/{date.month:02d}/{date.day}/{slug}/index.{ext}"
+
+
+def opinion_index_path(ext: str) -> str:
+    return f"opinion/index.{ext}"
+
+
+def entity_path(slug: str, ext: str) -> str:
+    return f"entity/{slug}.{ext}"
+
+
+def story_path(slug: str, ext: str) -> str:
+    return f"story/{slug}.{ext}"
+
+
+NEWS_RSS = "index_rss.xml"
+NEWS_ATOM = "index_atom.xml"
+NEWS_JSON_FEED = "index_feed.json"
+OPINION_RSS = "opinion_rss.xml"
+SITEMAP = "sitemap.xml"
+
+
+def sitemap_part(number: int) -> str:
+    return f"sitemap-{number}.xml"
+
+
+def link(path: str) -> str:
+    """A site-absolute link to an output path."""
+    return "/" + path
+
+
+def absolute(path: str, base_url: str) -> str:
+    """A full URL for an output path under ``base_url``."""
+    return base_url.rstrip("/") + "/" + path
+
+
+def with_format(path: str, ext: str) -> str:
+    """The same page in another format: only the extension changes."""
+    stem, _, _ = path.rpartition(".")
+    return f"{stem}.{ext}"
+
+
+def portal_day_url(date: dt.date) -> str:
+    """The Wikipedia portal page a day was taken from (for attribution)."""
+    return f"https://en.wikipedia.org/wiki/Portal:Current_events/{date.year}_{date:%B}_{date.day}"

@@ -1,0 +1,115 @@
+"""The writer: the only code that writes the site.
+
+Every file goes through ``Writer.write``: it is written to a temporary file beside
+its target and renamed over it, so a reader (or a crash) never sees half a page;
+a file whose content is unchanged is not touched, so a rebuild with no change
+writes nothing; one build may not give one path two different contents; and no
+path may leave the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from daybook.errors import DaybookError
+
+
+class WriteError(DaybookError):
+    """A page could not be written, or was given two different contents in one build."""
+
+
+@dataclass
+class WriteReport:
+    """What a build did to the output folder."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.written)} written, {self.unchanged} unchanged, {len(self.removed)} removed"
+
+
+class Writer:
+    """Writes pages under ``root``; paths are POSIX-style and relative to it."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.report = WriteReport()
+        self._built: dict[str, bytes] = {}
+
+    def target(self, path: str) -> Path:
+        """The file a relative path names, refusing anything that would leave the root."""
+        pure = PurePosixPath(path)
+        if pure.is_absolute() or not pure.parts or any(p in ("..", "") for p in pure.parts) or "\\" in path:
+            raise WriteError(f"{path!r}: not a relative path inside the output folder")
+        if any(part.startswith(".") for part in pure.parts):
+            raise WriteError(f"{path!r}: hidden files are not part of the site")
+        full = (self.root / pure).resolve()
+        if not full.is_relative_to(self.root):
+            raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+        return full
+
+    def write(self, path: str, content: str | bytes) -> bool:
+        """Write one file; returns True if the file on disk changed."""
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        previous = self._built.get(path)
+        if previous is not None:
+            if previous != data:
+                raise WriteError(f"{path}: two different contents for one path in one build")
+            return False
+        full = self.target(path)
+        self._built[path] = data
+        try:
+            if full.is_file() and full.stat().st_size == len(data) and full.read_bytes() == data:
+                self.report.unchanged += 1
+                return False
+            full.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".tmp-", suffix=full.suffix)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, full)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
+        self.report.written.append(path)
+        return True
+
+    def remove(self, path: str) -> bool:
+        """Remove one page (an event that left the portal); True if it existed."""
+        full = self.target(path)
+        if not full.is_file():
+            return False
+        full.unlink()
+        self.report.removed.append(path)
+        self._prune_empty_dirs(full.parent)
+        return True
+
+    def prune(self) -> None:
+        """Remove every site file this build did not write (after a full build).
+
+        Hidden files and folders (``.git``) are left alone.
+        """
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                rel = (Path(dirpath) / name).relative_to(self.root).as_posix()
+                if rel not in self._built:
+                    self.remove(rel)
+
+    def _prune_empty_dirs(self, folder: Path) -> None:
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent

@@ -1,0 +1,64 @@
+"""The writer: atomic writes, unchanged files untouched, conflicts refused, no escape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daybook.writer import WriteError, Writer
+
+
+def test_writes_then_leaves_unchanged_files_alone(tmp_path: Path) -> None:
+    first = Writer(tmp_path)
+    assert first.write("news/2024/05/6/index.md", "hello\n")
+    mtime = (tmp_path / "news/2024/05/6/index.md").stat().st_mtime_ns
+    second = Writer(tmp_path)
+    assert not second.write("news/2024/05/6/index.md", "hello\n")
+    assert second.report.written == [] and second.report.unchanged == 1
+    assert (tmp_path / "news/2024/05/6/index.md").stat().st_mtime_ns == mtime
+
+
+def test_two_contents_for_one_path_are_refused(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    writer.write("a.md", "one")
+    writer.write("a.md", "one")  # the same content twice is harmless
+    with pytest.raises(WriteError, match="two different contents"):
+        writer.write("a.md", "two")
+    assert (tmp_path / "a.md").read_text() == "one"
+
+
+@pytest.mark.parametrize(
+    "path", ["../evil.md", "/etc/passwd", "news/../../x.md", ".git/config", "news\\..\\x"]
+)
+def test_paths_cannot_leave_the_output_folder(tmp_path: Path, path: str) -> None:
+    with pytest.raises(WriteError):
+        Writer(tmp_path / "out").write(path, "x")
+    assert not (tmp_path / "evil.md").exists()
+
+
+def test_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "news").symlink_to(tmp_path)
+    with pytest.raises(WriteError, match="leaves the output folder"):
+        Writer(out).write("news/x.md", "x")
+
+
+def test_prune_removes_what_this_build_did_not_write(tmp_path: Path) -> None:
+    Writer(tmp_path).write("news/2024/05/6/old.md", "x")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref")
+    writer = Writer(tmp_path)
+    writer.write("index.md", "y")
+    writer.prune()
+    assert writer.report.removed == ["news/2024/05/6/old.md"]
+    assert not (tmp_path / "news").exists()  # empty folders go too
+    assert (tmp_path / ".git" / "HEAD").exists()  # hidden files are not the site's
+
+
+def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    for n in range(5):
+        writer.write(f"p{n}.json", "{}" * n)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"p{n}.json" for n in range(5)]
