@@ -44,7 +44,10 @@ INTERWIKI_PREFIXES = frozenset(
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$")
 _SPACES = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_FOOTNOTE_LABEL = re.compile(r"^(?:\[?\d{1,3}\]?)?$")
+_CITATION_RESIDUE = re.compile(r"(?<=[.!?\"”’)\]])(?:\s*[,;])+\s*$")
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ class Section:
 
 
 def collapse(text: str) -> str:
-    """Collapse every run of whitespace (non-breaking spaces included) to one space."""
-    return _SPACES.sub(" ", text).strip()
+    """Collapse every run of whitespace (non-breaking spaces included) to one space,
+    dropping control characters, which no page means and XML cannot carry."""
+    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def canonical_title(target: str) -> str | None:
@@ -120,6 +124,8 @@ def _is_citation(inlines: list[Inline], index: int) -> bool:
     label = inlines[index].text.strip()
     if label.startswith("(") and label.endswith(")"):
         return True
+    if _FOOTNOTE_LABEL.match(label):  # a bare ``[url]``, rendered as ``[1]``
+        return True
     before = inlines[index - 1] if index > 0 else None
     after = inlines[index + 1] if index + 1 < len(inlines) else None
     return (
@@ -144,10 +150,10 @@ def _event_parts(inlines: list[Inline]) -> tuple[str, list[str], list[Source]]:
                 name = outlet_name(part.text) or _host(part.target)
                 if not any(s.url == part.target for s in sources):
                     sources.append(Source(outlet=name, url=part.target))
-                if not part.text.strip().startswith("("):
+                if not part.text.strip().startswith("(") and not _FOOTNOTE_LABEL.match(part.text.strip()):
                     # ``([url Outlet])``: drop the parentheses around the link too.
                     if pieces and pieces[-1].rstrip().endswith("("):
-                        pieces[-1] = pieces[-1].rstrip()[:-1]
+                        pieces[-1] = pieces[-1].rstrip()[:-1].rstrip()
                     after = kept[index + 1]
                     kept[index + 1] = Inline("text", after.text.lstrip()[1:])
                 continue
@@ -158,7 +164,11 @@ def _event_parts(inlines: list[Inline]) -> tuple[str, list[str], list[Source]]:
             if title is not None and title not in entities:
                 entities.append(title)
         pieces.append(part.text)
-    return collapse("".join(pieces)), entities, sources
+    text = collapse("".join(pieces))
+    if sources:
+        # Separators left between removed citations: "... police. , ,"
+        text = _CITATION_RESIDUE.sub("", text)
+    return text, entities, sources
 
 
 def _host(url: str) -> str:
