@@ -31,3 +31,5 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/extract.py
+	$(BIN)/python benchmarks/enrich.py

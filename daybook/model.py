@@ -50,6 +50,17 @@ class Day:
     events: tuple[Event, ...]
 
 
+@dataclass(frozen=True)
+class Article:
+    """What enrich keeps of a source's page: clean text, absolute image URL, ISO date."""
+
+    title: str | None = None
+    lede: str | None = None
+    image: str | None = None
+    publisher: str | None = None
+    published: str | None = None
+
+
 def event_id(date: dt.date, category: str, story: tuple[str, ...], text: str) -> str:
     """A stable id: the same event content on the same day always gets the same id.
 

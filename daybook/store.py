@@ -11,15 +11,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from daybook.errors import StoreError
-from daybook.model import Day, Event, Source, normalize_url, url_key
+from daybook.errors import StoreError, UsageError
+from daybook.model import Article, Day, Event, Source, normalize_url, url_key
+from daybook.relate import Item, Related
 
 DEFAULT_PATH = Path("daybook.db")
 
@@ -69,6 +71,59 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX event_sources_by_source ON event_sources(source_id);
     """,
+    # 2: enrich (issue 3). Each source's page as fetched, and what was made of it.
+    """
+    CREATE TABLE source_responses (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id),
+        status INTEGER NOT NULL,          -- HTTP status of the answer kept
+        final_url TEXT NOT NULL,          -- after redirects; the snapshot's address when archived
+        headers TEXT NOT NULL,            -- JSON list of [name, value], as received
+        body BLOB NOT NULL,               -- zlib-compressed, for re-extraction (enrich --offline)
+        archived INTEGER NOT NULL,        -- 1: a Wayback Machine snapshot stands in for a dead link
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE source_articles (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+        status TEXT NOT NULL,             -- '200', '404'..., or an error word: 'timeout', 'robots'...
+        reason TEXT,                      -- for a failure: what happened, in a few words
+        dead_status TEXT,                 -- when archived: why the live page was not used ('404', 'dns')
+        final_url TEXT,
+        archived INTEGER NOT NULL DEFAULT 0,
+        title TEXT,
+        lede TEXT,
+        image TEXT,
+        publisher TEXT,
+        published TEXT,                   -- ISO date
+        enriched_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX source_articles_by_outcome ON source_articles(outcome);
+    """,
+    # 3: relate (issue 4). Each event's related events, and what the lists were computed from.
+    """
+    CREATE TABLE related (
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,            -- 1 = most related
+        related_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        score REAL NOT NULL,              -- shared entities (ranker shared) or summed weight (weighted)
+        context TEXT NOT NULL,            -- JSON list of the shared entity titles, alphabetical
+        PRIMARY KEY (event_id, rank)
+    ) WITHOUT ROWID;
+    CREATE INDEX related_by_related ON related(related_id);
+    CREATE TABLE relation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        settings TEXT NOT NULL,           -- JSON: ranker, k and the weighted ranker's tuning
+        computed_at TEXT NOT NULL
+    );
+    -- The events as the lists were computed from them. No foreign key: a row outlives its
+    -- event until the next relate, which diffs this against the events to update the lists.
+    CREATE TABLE relation_basis (
+        event_id TEXT PRIMARY KEY,
+        date TEXT NOT NULL,
+        entities TEXT NOT NULL,           -- JSON list of entity titles, in the event's order
+        listed INTEGER NOT NULL           -- length of its list then (fewer rows now: damaged)
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -108,6 +163,99 @@ class Stats:
             "first_date": self.first_date.isoformat() if self.first_date else None,
             "last_date": self.last_date.isoformat() if self.last_date else None,
         }
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What enrich kept of one cited source, as pages show it."""
+
+    url: str  # as the citation gives it
+    title: str | None
+    lede: str | None
+    image: str | None
+    publisher: str | None
+    archived_url: str | None  # the snapshot standing in for a dead link
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """A source to enrich: its key, URL as first cited, outlet, and first day cited."""
+
+    id: str
+    url: str
+    outlet: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A fetched page as the store keeps it; ``body`` is zlib-compressed."""
+
+    status: int
+    final_url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One source with its enrich result (status None: not enriched yet)."""
+
+    url: str
+    outlet: str
+    status: int | str | None
+    reason: str | None
+    final_url: str | None
+    archived: bool
+    dead_status: int | str | None
+    article: Article
+    enriched_at: str | None
+
+    def to_json(self) -> dict[str, object]:
+        """The record as ``daybook sources --format jsonl`` writes it."""
+        return {
+            "url": self.url,
+            "outlet": self.outlet,
+            "status": self.status,
+            "reason": self.reason,
+            "final_url": self.final_url,
+            "archived": self.archived,
+            "dead_status": self.dead_status,
+            "title": self.article.title,
+            "lede": self.article.lede,
+            "image": self.article.image,
+            "publisher": self.article.publisher,
+            "published": self.article.published,
+            "enriched_at": self.enriched_at,
+        }
+
+
+@dataclass(frozen=True)
+class RelatedEvent:
+    """One entry of an event's stored related list, as ``daybook related`` prints it."""
+
+    rank: int
+    id: str
+    date: dt.date
+    text: str
+    score: float
+    context: tuple[str, ...]  # the shared entities, alphabetical
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "date": self.date.isoformat(),
+            "text": self.text,
+            "score": self.score,
+            "context": list(self.context),
+        }
+
+
+def _status(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
 
 
 def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -307,6 +455,268 @@ class Store:
             first_date=dt.date.fromisoformat(first) if first else None,
             last_date=dt.date.fromisoformat(last) if last else None,
         )
+
+    # -- publish: what pages need (issue 5) -----------------------------------
+
+    def event_headlines(self) -> Iterator[tuple[str, dt.date, str]]:
+        """Every event's id, date and text, in site order (by day, then page order)."""
+        rows = self.conn.execute("SELECT id, date, text FROM events ORDER BY date, position")
+        for ident, date, text in rows:
+            yield ident, dt.date.fromisoformat(date), text
+
+    def article_metadata(self, event_ids: Iterable[str]) -> dict[str, list[ArticleMeta]]:
+        """For each event, the enriched metadata of its sources, in citation order."""
+        ids = list(event_ids)
+        found: dict[str, list[ArticleMeta]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            rows = self.conn.execute(
+                "SELECT es.event_id, es.url, a.title, a.lede, a.image, a.publisher, a.archived, a.final_url"
+                " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
+                f" WHERE a.outcome = 'ok' AND es.event_id IN ({','.join('?' * len(part))})"
+                " ORDER BY es.event_id, es.position",
+                part,
+            )
+            for event_id, url, title, lede, image, publisher, archived, final_url in rows:
+                found.setdefault(event_id, []).append(
+                    ArticleMeta(url, title, lede, image, publisher, final_url if archived else None)
+                )
+        return found
+
+    # -- enrich: fetched pages and their metadata (issue 3) -------------------
+
+    # The outlet of a source's first citation, and the day it was first cited (for s.id).
+    _OUTLET = (
+        "(SELECT es.outlet FROM event_sources es JOIN events e ON e.id = es.event_id"
+        " WHERE es.source_id = s.id ORDER BY e.date, e.position, es.position LIMIT 1)"
+    )
+    _FIRST_DATE = (
+        "(SELECT min(e.date) FROM event_sources es JOIN events e ON e.id = es.event_id"
+        " WHERE es.source_id = s.id)"
+    )
+
+    def sources_to_enrich(self, *, refresh: bool = False, retry_failed: bool = False) -> list[SourceJob]:
+        """Cited sources with no result yet; also failed ones if ``retry_failed``; all if ``refresh``."""
+        rows = self.conn.execute(
+            f"SELECT s.id, s.url, {self._OUTLET}, {self._FIRST_DATE}"
+            " FROM sources s LEFT JOIN source_articles a ON a.source_id = s.id"
+            " WHERE EXISTS (SELECT 1 FROM event_sources es WHERE es.source_id = s.id)"
+            " AND (a.source_id IS NULL OR ? OR (? AND a.outcome = 'failed'))"
+            " ORDER BY s.id",
+            (refresh, retry_failed),
+        )
+        return [
+            SourceJob(id=key, url=url, outlet=outlet or "", date=dt.date.fromisoformat(day) if day else None)
+            for key, url, outlet, day in rows
+        ]
+
+    def save_page(self, source_id: str, response: RawResponse, article: Article, *, dead: str | None) -> None:
+        """Keep a fetched page and its metadata (replacing earlier ones); ``dead``: see archived."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO source_responses"
+                " (source_id, status, final_url, headers, body, archived, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (source_id, response.status, response.final_url, json.dumps(response.headers),
+                 response.body, response.archived, response.fetched_at),
+            )  # fmt: skip
+            self._save_article(conn, source_id, response, article, dead=dead)
+
+    def save_failure(self, source_id: str, status: int | str, reason: str) -> None:
+        """Record that a source could not be fetched, unless an earlier attempt succeeded."""
+        with self.transaction() as conn:
+            # A refresh that fails keeps the page fetched before: the web forgets, daybook need not.
+            conn.execute(
+                "INSERT INTO source_articles (source_id, outcome, status, reason, enriched_at)"
+                " VALUES (?, 'failed', ?, ?, ?) ON CONFLICT(source_id) DO UPDATE SET"
+                " status = excluded.status, reason = excluded.reason, enriched_at = excluded.enriched_at"
+                " WHERE source_articles.outcome = 'failed'",
+                (source_id, str(status), reason, _now()),
+            )
+
+    def response_count(self) -> int:
+        """How many fetched pages the store keeps."""
+        return int(self.conn.execute("SELECT count(*) FROM source_responses").fetchone()[0])
+
+    def stored_responses(self) -> Iterator[tuple[SourceJob, RawResponse, str | None]]:
+        """Every kept page with its source and why it was archived, for re-extraction."""
+        query = "SELECT source_id FROM source_responses ORDER BY source_id"
+        ids = [row[0] for row in self.conn.execute(query)]
+        for key in ids:  # one at a time: bodies are large, and the caller writes between reads
+            row = self.conn.execute(
+                f"SELECT s.url, {self._OUTLET}, r.status, r.final_url,"
+                " r.headers, r.body, r.archived, r.fetched_at, a.dead_status"
+                " FROM source_responses r JOIN sources s ON s.id = r.source_id"
+                " LEFT JOIN source_articles a ON a.source_id = r.source_id WHERE r.source_id = ?",
+                (key,),
+            ).fetchone()
+            if row is None:
+                continue
+            url, outlet, status, final_url, headers, body, archived, fetched_at, dead = row
+            job = SourceJob(id=key, url=url, outlet=outlet or "", date=None)
+            pairs = tuple((str(k), str(v)) for k, v in json.loads(headers))
+            yield job, RawResponse(status, final_url, pairs, body, fetched_at, bool(archived)), dead
+
+    def _save_article(
+        self,
+        conn: sqlite3.Connection,
+        source_id: str,
+        response: RawResponse,
+        article: Article,
+        *,
+        dead: str | None,
+    ) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO source_articles (source_id, outcome, status, reason, dead_status,"
+            " final_url, archived, title, lede, image, publisher, published, enriched_at)"
+            " VALUES (?, 'ok', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (source_id, str(response.status), dead, response.final_url, response.archived,
+             article.title, article.lede, article.image, article.publisher, article.published, _now()),
+        )  # fmt: skip
+
+    def save_article(
+        self, source_id: str, response: RawResponse, article: Article, *, dead: str | None
+    ) -> None:
+        """Replace a source's metadata only (``enrich --offline``: the page kept is unchanged)."""
+        with self.transaction() as conn:
+            self._save_article(conn, source_id, response, article, dead=dead)
+
+    def source_records(self) -> list[SourceRecord]:
+        """Every cited source with its enrich result, by URL."""
+        rows = self.conn.execute(
+            f"SELECT s.url, {self._OUTLET}, a.status, a.reason, a.final_url,"
+            " a.archived, a.dead_status, a.title, a.lede, a.image, a.publisher, a.published, a.enriched_at"
+            " FROM sources s LEFT JOIN source_articles a ON a.source_id = s.id"
+            " WHERE EXISTS (SELECT 1 FROM event_sources es WHERE es.source_id = s.id) ORDER BY s.url"
+        )
+        return [
+            SourceRecord(
+                url=url,
+                outlet=outlet or "",
+                status=_status(status),
+                reason=reason,
+                final_url=final_url,
+                archived=bool(archived),
+                dead_status=_status(dead),
+                article=Article(
+                    title=title, lede=lede, image=image, publisher=publisher, published=published
+                ),
+                enriched_at=enriched_at,
+            )
+            for url, outlet, status, reason, final_url, archived, dead, title, lede, image, publisher,
+            published, enriched_at in rows
+        ]  # fmt: skip
+
+    # -- relate: each event's related events (issue 4) -------------------------
+
+    def relate_items(self) -> list[Item]:
+        """Every stored event as relate sees it: id, date and entity titles in order."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.date, n.title FROM events e LEFT JOIN event_entities ee ON ee.event_id = e.id"
+            " LEFT JOIN entities n ON n.id = ee.entity_id ORDER BY e.id, ee.position"
+        )
+        return [
+            Item(ident, dt.date.fromisoformat(date), tuple(row[2] for row in group if row[2] is not None))
+            for (ident, date), group in itertools.groupby(rows, key=lambda row: (row[0], row[1]))
+        ]
+
+    def relation_settings(self) -> dict[str, object] | None:
+        """The settings the stored lists were computed with (None: never computed)."""
+        row = self.conn.execute("SELECT settings FROM relation WHERE id = 1").fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def relation_basis(self) -> tuple[list[Item], dict[str, int]]:
+        """The events the stored lists were computed from, and each one's list length then."""
+        items, listed = [], {}
+        for ident, date, entities, length in self.conn.execute(
+            "SELECT event_id, date, entities, listed FROM relation_basis"
+        ):
+            items.append(Item(ident, dt.date.fromisoformat(date), tuple(json.loads(entities))))
+            listed[ident] = length
+        return items, listed
+
+    def stored_related(self) -> dict[str, list[tuple[str, float]]]:
+        """Every stored list, as (related id, score) best first."""
+        lists: dict[str, list[tuple[str, float]]] = {}
+        for event_id, related_id, score in self.conn.execute(
+            "SELECT event_id, related_id, score FROM related ORDER BY event_id, rank"
+        ):
+            lists.setdefault(event_id, []).append((related_id, score))
+        return lists
+
+    def save_relation(
+        self,
+        settings: Mapping[str, object],
+        lists: Iterable[tuple[Item, Sequence[Related]]],
+        *,
+        dropped: Iterable[str] = (),
+        replace: bool = False,
+    ) -> None:
+        """Store ``lists`` (each replacing the event's list) and the events they were computed from.
+
+        ``dropped``: events gone since (their lists went with them); ``replace``: these
+        lists are all there is. One transaction: readers see the old lists or the new.
+        """
+        with self.transaction() as conn:
+            if replace:
+                conn.execute("DELETE FROM related")
+                conn.execute("DELETE FROM relation_basis")
+            conn.executemany("DELETE FROM relation_basis WHERE event_id = ?", ((i,) for i in dropped))
+            for item, entries in lists:
+                if not replace:
+                    conn.execute("DELETE FROM related WHERE event_id = ?", (item.id,))
+                conn.execute(
+                    "INSERT OR REPLACE INTO relation_basis (event_id, date, entities, listed)"
+                    " VALUES (?, ?, ?, ?)",
+                    (item.id, item.date.isoformat(), json.dumps(list(item.entities), ensure_ascii=False),
+                     len(entries)),
+                )  # fmt: skip
+                conn.executemany(
+                    "INSERT INTO related (event_id, rank, related_id, score, context) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        (item.id, rank, r.id, r.score, json.dumps(list(r.context), ensure_ascii=False))
+                        for rank, r in enumerate(entries, start=1)
+                    ),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO relation (id, settings, computed_at) VALUES (1, ?, ?)",
+                (json.dumps(dict(settings), sort_keys=True), _now()),
+            )
+
+    def related(self, event_id: str) -> list[RelatedEvent]:
+        """An event's stored related events, best first."""
+        if self.conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is None:
+            raise UsageError(f"no event {event_id!r} in {self.path}; see `daybook events --format jsonl`")
+        if self.relation_settings() is None:
+            raise UsageError(f"{self.path} holds no related lists yet: run `daybook relate` first")
+        rows = self.conn.execute(
+            "SELECT r.rank, e.id, e.date, e.text, r.score, r.context FROM related r"
+            " JOIN events e ON e.id = r.related_id WHERE r.event_id = ? ORDER BY r.rank",
+            (event_id,),
+        )
+        return [
+            RelatedEvent(rank, ident, dt.date.fromisoformat(date), text, score, tuple(json.loads(context)))
+            for rank, ident, date, text, score, context in rows
+        ]
+
+    def related_lists(self, event_ids: Iterable[str]) -> dict[str, list[tuple[str, list[str]]]]:
+        """For each event, its related events as (id, shared entities), best first (for pages)."""
+        ids = list(event_ids)
+        found: dict[str, list[tuple[str, list[str]]]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            rows = self.conn.execute(
+                "SELECT event_id, related_id, context FROM related"
+                f" WHERE event_id IN ({','.join('?' * len(part))}) ORDER BY event_id, rank",
+                part,
+            )
+            for event_id, related_id, context in rows:
+                found.setdefault(event_id, []).append((related_id, json.loads(context)))
+        return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def day_sha(day: Day) -> str:

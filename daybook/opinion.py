@@ -1,0 +1,81 @@
+"""Opinion pieces: hand-written Markdown files with front matter (title, date, author).
+
+---
+title: Why the archive matters
+date: 2024-05-08
+author: A. Writer
+---
+The body, in Markdown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from pathlib import Path
+
+import yaml
+
+from daybook import urls
+from daybook.errors import ParseError
+from daybook.pages import OpinionPiece
+from daybook.portal import collapse
+
+SUMMARY_LENGTH = 280
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
+
+
+def parse_opinion(text: str, *, name: str = "<opinion>") -> tuple[str, dt.date, str, str]:
+    """Title, date, author and Markdown body of one opinion file."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ParseError(name, "no front matter: start the file with '---', end it with '---'", 1)
+    header, body = match[1], match[2]
+    try:
+        meta = yaml.safe_load(header) or {}
+    except yaml.YAMLError as exc:
+        raise ParseError(name, f"front matter is not valid YAML ({exc})", 1) from exc
+    if not isinstance(meta, dict):
+        raise ParseError(name, "front matter must be 'key: value' lines", 1)
+    missing = [key for key in ("title", "date", "author") if not meta.get(key)]
+    if missing:
+        raise ParseError(name, f"front matter lacks {', '.join(missing)}", 1)
+    date = meta["date"]
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if not isinstance(date, dt.date):
+        try:
+            date = dt.date.fromisoformat(str(date))
+        except ValueError as exc:
+            raise ParseError(name, f"date {date!r} is not YYYY-MM-DD", 1) from exc
+    return collapse(str(meta["title"])), date, collapse(str(meta["author"])), body.strip() + "\n"
+
+
+def summary(body: str) -> str:
+    """The first paragraph of a body, as plain text, cut at a word boundary."""
+    first = next((p for p in body.split("\n\n") if p.strip() and not p.lstrip().startswith("#")), "")
+    text = collapse(first.replace("*", "").replace("_", " "))
+    if len(text) <= SUMMARY_LENGTH:
+        return text
+    return text[:SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"
+
+
+def load_opinion(folder: Path) -> list[OpinionPiece]:
+    """Every ``*.md`` piece in ``folder``, newest first; slugs unique per day."""
+    pieces: list[tuple[str, dt.date, str, str]] = []
+    for path in sorted(folder.glob("*.md")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParseError(str(path), f"cannot read ({exc})") from exc
+        pieces.append(parse_opinion(text, name=str(path)))
+    pieces.sort(key=lambda p: (p[1], p[0]))
+    result: list[OpinionPiece] = []
+    for date, same_day in itertools.groupby(pieces, key=lambda p: p[1]):
+        day_pieces = list(same_day)
+        slugs = urls.unique_slugs(urls.slugify(p[0], fallback="opinion") for p in day_pieces)
+        for (title, _, author, body), slug in zip(day_pieces, slugs, strict=True):
+            stem = urls.opinion_path(date, slug, "md").removesuffix(".md")
+            result.append(OpinionPiece(stem, title, date, author, body, summary(body)))
+    return sorted(result, key=lambda p: (p.date, p.title), reverse=True)

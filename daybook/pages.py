@@ -1,0 +1,141 @@
+"""The build context: what pages the site has and what each shows.
+
+``publish`` fills these from the store before anything is rendered; every renderer
+(Markdown, HTML, JSON, XML) is a pure function of one page object, so the four
+formats of a page always carry the same content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from daybook import urls
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link to another page of the site: its text and its path without extension."""
+
+    text: str
+    stem: str  # e.g. "news/2017/03/7/index"; add ".md", ".html"... per format
+
+    def href(self, ext: str) -> str:
+        return urls.link(f"{self.stem}.{ext}")
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """A cited source as an event page lists it."""
+
+    outlet: str
+    url: str
+    title: str | None = None
+    archived_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """A related event, with the shared entities that relate it (its Context)."""
+
+    link: Link
+    date: dt.date
+    context: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """An event as a listing (day, front, archive pages) shows it."""
+
+    link: Link
+    id: str
+    date: dt.date
+    story: tuple[str, ...]
+    category: str
+    lede: str | None
+    context: tuple[str, ...]
+
+    @property
+    def group(self) -> str:
+        """The heading an event is listed under: its innermost story, else its category."""
+        return self.story[-1] if self.story else self.category
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One event's page."""
+
+    stem: str
+    id: str
+    date: dt.date
+    category: str
+    story: tuple[str, ...]
+    headline: str
+    lede: str | None
+    sources: tuple[SourceLink, ...]
+    cover_image: str | None
+    entities: tuple[str, ...]
+    related: tuple[RelatedLink, ...]
+    day: Link
+
+    @property
+    def portal_url(self) -> str:
+        return urls.portal_day_url(self.date)
+
+
+@dataclass(frozen=True)
+class DayPage:
+    """One day's page: its events in page order, grouped by story."""
+
+    stem: str
+    date: dt.date
+    events: tuple[EventSummary, ...]
+    previous: Link | None = None
+    next: Link | None = None
+
+    @property
+    def portal_url(self) -> str:
+        return urls.portal_day_url(self.date)
+
+
+@dataclass(frozen=True)
+class OpinionPiece:
+    """An opinion article, written by hand in Markdown with front matter."""
+
+    stem: str
+    title: str
+    date: dt.date
+    author: str
+    body_markdown: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class OpinionIndex:
+    """The opinion section's index, newest first."""
+
+    stem: str
+    pieces: tuple[OpinionPiece, ...]
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    """A month or year page: links to the days (or months) below it."""
+
+    stem: str
+    title: str
+    entries: tuple[tuple[Link, int], ...]  # (link, number of events)
+    up: Link | None = None
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    """The front page: the newest day, the latest opinion, the two days before."""
+
+    stem: str
+    today: DayPage | None
+    opinion: tuple[OpinionPiece, ...] = ()
+    yesterday: DayPage | None = None
+    day_before: DayPage | None = None
+    previous: Link | None = None
+    archive: tuple[Link, ...] = field(default=())

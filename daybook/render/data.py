@@ -1,0 +1,147 @@
+"""The data of each page as plain JSON-able objects: what the JSON and XML formats carry.
+
+One function per page kind; ``render.json`` serialises these, ``render.xml`` maps
+them to daybook's XML vocabulary. Every page names its license and the portal page
+its content came from (CC BY-SA attribution).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daybook import urls
+from daybook.pages import (
+    ArchivePage,
+    DayPage,
+    EventPage,
+    EventSummary,
+    FrontPage,
+    Link,
+    OpinionIndex,
+    OpinionPiece,
+)
+
+LICENSE = "CC BY-SA 4.0"
+LICENSE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
+PORTAL_URL = "https://en.wikipedia.org/wiki/Portal:Current_events"
+
+Obj = dict[str, Any]
+
+
+def _link(link: Link | None, ext: str) -> Obj | None:
+    return None if link is None else {"text": link.text, "href": link.href(ext)}
+
+
+def _header(kind: str, stem: str, ext: str, source: str) -> Obj:
+    return {
+        "kind": kind,
+        "path": urls.link(f"{stem}.{ext}"),
+        "formats": {f: urls.link(f"{stem}.{f}") for f in urls.FORMATS},
+        "license": {"name": LICENSE, "url": LICENSE_URL},
+        "source": source,
+    }
+
+
+def _summary(event: EventSummary, ext: str) -> Obj:
+    return {
+        "id": event.id,
+        "date": event.date.isoformat(),
+        "headline": event.link.text,
+        "href": event.link.href(ext),
+        "category": event.category,
+        "story": list(event.story),
+        "lede": event.lede,
+        "context": list(event.context),
+    }
+
+
+def event_page(page: EventPage, ext: str) -> Obj:
+    return {
+        **_header("event", page.stem, ext, page.portal_url),
+        "id": page.id,
+        "date": page.date.isoformat(),
+        "day": _link(page.day, ext),
+        "category": page.category,
+        "story": list(page.story),
+        "headline": page.headline,
+        "lede": page.lede,
+        "sources": [
+            {"outlet": s.outlet, "url": s.url, "title": s.title, "archived_url": s.archived_url}
+            for s in page.sources
+        ],
+        "image": page.cover_image,
+        "entities": list(page.entities),
+        "related": [
+            {
+                "headline": r.link.text,
+                "href": r.link.href(ext),
+                "date": r.date.isoformat(),
+                "context": list(r.context),
+            }
+            for r in page.related
+        ],
+    }
+
+
+def _day_body(page: DayPage, ext: str) -> Obj:
+    return {
+        "date": page.date.isoformat(),
+        "events": [_summary(e, ext) for e in page.events],
+        "previous": _link(page.previous, ext),
+        "next": _link(page.next, ext),
+    }
+
+
+def day_page(page: DayPage, ext: str) -> Obj:
+    return {**_header("day", page.stem, ext, page.portal_url), **_day_body(page, ext)}
+
+
+def _opinion_summary(piece: OpinionPiece, ext: str) -> Obj:
+    return {
+        "title": piece.title,
+        "date": piece.date.isoformat(),
+        "author": piece.author,
+        "summary": piece.summary,
+        "href": urls.link(f"{piece.stem}.{ext}"),
+    }
+
+
+def front_page(page: FrontPage, ext: str) -> Obj:
+    def day(d: DayPage | None) -> Obj | None:
+        return None if d is None else {"href": urls.link(f"{d.stem}.{ext}"), **_day_body(d, ext)}
+
+    return {
+        **_header("front", page.stem, ext, PORTAL_URL),
+        "today": day(page.today),
+        "opinion": [_opinion_summary(p, ext) for p in page.opinion],
+        "yesterday": day(page.yesterday),
+        "day_before_yesterday": day(page.day_before),
+        "previous": _link(page.previous, ext),
+    }
+
+
+def archive_page(page: ArchivePage, ext: str) -> Obj:
+    return {
+        **_header("archive", page.stem, ext, PORTAL_URL),
+        "title": page.title,
+        "entries": [{"text": link.text, "href": link.href(ext), "events": n} for link, n in page.entries],
+        "up": _link(page.up, ext),
+    }
+
+
+def opinion_page(piece: OpinionPiece, ext: str) -> Obj:
+    return {
+        **_header("opinion", piece.stem, ext, urls.link(f"{piece.stem}.md")),
+        "title": piece.title,
+        "date": piece.date.isoformat(),
+        "author": piece.author,
+        "summary": piece.summary,
+        "body_markdown": piece.body_markdown,
+    }
+
+
+def opinion_index(page: OpinionIndex, ext: str) -> Obj:
+    return {
+        **_header("opinion-index", page.stem, ext, urls.link(f"{page.stem}.md")),
+        "pieces": [_opinion_summary(p, ext) for p in page.pieces],
+    }

@@ -1,0 +1,11 @@
+"""JSON: a page's data (``render.data``), serialised the same way every time."""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Any
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Stable JSON: keys in a fixed order, UTF-8 text, a newline at the end."""
+    return _json.dumps(data, ensure_ascii=False, indent=1) + "\n"

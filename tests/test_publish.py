@@ -1,0 +1,214 @@
+"""Publish: the site built from a store, in every format, checked format by format."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import feedparser
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from lxml import html as lxml_html
+
+from daybook.cli import cli
+from daybook.ingest import ingest_paths
+from daybook.publish import BuildOptions, build_site
+from daybook.relate import Settings
+from daybook.relation import refresh
+from daybook.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = ROOT / "daybook" / "schemas"
+OPINION = Path(__file__).parent / "fixtures" / "opinion"
+
+HOSTILE = [
+    {
+        "date": "2024-06-01",
+        "category": "Law and crime",
+        "story": ['"><img src=x onerror=alert(1)>'],
+        "text": "A <script>alert('x')</script> event \"><img src=x onerror=alert(2)>"
+        " & more [a](javascript:x)",
+        "entities": ["<b>Bold</b> entity", "Shared"],
+        "sources": [{"outlet": "</a><script>1</script>", "url": 'https://news.example.org/a?x=1&y="2"'}],
+    },
+    {
+        "date": "2024-06-02",
+        "category": "Sports",
+        "story": [],
+        "text": "A plain event that shares an entity.",
+        "entities": ["Shared"],
+        "sources": [],
+    },
+]
+
+
+def make_store(tmp_path: Path, *paths: Path) -> Store:
+    store = Store(tmp_path / "site.db")
+    report = ingest_paths(store, paths)
+    assert not report.failures
+    refresh(store, Settings(), workers=1)
+    return store
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("example")
+    with make_store(tmp, ROOT / "examples") as store:
+        build_site(store, tmp / "site", BuildOptions(opinion_dir=OPINION))
+    return tmp / "site"
+
+
+def kind_of(path: Path) -> str:
+    rel = path.as_posix()
+    if path.name.startswith("index.") and path.parent.name == "site":
+        return "front"
+    if "/opinion/" in rel:
+        return "opinion-index" if path.parent.name == "opinion" else "opinion"
+    if path.name.startswith("index."):
+        parts = rel.split("/news/", 1)[1].split("/")
+        return "day" if len(parts) == 4 else "archive"
+    return "event"
+
+
+def test_every_page_kind_in_all_four_formats(example_site: Path) -> None:
+    stems = {p.with_suffix("") for p in example_site.rglob("*.md")}
+    kinds = {kind_of(s.with_suffix(".md")) for s in stems}
+    assert kinds == {"front", "day", "event", "archive", "opinion", "opinion-index"}
+    for stem in stems:
+        for ext in ("md", "html", "json", "xml"):
+            assert stem.with_suffix(f".{ext}").is_file(), f"{stem}.{ext} missing"
+
+
+def test_json_pages_follow_their_schema(example_site: Path) -> None:
+    schemas = {p.stem: json.loads(p.read_text()) for p in SCHEMAS.glob("*.json")}
+    pages = list(example_site.rglob("*.json"))
+    for path in pages:
+        if path.name == "index_feed.json":
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert data["kind"] == kind_of(path)
+        jsonschema.validate(data, schemas[data["kind"]])
+        assert data["license"]["name"].startswith("CC BY-SA")
+
+
+def test_xml_pages_are_well_formed_and_carry_the_json(example_site: Path) -> None:
+    for path in example_site.rglob("*.xml"):
+        tree = etree.parse(str(path))
+        if path.name in ("index_rss.xml", "index_atom.xml", "opinion_rss.xml", "sitemap.xml"):
+            continue
+        root = tree.getroot()
+        assert root.tag == "{https://daybook.dev/ns/page/1}page"
+        data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        assert root.get("kind") == data["kind"]
+        ns = {"d": "https://daybook.dev/ns/page/1"}
+        assert root.findtext("d:source", namespaces=ns) == data["source"]
+
+
+def test_event_page_links_its_day_sources_and_related(example_site: Path) -> None:
+    page = next(example_site.glob("news/2024/05/7/the-airport-of-porto-alegre*.json"))
+    data = json.loads(page.read_text(encoding="utf-8"))
+    assert data["day"]["href"] == "/news/2024/05/7/index.json"
+    assert data["sources"][0]["outlet"] == "Example Wire"
+    assert data["related"], "the flood events relate to each other"
+    for related in data["related"]:
+        assert (example_site / related["href"].lstrip("/")).is_file()
+        assert related["context"] == sorted(related["context"])
+    assert data["source"] == "https://en.wikipedia.org/wiki/Portal:Current_events/2024_May_7"
+
+
+def test_every_internal_link_resolves(example_site: Path) -> None:
+    for path in example_site.rglob("*.html"):
+        doc = lxml_html.parse(str(path)).getroot()
+        for href in doc.xpath("//a/@href | //link/@href"):
+            if href.startswith("/"):
+                assert (example_site / href.lstrip("/")).is_file(), f"{path}: broken link {href}"
+
+
+def test_html_has_attribution_alternates_and_json_ld(example_site: Path) -> None:
+    page = next(example_site.glob("news/2024/05/7/the-airport-of-porto-alegre*.html"))
+    doc = lxml_html.parse(str(page)).getroot()
+    assert doc.xpath("//footer//a[@rel='license']")
+    assert doc.xpath("//footer//a[contains(@href, 'Portal:Current_events/2024_May_7')]")
+    assert {"text/markdown", "application/json", "application/xml"} <= set(
+        doc.xpath("//link[@rel='alternate']/@type")
+    )
+    ld = json.loads(doc.xpath("//script[@type='application/ld+json']/text()")[0])
+    assert ld["@type"] == "NewsArticle"
+    assert "2024 Rio Grande do Sul floods" in [t["name"] for t in ld["about"]]
+
+
+def test_feeds_parse_cleanly(example_site: Path) -> None:
+    for name in ("index_rss.xml", "index_atom.xml", "opinion_rss.xml"):
+        feed = feedparser.parse((example_site / name).read_bytes())
+        assert not feed.bozo, (name, feed.get("bozo_exception"))
+        assert feed.entries
+    news = feedparser.parse((example_site / "index_rss.xml").read_bytes())
+    assert news.feed.updated_parsed[:3] == (2024, 5, 8)  # from the data, not the clock
+    assert news.entries[0].link.startswith("http://localhost:8000/news/2024/05/8/")
+    json_feed = json.loads((example_site / "index_feed.json").read_text(encoding="utf-8"))
+    assert json_feed["version"] == "https://jsonfeed.org/version/1.1" and json_feed["items"]
+
+
+def test_opinion_pages_render_markdown_without_raw_html(example_site: Path) -> None:
+    page = next(example_site.glob("opinion/2024/05/8/*/index.html"))
+    text = page.read_text(encoding="utf-8")
+    assert "<strong>what came before</strong>" in text
+    assert "<script>alert" not in text and "&lt;script&gt;" in text
+    front = (example_site / "index.md").read_text(encoding="utf-8")
+    assert "## [Opinion](/opinion/index.md)" in front and "Why a news archive needs links" in front
+
+
+def test_same_store_builds_same_bytes_and_rebuild_writes_nothing(tmp_path: Path, example_site: Path) -> None:
+    with make_store(tmp_path, ROOT / "examples") as store:
+        report = build_site(store, tmp_path / "again", BuildOptions(opinion_dir=OPINION))
+        again = build_site(store, tmp_path / "again", BuildOptions(opinion_dir=OPINION))
+    assert report.written and not again.written and not again.removed
+    for path in example_site.rglob("*"):
+        if path.is_file():
+            twin = tmp_path / "again" / path.relative_to(example_site)
+            assert twin.read_bytes() == path.read_bytes(), path
+
+
+def test_hostile_text_renders_as_text(tmp_path: Path) -> None:
+    corpus = tmp_path / "hostile.jsonl"
+    corpus.write_text("".join(json.dumps(e) + "\n" for e in HOSTILE), encoding="utf-8")
+    with make_store(tmp_path, corpus) as store:
+        build_site(store, tmp_path / "site")
+    for path in (tmp_path / "site").rglob("*.html"):
+        doc = lxml_html.parse(str(path)).getroot()
+        assert not doc.xpath("//img[@onerror]") and not doc.xpath("//*[@onerror]"), path
+        scripts = doc.xpath("//script")
+        assert all(s.get("type") == "application/ld+json" for s in scripts), path
+        assert not doc.xpath("//a[starts-with(@href, 'javascript')]"), path
+    for path in (tmp_path / "site").rglob("*.xml"):
+        etree.parse(str(path))  # well-formed despite the markup in the text
+
+
+def test_removed_day_takes_its_pages_with_it(tmp_path: Path) -> None:
+    days = tmp_path / "days"
+    shutil.copytree(ROOT / "examples", days)
+    with make_store(tmp_path, days) as store:
+        build_site(store, tmp_path / "site")
+        store.conn.execute("DELETE FROM days WHERE date = '2024-05-06'")
+        report = build_site(store, tmp_path / "site")
+    assert report.removed and all(
+        "/2024/05/6/" in p or p.startswith("news/2024/05/6/") for p in report.removed
+    )
+    assert not (tmp_path / "site" / "news/2024/05/6").exists()
+
+
+def test_build_command(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", str(db), "ingest", str(ROOT / "examples")], obj={}).exit_code == 0
+    result = runner.invoke(
+        cli, ["--db", str(db), "build", str(tmp_path / "out"), "--formats", "md,json"], obj={}
+    )
+    assert result.exit_code == 0, result.output
+    assert "written" in result.output and (tmp_path / "out" / "index.md").is_file()
+    assert not (tmp_path / "out" / "index.html").exists()
+    bad = runner.invoke(cli, ["--db", str(db), "build", str(tmp_path / "out"), "--formats", "pdf"], obj={})
+    assert bad.exit_code == 1 and "unknown format" in bad.output

@@ -1,0 +1,143 @@
+"""The stored relation (daybook.relation, Store's relate queries) and the relate/related commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click.testing
+import pytest
+from click.testing import CliRunner
+
+from daybook.cli import cli
+from daybook.model import Day, Event, event_id
+from daybook.relate import Settings, relate
+from daybook.relation import refresh, settings_json
+from daybook.store import Store
+
+D = dt.date(2022, 3, 7)
+
+
+def event(offset: int, text: str, *entities: str) -> Event:
+    date = D + dt.timedelta(days=offset)
+    return Event(event_id(date, "War", (), text), date, "War", (), text, entities)
+
+
+def make_day(offset: int, *events: Event) -> Day:
+    return Day(D + dt.timedelta(days=offset), events)
+
+
+WEEK = [
+    make_day(
+        0, event(0, "Shelling in Kharkiv.", "Kharkiv", "Ukraine"), event(0, "Talks in Ankara.", "Turkey")
+    ),
+    make_day(1, event(1, "Kharkiv power cut.", "Kharkiv"), event(1, "Kyiv curfew.", "Kyiv", "Ukraine")),
+    make_day(
+        2, event(2, "Kyiv drone attack.", "Kyiv", "Ukraine"), event(2, "Ankara meeting.", "Turkey", "Russia")
+    ),
+]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "t.db")
+    for day in WEEK:
+        store.replace_day(day, origin="test", format="jsonl")
+    return store
+
+
+def stored_lists(store: Store) -> dict[str, list[tuple[str, list[str]]]]:
+    ids = [item.id for item in store.relate_items()]
+    found = store.related_lists(ids)
+    return {i: found.get(i, []) for i in ids}
+
+
+def expected_lists(store: Store, settings: Settings) -> dict[str, list[tuple[str, list[str]]]]:
+    lists = relate(store.relate_items(), settings)
+    return {i: [(r.id, list(r.context)) for r in entries] for i, entries in lists.items()}
+
+
+def test_first_refresh_computes_every_list(store: Store) -> None:
+    report = refresh(store, Settings(ranker="shared"))
+    assert report.full and report.events == 6 and len(report.changed) == 6
+    assert stored_lists(store) == expected_lists(store, Settings(ranker="shared"))
+    assert store.relation_settings() == settings_json(Settings(ranker="shared"))
+
+
+@pytest.mark.parametrize("ranker", ["shared", "weighted"])
+def test_a_day_ingested_again_is_applied_incrementally(store: Store, ranker: str) -> None:
+    tuning = Settings(ranker=ranker, common_floor=1, common_share=0.3)  # type: ignore[arg-type]
+    refresh(store, tuning)
+    kharkiv = WEEK[0].events[0].id
+    before = dict(stored_lists(store))
+    tuesday = make_day(1, event(1, "Kharkiv metro hit.", "Kharkiv", "Ukraine"), WEEK[1].events[1])
+    change = store.replace_day(tuesday, origin="test", format="jsonl")
+    # The removed event is gone from every list at once, before any refresh.
+    assert all(r != change.removed[0] for rows in stored_lists(store).values() for r, _ in rows)
+
+    report = refresh(store, tuning)
+    assert not report.full
+    assert report.removed == change.removed
+    assert stored_lists(store) == expected_lists(store, tuning)
+    assert kharkiv in report.changed  # another day's list gained the new event
+    assert change.added[0] in report.changed
+    unchanged = [i for i in before if i not in report.changed and i not in report.removed]
+    assert unchanged and all(before[i] == stored_lists(store)[i] for i in unchanged)
+
+
+def test_a_day_ingested_again_unchanged_repairs_the_lists_it_touched(store: Store) -> None:
+    refresh(store)
+    expected = stored_lists(store)
+    store.replace_day(WEEK[1], origin="test", format="jsonl")  # same events: their rows cascade away
+    assert stored_lists(store) != expected
+    report = refresh(store)
+    assert not report.full
+    assert stored_lists(store) == expected
+
+
+def test_new_settings_compute_every_list_again(store: Store) -> None:
+    refresh(store, Settings(ranker="shared"))
+    report = refresh(store, Settings(ranker="shared", k=1))
+    assert report.full
+    assert all(len(rows) <= 1 for rows in stored_lists(store).values())
+    assert refresh(store, Settings(ranker="shared", k=1), full=True).full
+
+
+# -- the commands ------------------------------------------------------------------
+
+
+def run(*args: str, db: Path) -> click.testing.Result:
+    return CliRunner().invoke(cli, ["--db", str(db), *args], obj={})
+
+
+def test_relate_then_related_prints_the_list_in_order(store: Store) -> None:
+    db = store.path
+    store.close()
+    result = run("relate", "--ranker", "shared", "--k", "3", db=db)
+    assert result.exit_code == 0, result.output
+    assert "6 changed" in result.output
+    kharkiv = WEEK[0].events[0].id
+    result = run("related", kharkiv, "--format", "jsonl", db=db)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["id"], r["date"], r["text"], r["context"]) for r in rows] == [
+        (WEEK[2].events[0].id, "2022-03-09", "Kyiv drone attack.", ["Ukraine"]),
+        (WEEK[1].events[1].id, "2022-03-08", "Kyiv curfew.", ["Ukraine"]),
+        (WEEK[1].events[0].id, "2022-03-08", "Kharkiv power cut.", ["Kharkiv"]),
+    ]
+    assert "Kyiv drone attack." in run("related", kharkiv, db=db).output
+    again = run("relate", "--ranker", "shared", "--k", "3", db=db)
+    assert "updated" in again.output and "0 changed" in again.output
+
+
+def test_related_refuses_an_unknown_event_or_a_store_never_related(store: Store) -> None:
+    db = store.path
+    store.close()
+    result = run("related", WEEK[0].events[0].id, db=db)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "daybook relate" in result.output
+    run("relate", db=db)
+    result = run("related", "20220307-nope", db=db)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no event '20220307-nope'") and result.output.count("\n") == 1
