@@ -19,6 +19,7 @@ from daybook import feeds, sitemap, urls
 from daybook.errors import UsageError
 from daybook.model import Event
 from daybook.opinion import load_opinion
+from daybook.pagecache import PageCache, page_digest
 from daybook.pages import (
     ArchivePage,
     DayPage,
@@ -256,11 +257,18 @@ def build_site(
     listed = "html" if "html" in options.formats else options.formats[0]  # what the sitemap lists
     sitemap_paths: list[str] = []
 
+    cache = PageCache(writer.root)
+    settings = f"{','.join(options.formats)}|{options.base_url}"
+
     def emit(kind: str, page: object, title: str, description: str | None = None) -> None:
-        for path, content in render_all(kind, page, options.formats, title, description).items():
-            writer.write(path, content)
-            if path.endswith("." + listed):
-                sitemap_paths.append(path)
+        stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
+        digest = page_digest(kind, page, f"{settings}|{title}|{description}")
+        paths = [f"{stem}.{ext}" for ext in options.formats]
+        if not (cache.unchanged(stem, digest) and all(writer.keep(path) for path in paths)):
+            for path, content in render_all(kind, page, options.formats, title, description).items():
+                writer.write(path, content)
+        cache.record(stem, digest)
+        sitemap_paths.extend(p for p in paths if p.endswith("." + listed))
 
     writer.write("assets/style.css", html.stylesheet())
     recent: list[DayPage] = []
@@ -312,4 +320,5 @@ def build_site(
     for path, content in sitemap.sitemaps(sorted(sitemap_paths), options.base_url).items():
         writer.write(path, content)
     writer.prune()
+    cache.save()
     return writer.report

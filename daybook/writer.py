@@ -9,12 +9,16 @@ path may leave the output folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from daybook.errors import DaybookError
+
+
+_KEPT = b"kept"  # stands in for the digest of a file kept as it is
 
 
 class WriteError(DaybookError):
@@ -39,7 +43,10 @@ class Writer:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
         self.report = WriteReport()
+        # path -> digest of what this build gave it: enough to refuse a second, different
+        # content without holding every page in memory.
         self._built: dict[str, bytes] = {}
+        self._folders: dict[str, bool] = {}
 
     def target(self, path: str) -> Path:
         """The file a relative path names, refusing anything that would leave the root."""
@@ -48,21 +55,28 @@ class Writer:
             raise WriteError(f"{path!r}: not a relative path inside the output folder")
         if any(part.startswith(".") for part in pure.parts):
             raise WriteError(f"{path!r}: hidden files are not part of the site")
-        full = (self.root / pure).resolve()
-        if not full.is_relative_to(self.root):
+        full = self.root.joinpath(*pure.parts)
+        # A folder inside the root could be a symlink out of it: resolve each folder once.
+        folder = str(pure.parent)
+        inside = self._folders.get(folder)
+        if inside is None:
+            inside = full.parent.resolve().is_relative_to(self.root)
+            self._folders[folder] = inside
+        if not inside or full.is_symlink():
             raise WriteError(f"{path!r}: leaves the output folder {self.root}")
         return full
 
     def write(self, path: str, content: str | bytes) -> bool:
         """Write one file; returns True if the file on disk changed."""
         data = content.encode("utf-8") if isinstance(content, str) else content
+        digest = hashlib.blake2b(data, digest_size=16).digest()
         previous = self._built.get(path)
         if previous is not None:
-            if previous != data:
+            if previous not in (digest, _KEPT):
                 raise WriteError(f"{path}: two different contents for one path in one build")
             return False
         full = self.target(path)
-        self._built[path] = data
+        self._built[path] = digest
         try:
             if full.is_file() and full.stat().st_size == len(data) and full.read_bytes() == data:
                 self.report.unchanged += 1
@@ -80,6 +94,16 @@ class Writer:
         except OSError as exc:
             raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
         self.report.written.append(path)
+        return True
+
+    def keep(self, path: str) -> bool:
+        """Count a file as part of this build without rewriting it (its inputs did not
+        change). Returns False, and keeps nothing, if the file is not there."""
+        full = self.target(path)
+        if path in self._built or not full.is_file():
+            return False
+        self._built[path] = _KEPT
+        self.report.unchanged += 1
         return True
 
     def remove(self, path: str) -> bool:
