@@ -44,7 +44,7 @@ import heapq
 import itertools
 import math
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -121,9 +121,14 @@ def entity_weight(count: int) -> int:
     return max(1, round(10 * math.log(REFERENCE_SIZE / max(count, 1))))
 
 
+def context_key(title: str) -> tuple[str, str]:
+    """Where a title sorts in a Context: alphabetical, case-insensitive, then exact."""
+    return (title.casefold(), title)
+
+
 def context_order(titles: Iterable[str]) -> tuple[str, ...]:
-    """Entity titles in alphabetical order (case-insensitive, then exact)."""
-    return tuple(sorted(titles, key=lambda t: (t.casefold(), t)))
+    """Entity titles in Context order."""
+    return tuple(sorted(titles, key=context_key))
 
 
 def relate(items: Iterable[Item], settings: Settings | None = None) -> dict[str, tuple[Related, ...]]:
@@ -156,11 +161,13 @@ class Relation:
         self._day: list[int] = []  # date ordinal
         self._ents: list[tuple[int, ...]] = []  # entity numbers, in the item's order
         self._sets: list[frozenset[int]] = []
+        self._alpha: list[tuple[int, ...]] = []  # the same, in alphabetical order: Context order
         self._rank: list[int] = []  # newer first, then smaller id: 0 is first
         self._by_rank: list[int] = []  # rank -> slot
         self._alive: list[bool] = []
         self._entity: dict[str, int] = {}
         self._titles: list[str] = []
+        self._collation: list[tuple[str, str]] = []  # entity -> its Context sort key
         self._post: list[list[int]] = []  # entity -> slots, in rank order
         self._holders: list[set[int]] = []  # entity -> the same slots, as a set
         self._lists: list[tuple[int, ...]] = []  # slot -> related slots, best first
@@ -175,28 +182,30 @@ class Relation:
     def restore(
         cls,
         items: Iterable[Item],
-        lists: Mapping[str, Iterable[Related]],
+        rows: Iterable[tuple[str, str, float]],
         settings: Settings | None = None,
         *,
         stale: Iterable[str] = (),
         workers: int = 1,
     ) -> Relation:
-        """A relation as stored: ``items`` and the ``lists`` computed from them with ``settings``.
+        """A relation as stored: ``items`` and the lists computed from them with ``settings``.
 
-        Nothing is computed. Events missing from ``lists`` have empty lists; the lists
-        of ``stale`` events (damaged since) are recomputed by the next ``update``.
+        ``rows`` are the stored lists as (event id, related id, score), each list's rows
+        together and best first; events without rows have empty lists. Nothing is
+        computed; the lists of ``stale`` events (damaged since) are recomputed by the
+        next ``update``.
         """
         relation = cls(settings=settings, workers=workers)
         relation._add(items)
         scale = SCALE[relation.settings.ranker]
         slot_of = relation._slot
-        for event_id, entries in lists.items():
+        for event_id, entries in itertools.groupby(rows, key=lambda row: row[0]):
             slot = slot_of.get(event_id)
             if slot is None:
                 continue
-            kept = [e for e in entries if e.id in slot_of]
-            relation._lists[slot] = tuple(slot_of[e.id] for e in kept)
-            relation._scores[slot] = tuple(round(e.score * scale) for e in kept)
+            kept = [(slot_of[other], round(score * scale)) for _, other, score in entries if other in slot_of]
+            relation._lists[slot] = tuple(other for other, _ in kept)
+            relation._scores[slot] = tuple(score for _, score in kept)
         relation._stale = {slot_of[i] for i in stale if i in slot_of}
         return relation
 
@@ -215,13 +224,9 @@ class Relation:
 
     def _entries(self, slot: int, others: tuple[int, ...], scores: tuple[int, ...]) -> tuple[Related, ...]:
         scale = SCALE[self.settings.ranker]
-        mine = self._sets[slot]
+        mine, titles, alpha = self._sets[slot], self._titles, self._alpha
         return tuple(
-            Related(
-                id=self._ids[other],
-                score=score / scale,
-                context=context_order(self._titles[x] for x in self._ents[other] if x in mine),
-            )
+            Related(self._ids[other], score / scale, tuple([titles[x] for x in alpha[other] if x in mine]))
             for other, score in zip(others, scores, strict=True)
         )
 
@@ -344,6 +349,7 @@ class Relation:
                 if number is None:
                     number = self._entity[title] = len(self._titles)
                     self._titles.append(title)
+                    self._collation.append(context_key(title))
                     self._post.append([])
                     self._holders.append(set())
                 numbers.append(number)
@@ -352,6 +358,7 @@ class Relation:
             self._day.append(item.date.toordinal())
             self._ents.append(tuple(numbers))
             self._sets.append(frozenset(numbers))
+            self._alpha.append(tuple(sorted(numbers, key=self._collation.__getitem__)))
             self._alive.append(True)
             self._lists.append(())
             self._scores.append(())

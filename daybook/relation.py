@@ -19,7 +19,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
-from daybook.relate import Related, Relation, Settings
+from daybook.relate import Relation, Settings
 from daybook.store import Store
 
 
@@ -72,12 +72,10 @@ def refresh(
             full=True,
             seconds=time.perf_counter() - started,
         )
-    basis, listed = store.relation_basis()
-    stored = store.stored_related()
-    lists = {e: [Related(i, score, ()) for i, score in rows] for e, rows in stored.items()}
-    # A list with fewer rows than it had lost an entry to a day ingested again.
-    stale = [e for e, length in listed.items() if len(stored.get(e, ())) != length]
-    relation = Relation.restore(basis, lists, settings, stale=stale, workers=workers)
+    basis = store.relation_basis()
+    relation = Relation.restore(
+        basis, store.stored_related(), settings, stale=store.damaged_lists(), workers=workers
+    )
     before = {item.id: item for item in basis}
     now = {item.id: item for item in current}
     change = relation.update(

@@ -17,7 +17,6 @@ from pathlib import Path, PurePosixPath
 
 from daybook.errors import DaybookError
 
-
 _KEPT = b"kept"  # stands in for the digest of a file kept as it is
 
 

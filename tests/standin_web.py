@@ -90,6 +90,13 @@ def target_of(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def with_copy(url: str, copy: int) -> str:
+    """Another URL for the same page: ``copy=N`` added to its query."""
+    parts = urllib.parse.urlsplit(url)
+    query = f"{parts.query}&copy={copy}" if parts.query else f"copy={copy}"
+    return urllib.parse.urlunsplit(parts._replace(query=query))
+
+
 def without_copy(target: str) -> str:
     """``/a?x=1&copy=3`` -> ``/a?x=1``: the page a benchmark copy stands for."""
     path, _, query = target.partition("?")

@@ -16,9 +16,11 @@ from pathlib import Path
 import click.testing
 import pytest
 from click.testing import CliRunner
-from standin_web import StandInWeb, events_jsonl, ground_truth, target_of
+from standin_web import StandInWeb, events_jsonl, ground_truth, target_of, with_copy
 
 from daybook.cli import cli
+from daybook.enrich import POOL_THRESHOLD
+from daybook.model import url_key
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = {"url", "status", "final_url", "archived", "lede", "image", "publisher", "title", "published"}
@@ -144,9 +146,11 @@ def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: str
 
 def test_kill_9_then_rerun_loses_nothing_and_duplicates_nothing(web: StandInWeb, tmp_path: Path) -> None:
     db = tmp_path / "daybook.db"
-    urls = list(ground_truth().values())
+    # Twice the real pages: enough sources that extraction runs in worker processes.
+    urls = [*ground_truth().values(), *(with_copy(u, 1) for u in ground_truth().values())]
+    assert len(urls) >= POOL_THRESHOLD and len({url_key(u) for u in urls}) == len(urls)
     ingest(db, urls)
-    command = [sys.executable, "-m", "daybook", "--db", str(db), "enrich", *local(web, "--concurrency", "4")]
+    command = [sys.executable, "-m", "daybook", "--db", str(db), "enrich", *local(web)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def stored() -> dict[str, str]:
@@ -155,7 +159,8 @@ def test_kill_9_then_rerun_loses_nothing_and_duplicates_nothing(web: StandInWeb,
 
     web.page_delay = 0.05  # slow enough to be caught in the middle
     try:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        slowly = [*command, "--concurrency", "4"]
+        process = subprocess.Popen(slowly, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while len(stored()) < 40 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.01)

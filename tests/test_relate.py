@@ -296,7 +296,8 @@ def test_restored_relation_updates_like_the_original(
     items: list[Item], extra: list[Item], tuning: Settings
 ) -> None:
     original = Relation(items, tuning)
-    restored = Relation.restore(items, original.lists(), tuning, stale=[items[0].id])
+    rows = [(i, r.id, r.score) for i, entries in original.lists().items() for r in entries]
+    restored = Relation.restore(items, rows, tuning, stale=[items[0].id])
     added = [Item(f"n{i.id}", i.date, i.entities) for i in extra]
     change = restored.update(removed=[items[-1].id], added=added)
     original.update(removed=[items[-1].id], added=added)
