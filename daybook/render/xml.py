@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from lxml import etree
-
 NAMESPACE = "https://daybook.dev/ns/page/1"
 
 ITEM_NAMES = {
@@ -32,29 +30,49 @@ ITEM_NAMES = {
 }
 
 
-def _tag(name: str) -> str:
-    return f"{{{NAMESPACE}}}{name.replace('_', '-')}"
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
-def _fill(element: etree._Element, name: str, value: Any) -> None:
+def _name(key: str) -> str:
+    return key.replace("_", "-")
+
+
+def _write(out: list[str], name: str, value: Any, depth: int) -> None:
+    # Written as text rather than through lxml: several times faster on 600,000 files,
+    # and the tests parse every page back with lxml.
+    pad = "  " * depth
+    tag = _name(name)
     if value is None:
-        element.set("nil", "true")
+        out.append(f'{pad}<{tag} nil="true"/>\n')
     elif isinstance(value, dict):
+        if not value:
+            out.append(f"{pad}<{tag}/>\n")
+            return
+        out.append(f"{pad}<{tag}>\n")
         for key, item in value.items():
-            _fill(etree.SubElement(element, _tag(key)), key, item)
+            _write(out, key, item, depth + 1)
+        out.append(f"{pad}</{tag}>\n")
     elif isinstance(value, list):
-        child_name = ITEM_NAMES.get(name, "item")
+        if not value:
+            out.append(f"{pad}<{tag}/>\n")
+            return
+        out.append(f"{pad}<{tag}>\n")
+        child = ITEM_NAMES.get(name, "item")
         for item in value:
-            _fill(etree.SubElement(element, _tag(child_name)), child_name, item)
+            _write(out, child, item, depth + 1)
+        out.append(f"{pad}</{tag}>\n")
     elif isinstance(value, bool):
-        element.text = "true" if value else "false"
+        out.append(f"{pad}<{tag}>{'true' if value else 'false'}</{tag}>\n")
     else:
-        element.text = str(value)
+        out.append(f"{pad}<{tag}>{str(value).translate(_ESCAPES)}</{tag}>\n")
 
 
 def dumps(data: dict[str, Any]) -> str:
     """The page as an XML document (UTF-8, with declaration)."""
-    root = etree.Element(_tag("page"), nsmap={None: NAMESPACE})
-    root.set("kind", str(data.get("kind", "")))
-    _fill(root, "page", {k: v for k, v in data.items() if k != "kind"})
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
+    kind = str(data.get("kind", "")).translate(_ESCAPES)
+    out = ["<?xml version='1.0' encoding='UTF-8'?>\n", f'<page xmlns="{NAMESPACE}" kind="{kind}">\n']
+    for key, value in data.items():
+        if key != "kind":
+            _write(out, key, value, 1)
+    out.append("</page>\n")
+    return "".join(out)
