@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 CACHE_NAME = ".daybook-pages.json"
@@ -41,30 +42,54 @@ def page_digest(kind: str, page: object, settings: str) -> str:
 
 
 class PageCache:
-    """Digests of the last build's pages, and of this build's as it goes."""
+    """What the last build rendered, and what this build renders as it goes.
+
+    ``pages``: page path (without extension) -> digest of its inputs; ``events``:
+    event page path -> event id, so a page whose event got a new slug becomes a
+    redirect; ``redirects``: old event page path -> event id.
+    """
 
     def __init__(self, out: Path) -> None:
         self.path = out / CACHE_NAME
         try:
             loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            self.previous: dict[str, str] = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
-            self.previous = {}  # no cache, or a damaged one: render everything
-        self.current: dict[str, str] = {}
+            loaded = {}  # no cache, or a damaged one: render everything
+        if not isinstance(loaded, dict):
+            loaded = {}
+        self.previous: dict[str, str] = dict(loaded.get("pages", {}))
+        self.previous_events: dict[str, str] = dict(loaded.get("events", {}))
+        self.previous_redirects: dict[str, str] = dict(loaded.get("redirects", {}))
+        self.pages: dict[str, str] = {}
+        self.events: dict[str, str] = {}
+        self.redirects: dict[str, str] = {}
+
+    @property
+    def exists(self) -> bool:
+        """Whether a build has been made into this folder before."""
+        return bool(self.previous)
 
     def unchanged(self, stem: str, digest: str) -> bool:
         return self.previous.get(stem) == digest
 
-    def record(self, stem: str, digest: str) -> None:
-        self.current[stem] = digest
+    def record(self, stem: str, digest: str, event_id: str | None = None) -> None:
+        self.pages[stem] = digest
+        if event_id is not None:
+            self.events[stem] = event_id
+
+    def carry_over(self, keep: Callable[[str], bool]) -> None:
+        """Start from the last build's entries that ``keep`` accepts (incremental builds)."""
+        self.pages = {stem: d for stem, d in self.previous.items() if keep(stem)}
+        self.events = {stem: i for stem, i in self.previous_events.items() if stem in self.pages}
 
     def save(self) -> None:
-        """Write this build's digests (temp file and rename, like every page)."""
+        """Write this build's record (temp file and rename, like every page)."""
+        record = {"pages": self.pages, "events": self.events, "redirects": self.redirects}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.current, handle, separators=(",", ":"), sort_keys=True)
+                json.dump(record, handle, separators=(",", ":"), sort_keys=True)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

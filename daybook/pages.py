@@ -111,6 +111,15 @@ class OpinionPiece:
 
 
 @dataclass(frozen=True)
+class RedirectPage:
+    """An event's old address after its slug changed: points to where it lives now."""
+
+    stem: str
+    target: Link
+    date: dt.date
+
+
+@dataclass(frozen=True)
 class OpinionIndex:
     """The opinion section's index, newest first."""
 

@@ -1,181 +1,45 @@
-"""Publish: the whole site from the store, context first, then one writer.
+"""Publish: the site from the store, context first, then one writer.
 
-``build_site`` first builds the context (every day, every event's slug and path),
-then, a day at a time, makes the page objects (``pages``), renders each in every
-format (``render``) and hands the bytes to the ``Writer``, which alone touches the
-output folder. Memory stays bounded by one day plus the site index.
+A build makes the context (``context.SiteIndex``: every event's path), then, a day
+at a time, the page objects, renders each in every format and hands the bytes to
+the ``Writer``, which alone touches the output folder. The ``PageCache`` remembers
+what every page was made from, so only pages whose inputs changed are rendered.
+
+``build_site`` builds everything and removes what no page produces any more;
+``update_site`` rebuilds only the pages a change of some days and some related
+lists can touch, and leaves every other file alone.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from daybook import feeds, sitemap, urls
+from daybook.context import (
+    SiteIndex,
+    archive_pages,
+    day_link,
+    day_page,
+    event_page,
+    summary,
+)
 from daybook.errors import UsageError
-from daybook.model import Event
 from daybook.opinion import load_opinion
 from daybook.pagecache import PageCache, page_digest
-from daybook.pages import (
-    ArchivePage,
-    DayPage,
-    EventPage,
-    EventSummary,
-    FrontPage,
-    Link,
-    OpinionIndex,
-    RelatedLink,
-    SourceLink,
-)
+from daybook.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
 from daybook.render import data as page_data
 from daybook.render import html, markdown
 from daybook.render import json as json_format
 from daybook.render import xml as xml_format
-from daybook.store import ArticleMeta, Store
+from daybook.store import Store
 from daybook.writer import Writer, WriteReport
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
-
-
-@dataclass(frozen=True)
-class EventRef:
-    """Where an event lives on the site: enough to link to it from anywhere."""
-
-    id: str
-    date: dt.date
-    headline: str
-    stem: str
-
-    @property
-    def link(self) -> Link:
-        return Link(self.headline, self.stem)
-
-
-@dataclass
-class SiteIndex:
-    """Every event's place on the site, and the days in order."""
-
-    events: dict[str, EventRef] = field(default_factory=dict)
-    days: list[dt.date] = field(default_factory=list)
-    day_counts: dict[dt.date, int] = field(default_factory=dict)
-
-    def neighbours(self, date: dt.date) -> tuple[Link | None, Link | None]:
-        """Links to the stored days just before and after ``date``."""
-        at = bisect.bisect_left(self.days, date)
-        before = self.days[at - 1] if at > 0 else None
-        after = self.days[at + 1] if at + 1 < len(self.days) else None
-        return (day_link(before) if before else None, day_link(after) if after else None)
-
-
-def day_link(date: dt.date) -> Link:
-    return Link(urls.date_label(date), urls.day_path(date, "md").removesuffix(".md"))
-
-
-def site_index(store: Store) -> SiteIndex:
-    """Slugs and paths for every event: per day, in page order, made unique."""
-    index = SiteIndex(days=store.dates())
-    for date, rows in itertools.groupby(store.event_headlines(), key=lambda r: r[1]):
-        day_rows = list(rows)
-        index.day_counts[date] = len(day_rows)
-        slugs = urls.unique_slugs(
-            urls.slugify(text, fallback=f"event-{ident}") for ident, _, text in day_rows
-        )
-        for (ident, _, text), slug in zip(day_rows, slugs, strict=True):
-            stem = urls.event_path(date, slug, "md").removesuffix(".md")
-            index.events[ident] = EventRef(ident, date, text, stem)
-    return index
-
-
-# -- page objects (pure) --------------------------------------------------------
-
-
-def lede_and_image(articles: Sequence[ArticleMeta]) -> tuple[str | None, str | None]:
-    """The first lede and the first cover image among an event's sources."""
-    lede = next((a.lede for a in articles if a.lede), None)
-    image = next((a.image for a in articles if a.image), None)
-    return lede, image
-
-
-def event_page(
-    event: Event,
-    index: SiteIndex,
-    articles: Sequence[ArticleMeta],
-    related: Sequence[tuple[str, Sequence[str]]],
-) -> EventPage:
-    """An event's page: its text, sources, lede and image, and its related events."""
-    by_url = {a.url: a for a in articles}
-    lede, image = lede_and_image(articles)
-    return EventPage(
-        stem=index.events[event.id].stem,
-        id=event.id,
-        date=event.date,
-        category=event.category,
-        story=event.story,
-        headline=event.text,
-        lede=lede,
-        sources=tuple(
-            SourceLink(
-                outlet=s.outlet,
-                url=s.url,
-                title=by_url[s.url].title if s.url in by_url else None,
-                archived_url=by_url[s.url].archived_url if s.url in by_url else None,
-            )
-            for s in event.sources
-        ),
-        cover_image=image,
-        entities=event.entities,
-        related=tuple(
-            RelatedLink(link=target.link, date=target.date, context=tuple(context))
-            for related_id, context in related
-            if (target := index.events.get(related_id)) is not None
-        ),
-        day=day_link(event.date),
-    )
-
-
-def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> EventSummary:
-    return EventSummary(
-        link=index.events[event.id].link,
-        id=event.id,
-        date=event.date,
-        story=event.story,
-        category=event.category,
-        lede=lede_and_image(articles)[0],
-        context=event.entities,
-    )
-
-
-def day_page(date: dt.date, summaries: Iterable[EventSummary], index: SiteIndex) -> DayPage:
-    previous, following = index.neighbours(date)
-    stem = urls.day_path(date, "md").removesuffix(".md")
-    return DayPage(stem=stem, date=date, events=tuple(summaries), previous=previous, next=following)
-
-
-def archive_pages(index: SiteIndex) -> list[ArchivePage]:
-    """Month and year pages, and the archive's root listing every month, newest first,
-    so any day is three clicks from the front page: archive, month, day."""
-    pages: list[ArchivePage] = []
-    all_months: list[tuple[Link, int]] = []
-    root = Link("Archive", "news/index")
-    for year, year_days in itertools.groupby(index.days, key=lambda d: d.year):
-        year_link = Link(str(year), urls.year_path(year, "md").removesuffix(".md"))
-        months: list[tuple[Link, int]] = []
-        for month, month_days in itertools.groupby(year_days, key=lambda d: d.month):
-            stem = urls.month_path(year, month, "md").removesuffix(".md")
-            month_link = Link(f"{dt.date(year, month, 1):%B %Y}", stem)
-            entries = tuple((day_link(d), index.day_counts.get(d, 0)) for d in month_days)
-            pages.append(ArchivePage(stem, month_link.text, entries, up=year_link))
-            months.append((month_link, sum(n for _, n in entries)))
-        pages.append(ArchivePage(year_link.stem, year_link.text, tuple(months), up=root))
-        all_months.extend(months)
-    pages.append(ArchivePage(root.stem, root.text, tuple(reversed(all_months))))
-    return pages
 
 
 # -- rendering ------------------------------------------------------------------
@@ -192,6 +56,7 @@ def render_all(
         "archive": (markdown.archive_page, page_data.archive_page, "archive.html"),
         "opinion": (markdown.opinion_page, page_data.opinion_page, "opinion.html"),
         "opinion-index": (markdown.opinion_index, page_data.opinion_index, "opinion_index.html"),
+        "redirect": (markdown.redirect_page, page_data.redirect_page, "redirect.html"),
     }
     to_markdown, to_data, template = renderers[kind]
     stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
@@ -231,6 +96,131 @@ class BuildOptions:
             raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
 
 
+class Build:
+    """One run of the writer over the output folder, with the page cache."""
+
+    def __init__(self, store: Store, out: Path, options: BuildOptions) -> None:
+        self.store = store
+        self.options = options
+        self.writer = Writer(out)
+        self.cache = PageCache(self.writer.root)
+        self.index = SiteIndex(store)
+        self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
+        self._settings = f"{','.join(options.formats)}|{options.base_url}"
+        self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
+
+    @property
+    def report(self) -> WriteReport:
+        return self.writer.report
+
+    def emit(
+        self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
+    ) -> None:
+        """Write a page in every format, unless its inputs and files are as last time."""
+        stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
+        digest = page_digest(kind, page, f"{self._settings}|{title}|{description}")
+        paths = [f"{stem}.{ext}" for ext in self.options.formats]
+        if not (self.cache.unchanged(stem, digest) and all(self.writer.keep(p) for p in paths)):
+            for path, content in render_all(kind, page, self.options.formats, title, description).items():
+                self.writer.write(path, content)
+        self.cache.record(stem, digest, event_id)
+
+    def remove_page(self, stem: str) -> None:
+        for ext in self.options.formats:
+            self.writer.remove(f"{stem}.{ext}")
+
+    def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
+        """Every event page of a day, and the day page (once per build)."""
+        if date in self._days_done:
+            return self._days_done[date]
+        events = self.store.events(date=date)
+        ids = [e.id for e in events]
+        articles = self.store.article_metadata(ids)
+        related = self.store.related_lists(ids)
+        self.index.preload(r for lists in related.values() for r, _ in lists)
+        summaries = []
+        for event in events:
+            found = articles.get(event.id, [])
+            page = event_page(event, self.index, found, related.get(event.id, []))
+            self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
+            summaries.append(summary(event, self.index, found))
+        result = day_page(date, summaries, self.index), summaries
+        self.emit("day", result[0], title=f"News of {date:%-d %B %Y}")
+        self._days_done[date] = result
+        return result
+
+    def event(self, event_id: str) -> None:
+        """One event page (its related list changed, or an event it lists did)."""
+        found = self.store.events(ids=[event_id])
+        if not found:
+            return
+        event = found[0]
+        related = self.store.related_lists([event_id]).get(event_id, [])
+        self.index.preload(r for r, _ in related)
+        articles = self.store.article_metadata([event_id]).get(event_id, [])
+        page = event_page(event, self.index, articles, related)
+        self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
+
+    def redirects(self, candidates: dict[str, str]) -> None:
+        """Old event addresses (path -> event id) whose event now lives elsewhere."""
+        for stem, event_id in sorted(candidates.items()):
+            ref = self.index.ref(event_id)
+            if stem in self.cache.pages or ref is None or ref.stem == stem:
+                continue
+            self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=f"Moved: {ref.headline}")
+            self.cache.redirects[stem] = event_id
+
+    def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
+        """Archive, opinion and front pages, feeds, sitemap; then save the page cache."""
+        self.writer.write("assets/style.css", html.stylesheet())
+        for archive in archive_pages(self.index):
+            self.emit("archive", archive, title=archive.title)
+        for piece in self.opinion:
+            self.emit("opinion", piece, title=piece.title, description=piece.summary)
+        stem = urls.opinion_index_path("md").removesuffix(".md")
+        self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), "Opinion")
+        newest = list(reversed(recent))
+        days = self.index.days
+        front = FrontPage(
+            stem=urls.front_path("md").removesuffix(".md"),
+            today=newest[0] if newest else None,
+            opinion=tuple(self.opinion[:5]),
+            yesterday=newest[1] if len(newest) > 1 else None,
+            day_before=newest[2] if len(newest) > 2 else None,
+            previous=day_link(days[-FRONT_DAYS - 1]) if len(days) > FRONT_DAYS else None,
+        )
+        self.emit("front", front, title="The news, day by day")
+        self._feeds(latest)
+        listed = "html" if "html" in self.options.formats else self.options.formats[0]
+        paths = sorted(f"{stem}.{listed}" for stem in self.cache.pages)
+        for path, content in sitemap.sitemaps(paths, self.options.base_url).items():
+            self.writer.write(path, content)
+
+    def _feeds(self, latest: Sequence[EventSummary]) -> None:
+        base = self.options.base_url
+        news = [_feed_item(e) for e in sorted(latest, key=lambda e: e.date, reverse=True)]
+        opinion = [
+            feeds.FeedItem(p.stem, p.title, f"{p.stem}.html", p.summary, p.date, p.author)
+            for p in self.opinion
+        ]
+        self.writer.write(urls.NEWS_RSS, feeds.news_rss(news, base))
+        self.writer.write(urls.NEWS_ATOM, feeds.news_atom(news, base))
+        self.writer.write(urls.NEWS_JSON_FEED, feeds.news_json_feed(news, base))
+        self.writer.write(urls.OPINION_RSS, feeds.opinion_rss(opinion, base))
+
+    def recent_days(self) -> tuple[list[DayPage], list[EventSummary]]:
+        """The newest days' pages (for the front page) and newest events (for the feeds)."""
+        recent: list[DayPage] = []
+        latest: list[EventSummary] = []
+        for date in reversed(self.index.days):
+            if len(recent) >= FRONT_DAYS and len(latest) >= FEED_EVENTS:
+                break
+            page, summaries = self.day(date)
+            recent.insert(0, page)
+            latest[:0] = summaries
+        return recent[-FRONT_DAYS:], latest[-FEED_EVENTS:]
+
+
 def _feed_item(event: EventSummary) -> feeds.FeedItem:
     return feeds.FeedItem(
         id=event.id,
@@ -248,77 +238,66 @@ def build_site(
     *,
     on_day: Callable[[dt.date], None] | None = None,
 ) -> WriteReport:
-    """Build the whole site into ``out``; files whose content is unchanged are left alone,
-    and files no page produces any more are removed."""
-    options = options or BuildOptions()
-    opinion = load_opinion(options.opinion_dir) if options.opinion_dir else []
-    index = site_index(store)
-    writer = Writer(out)
-    listed = "html" if "html" in options.formats else options.formats[0]  # what the sitemap lists
-    sitemap_paths: list[str] = []
-
-    cache = PageCache(writer.root)
-    settings = f"{','.join(options.formats)}|{options.base_url}"
-
-    def emit(kind: str, page: object, title: str, description: str | None = None) -> None:
-        stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
-        digest = page_digest(kind, page, f"{settings}|{title}|{description}")
-        paths = [f"{stem}.{ext}" for ext in options.formats]
-        if not (cache.unchanged(stem, digest) and all(writer.keep(path) for path in paths)):
-            for path, content in render_all(kind, page, options.formats, title, description).items():
-                writer.write(path, content)
-        cache.record(stem, digest)
-        sitemap_paths.extend(p for p in paths if p.endswith("." + listed))
-
-    writer.write("assets/style.css", html.stylesheet())
+    """Build the whole site into ``out``; files whose inputs are unchanged are left alone,
+    and files no page produces any more are removed (or, for an event whose slug
+    changed, replaced by a redirect)."""
+    build = Build(store, out, options or BuildOptions())
+    build.index.load_all()
     recent: list[DayPage] = []
-    latest: list[EventSummary] = []  # the newest events, for the feeds
-    for date in index.days:
-        events = store.events(date=date)
-        ids = [e.id for e in events]
-        articles = store.article_metadata(ids)
-        related = store.related_lists(ids)
-        summaries = []
-        for event in events:
-            found = articles.get(event.id, [])
-            page = event_page(event, index, found, related.get(event.id, []))
-            emit("event", page, title=event.text, description=page.lede)
-            summaries.append(summary(event, index, found))
-        day = day_page(date, summaries, index)
-        emit("day", day, title=f"News of {date:%-d %B %Y}")
-        recent = [*recent[-(FRONT_DAYS - 1) :], day]
+    latest: list[EventSummary] = []
+    for date in build.index.days:
+        page, summaries = build.day(date)
+        recent = [*recent[-(FRONT_DAYS - 1) :], page]
         latest = [*latest, *summaries][-FEED_EVENTS:]
         if on_day is not None:
             on_day(date)
-    for archive in archive_pages(index):
-        emit("archive", archive, title=archive.title)
-    for piece in opinion:
-        emit("opinion", piece, title=piece.title, description=piece.summary)
-    emit(
-        "opinion-index",
-        OpinionIndex(urls.opinion_index_path("md").removesuffix(".md"), tuple(opinion)),
-        "Opinion",
+    build.redirects({**build.cache.previous_redirects, **build.cache.previous_events})
+    build.finish(recent, latest)
+    build.writer.prune()
+    build.cache.save()
+    return build.report
+
+
+def update_site(
+    store: Store,
+    out: Path,
+    options: BuildOptions | None = None,
+    *,
+    dates: Iterable[dt.date],
+    event_ids: Iterable[str] = (),
+) -> WriteReport:
+    """Rebuild only what a change can touch: the pages of ``dates`` (their events, the
+    day pages and their neighbours), the event pages of ``event_ids``, archives,
+    front page, feeds and sitemap. Pages of events gone from those days are removed
+    (or redirected, if the event lives on under a new slug). A folder never built
+    before gets a full build."""
+    build = Build(store, out, options or BuildOptions())
+    if not build.cache.exists:
+        return build_site(store, out, options)
+    changed = sorted(set(dates))
+    prefixes = tuple(urls.day_dir(d) + "/" for d in changed)
+    previous = build.cache
+    # Start from the last build's record, less the pages of the changed days and the
+    # redirects (which are resolved again).
+    previous.carry_over(
+        lambda stem: not stem.startswith(prefixes) and stem not in previous.previous_redirects
     )
-    newest = list(reversed(recent))
-    front = FrontPage(
-        stem=urls.front_path("md").removesuffix(".md"),
-        today=newest[0] if newest else None,
-        opinion=tuple(opinion[:5]),
-        yesterday=newest[1] if len(newest) > 1 else None,
-        day_before=newest[2] if len(newest) > 2 else None,
-        previous=day_link(index.days[-FRONT_DAYS - 1]) if len(index.days) > FRONT_DAYS else None,
-    )
-    emit("front", front, title="The news, day by day")
-    news_items = [_feed_item(e) for e in sorted(latest, key=lambda e: e.date, reverse=True)]
-    opinion_items = [
-        feeds.FeedItem(p.stem, p.title, f"{p.stem}.html", p.summary, p.date, p.author) for p in opinion
-    ]
-    writer.write(urls.NEWS_RSS, feeds.news_rss(news_items, options.base_url))
-    writer.write(urls.NEWS_ATOM, feeds.news_atom(news_items, options.base_url))
-    writer.write(urls.NEWS_JSON_FEED, feeds.news_json_feed(news_items, options.base_url))
-    writer.write(urls.OPINION_RSS, feeds.opinion_rss(opinion_items, options.base_url))
-    for path, content in sitemap.sitemaps(sorted(sitemap_paths), options.base_url).items():
-        writer.write(path, content)
-    writer.prune()
-    cache.save()
-    return writer.report
+    previous_on_days = {s: i for s, i in previous.previous_events.items() if s.startswith(prefixes)}
+    for date in changed:
+        if date in build.index.day_counts:
+            build.day(date)
+    for date in sorted({n for d in changed for n in build.index.neighbour_dates(d) if n is not None}):
+        build.day(date)
+    # Pages that list an event of a changed day show its headline: render them again too.
+    on_days = [ident for date in changed for ident, _, _ in store.event_headlines(date)]
+    referrers = store.referrers([*on_days, *previous_on_days.values()])
+    for event_id in sorted({*event_ids, *referrers} - set(on_days)):
+        build.event(event_id)
+    build.redirects({**previous.previous_redirects, **previous_on_days})
+    for stem in sorted(set(previous.previous) - set(previous.pages)):
+        if stem.startswith(prefixes) or stem in previous.previous_redirects:
+            build.remove_page(stem)
+    recent, latest = build.recent_days()
+    build.finish(recent, latest)
+    build.cache.save()
+    return build.report

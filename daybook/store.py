@@ -458,11 +458,50 @@ class Store:
 
     # -- publish: what pages need (issue 5) -----------------------------------
 
-    def event_headlines(self) -> Iterator[tuple[str, dt.date, str]]:
-        """Every event's id, date and text, in site order (by day, then page order)."""
-        rows = self.conn.execute("SELECT id, date, text FROM events ORDER BY date, position")
-        for ident, date, text in rows:
-            yield ident, dt.date.fromisoformat(date), text
+    def event_headlines(self, date: dt.date | None = None) -> Iterator[tuple[str, dt.date, str]]:
+        """Every event's (or one day's) id, date and text, in site order (by day, then page order)."""
+        if date is None:
+            rows = self.conn.execute("SELECT id, date, text FROM events ORDER BY date, position")
+        else:
+            rows = self.conn.execute(
+                "SELECT id, date, text FROM events WHERE date = ? ORDER BY position", (date.isoformat(),)
+            )
+        for ident, day, text in rows:
+            yield ident, dt.date.fromisoformat(day), text
+
+    def event_dates(self, event_ids: Iterable[str]) -> dict[str, dt.date]:
+        """The day of each of these events that the store holds."""
+        ids = list(event_ids)
+        found: dict[str, dt.date] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            rows = self.conn.execute(
+                f"SELECT id, date FROM events WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            found.update((ident, dt.date.fromisoformat(day)) for ident, day in rows)
+        return found
+
+    def referrers(self, event_ids: Iterable[str]) -> set[str]:
+        """The events whose stored related lists include any of these events."""
+        ids = list(event_ids)
+        found: set[str] = set()
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            rows = self.conn.execute(
+                "SELECT DISTINCT event_id FROM related"
+                f" WHERE related_id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    def day_counts(self) -> dict[dt.date, int]:
+        """Every stored day with its number of events (zero for an empty day), oldest first."""
+        rows = self.conn.execute(
+            "SELECT d.date, count(e.id) FROM days d LEFT JOIN events e ON e.date = d.date"
+            " GROUP BY d.date ORDER BY d.date"
+        )
+        return {dt.date.fromisoformat(day): count for day, count in rows}
 
     def article_metadata(self, event_ids: Iterable[str]) -> dict[str, list[ArticleMeta]]:
         """For each event, the enriched metadata of its sources, in citation order."""

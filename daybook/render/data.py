@@ -19,6 +19,7 @@ from daybook.pages import (
     Link,
     OpinionIndex,
     OpinionPiece,
+    RedirectPage,
 )
 
 LICENSE = "CC BY-SA 4.0"
@@ -144,4 +145,12 @@ def opinion_index(page: OpinionIndex, ext: str) -> Obj:
     return {
         **_header("opinion-index", page.stem, ext, urls.link(f"{page.stem}.md")),
         "pieces": [_opinion_summary(p, ext) for p in page.pieces],
+    }
+
+
+def redirect_page(page: RedirectPage, ext: str) -> Obj:
+    return {
+        **_header("redirect", page.stem, ext, urls.portal_day_url(page.date)),
+        "location": page.target.href(ext),
+        "headline": page.target.text,
     }

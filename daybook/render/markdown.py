@@ -6,7 +6,16 @@ import re
 from collections.abc import Iterable
 
 from daybook import urls
-from daybook.pages import ArchivePage, DayPage, EventPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece
+from daybook.pages import (
+    ArchivePage,
+    DayPage,
+    EventPage,
+    EventSummary,
+    FrontPage,
+    OpinionIndex,
+    OpinionPiece,
+    RedirectPage,
+)
 
 _LINK_TEXT_SPECIALS = re.compile(r"([\\\[\]<>])")
 
@@ -139,3 +148,8 @@ def opinion_index(page: OpinionIndex) -> str:
         for p in page.pieces
     ]
     return "\n".join(out) + "\n"
+
+
+def redirect_page(page: RedirectPage) -> str:
+    """An old event address: one line pointing to the page's new address."""
+    return f"Moved to [{escape(page.target.text)}]({page.target.href('md')})\n"

@@ -1,0 +1,198 @@
+"""The build context: where every page lives, and the page objects themselves.
+
+``SiteIndex`` knows every event's path (slugs are unique per day, in page order);
+the functions below turn stored events, their sources' metadata and their related
+lists into the page objects of ``pages``, which every renderer takes as its input.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from daybook import urls
+from daybook.model import Event
+from daybook.pages import (
+    ArchivePage,
+    DayPage,
+    EventPage,
+    EventSummary,
+    Link,
+    RelatedLink,
+    SourceLink,
+)
+from daybook.store import ArticleMeta, Store
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """Where an event lives on the site: enough to link to it from anywhere."""
+
+    id: str
+    date: dt.date
+    headline: str
+    stem: str
+
+    @property
+    def link(self) -> Link:
+        return Link(self.headline, self.stem)
+
+
+class SiteIndex:
+    """Every event's place on the site, and the days in order.
+
+    A full build loads every event at once (``load_all``); an incremental one looks
+    up only the days it needs, a whole day at a time, since an event's slug is made
+    unique among its day's.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.day_counts = store.day_counts()
+        self.days = list(self.day_counts)
+        self._refs: dict[str, EventRef] = {}
+        self._by_day: dict[dt.date, list[EventRef]] = {}
+
+    def load_all(self) -> None:
+        for date, rows in itertools.groupby(self.store.event_headlines(), key=lambda r: r[1]):
+            self._add_day(date, [(ident, text) for ident, _, text in rows])
+
+    def day(self, date: dt.date) -> list[EventRef]:
+        """The events of one day, in page order."""
+        if date not in self._by_day:
+            self._add_day(date, [(ident, text) for ident, _, text in self.store.event_headlines(date)])
+        return self._by_day[date]
+
+    def ref(self, event_id: str) -> EventRef | None:
+        """Where an event lives, or None if the store does not hold it."""
+        if event_id not in self._refs:
+            self.preload([event_id])
+        return self._refs.get(event_id)
+
+    def preload(self, event_ids: Iterable[str]) -> None:
+        """Look up, a day at a time, the events not known yet."""
+        missing = [i for i in event_ids if i not in self._refs]
+        for date in sorted(set(self.store.event_dates(missing).values())):
+            self.day(date)
+
+    def _add_day(self, date: dt.date, rows: list[tuple[str, str]]) -> None:
+        slugs = urls.unique_slugs(urls.slugify(text, fallback=f"event-{ident}") for ident, text in rows)
+        refs = [
+            EventRef(ident, date, text, urls.event_path(date, slug, "md").removesuffix(".md"))
+            for (ident, text), slug in zip(rows, slugs, strict=True)
+        ]
+        self._by_day[date] = refs
+        self._refs.update((r.id, r) for r in refs)
+
+    def neighbour_dates(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The stored days just before and after ``date`` (which need not be stored)."""
+        at = bisect.bisect_left(self.days, date)
+        before = self.days[at - 1] if at > 0 else None
+        if at < len(self.days) and self.days[at] == date:
+            at += 1
+        return before, self.days[at] if at < len(self.days) else None
+
+    def neighbours(self, date: dt.date) -> tuple[Link | None, Link | None]:
+        """Links to the stored days just before and after ``date``."""
+        before, after = self.neighbour_dates(date)
+        return (day_link(before) if before else None, day_link(after) if after else None)
+
+
+def day_link(date: dt.date) -> Link:
+    return Link(urls.date_label(date), urls.day_path(date, "md").removesuffix(".md"))
+
+
+# -- page objects (pure) --------------------------------------------------------
+
+
+def lede_and_image(articles: Sequence[ArticleMeta]) -> tuple[str | None, str | None]:
+    """The first lede and the first cover image among an event's sources."""
+    lede = next((a.lede for a in articles if a.lede), None)
+    image = next((a.image for a in articles if a.image), None)
+    return lede, image
+
+
+def event_page(
+    event: Event,
+    index: SiteIndex,
+    articles: Sequence[ArticleMeta],
+    related: Sequence[tuple[str, Sequence[str]]],
+) -> EventPage:
+    """An event's page: its text, sources, lede and image, and its related events."""
+    by_url = {a.url: a for a in articles}
+    lede, image = lede_and_image(articles)
+    return EventPage(
+        stem=_ref(index, event.id).stem,
+        id=event.id,
+        date=event.date,
+        category=event.category,
+        story=event.story,
+        headline=event.text,
+        lede=lede,
+        sources=tuple(
+            SourceLink(
+                outlet=s.outlet,
+                url=s.url,
+                title=by_url[s.url].title if s.url in by_url else None,
+                archived_url=by_url[s.url].archived_url if s.url in by_url else None,
+            )
+            for s in event.sources
+        ),
+        cover_image=image,
+        entities=event.entities,
+        related=tuple(
+            RelatedLink(link=target.link, date=target.date, context=tuple(context))
+            for related_id, context in related
+            if (target := index.ref(related_id)) is not None
+        ),
+        day=day_link(event.date),
+    )
+
+
+def _ref(index: SiteIndex, event_id: str) -> EventRef:
+    ref = index.ref(event_id)
+    if ref is None:  # the store changed under the build: a bug, not bad input
+        raise LookupError(f"event {event_id} is not in the store")
+    return ref
+
+
+def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> EventSummary:
+    return EventSummary(
+        link=_ref(index, event.id).link,
+        id=event.id,
+        date=event.date,
+        story=event.story,
+        category=event.category,
+        lede=lede_and_image(articles)[0],
+        context=event.entities,
+    )
+
+
+def day_page(date: dt.date, summaries: Iterable[EventSummary], index: SiteIndex) -> DayPage:
+    previous, following = index.neighbours(date)
+    stem = urls.day_path(date, "md").removesuffix(".md")
+    return DayPage(stem=stem, date=date, events=tuple(summaries), previous=previous, next=following)
+
+
+def archive_pages(index: SiteIndex) -> list[ArchivePage]:
+    """Month and year pages, and the archive's root listing every month, newest first,
+    so any day is three clicks from the front page: archive, month, day."""
+    pages: list[ArchivePage] = []
+    all_months: list[tuple[Link, int]] = []
+    root = Link("Archive", "news/index")
+    for year, year_days in itertools.groupby(index.days, key=lambda d: d.year):
+        year_link = Link(str(year), urls.year_path(year, "md").removesuffix(".md"))
+        months: list[tuple[Link, int]] = []
+        for month, month_days in itertools.groupby(year_days, key=lambda d: d.month):
+            stem = urls.month_path(year, month, "md").removesuffix(".md")
+            month_link = Link(f"{dt.date(year, month, 1):%B %Y}", stem)
+            entries = tuple((day_link(d), index.day_counts.get(d, 0)) for d in month_days)
+            pages.append(ArchivePage(stem, month_link.text, entries, up=year_link))
+            months.append((month_link, sum(n for _, n in entries)))
+        pages.append(ArchivePage(year_link.stem, year_link.text, tuple(months), up=root))
+        all_months.extend(months)
+    pages.append(ArchivePage(root.stem, root.text, tuple(reversed(all_months))))
+    return pages
