@@ -33,3 +33,5 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/extract.py
 	$(BIN)/python benchmarks/enrich.py
+	$(BIN)/python benchmarks/relate.py
+	$(BIN)/python benchmarks/rankers.py

@@ -32,7 +32,7 @@ from daybook.relate import RANKERS, Item, Relation, Settings
 VERY_COMMON_SHARE = 0.01
 
 
-def measure(events: list[Event], settings: Settings) -> dict[str, float]:
+def measure(events: list[Event], settings: Settings) -> dict[str, float | str]:
     """The figures of one ranker over ``events``."""
     by_id = {e.id: e for e in events}
     items = [Item(e.id, e.date, e.entities) for e in events]
@@ -42,6 +42,7 @@ def measure(events: list[Event], settings: Settings) -> dict[str, float]:
     counts = {x: relation.entity_count(x) for e in events for x in e.entities}
     very_common = {x for x, n in counts.items() if n > VERY_COMMON_SHARE * len(events)}
     listed = lengths = same = storied = dominated = context = 0
+    by: dict[str, int] = {}  # the entity dominating each dominated list
     gaps: list[int] = []
     for event_id, entries in relation.entries():
         if not entries:
@@ -59,7 +60,10 @@ def measure(events: list[Event], settings: Settings) -> dict[str, float]:
                 same += bool(other.story) and other.story[-1] == event.story[-1]
             if len(entry.context) == 1 and entry.context[0] in very_common:
                 flooding[entry.context[0]] = flooding.get(entry.context[0], 0) + 1
-        dominated += any(2 * n >= len(entries) for n in flooding.values())
+        for entity, n in flooding.items():
+            if 2 * n >= len(entries):
+                dominated += 1
+                by[entity] = by.get(entity, 0) + 1
     by_day: dict[object, list[Event]] = {}
     for e in events:
         by_day.setdefault(e.date, []).append(e)
@@ -76,8 +80,9 @@ def measure(events: list[Event], settings: Settings) -> dict[str, float]:
         "mean length": lengths / max(listed, 1),
         "same story %": 100 * same / max(storied, 1),
         "dominated lists": dominated,
+        "  by": ", ".join(f"{e} {n}" for e, n in sorted(by.items(), key=lambda p: -p[1])[:4]) or "-",
         "mean context": context / max(lengths, 1),
-        "median gap (days)": statistics.median(gaps) if gaps else 0,
+        "median gap (days)": float(statistics.median(gaps)) if gaps else 0.0,
         "churn (lists)": len(change.changed) - (len(day) - 1),
         "full seconds": seconds,
         "update seconds": update_seconds,
@@ -99,6 +104,10 @@ def main(argv: list[str]) -> int:
     }
     print(f"{'':<20}" + "".join(f"{r:>12}" for r in rows))
     for key in next(iter(rows.values())):
+        if key == "  by":  # too wide for a column
+            for ranker, row in rows.items():
+                print(f"  {ranker} lists dominated by: {row[key]}")
+            continue
         cells = "".join(
             f"{row[key]:>12.2f}" if isinstance(row[key], float) else f"{row[key]:>12}"
             for row in rows.values()

@@ -9,8 +9,9 @@ change; the rest of the lists are left as they are. Otherwise, or when asked, ev
 list is computed again.
 
 A day ingested again deletes its events' rows of ``related`` and every row naming
-them (so a removed event never lingers in a list); such damaged lists are recomputed
-by the next refresh and counted as changed.
+them (so a removed event never lingers in a list). The next refresh recomputes such
+damaged lists as they were (from the stored events they were computed from), then
+applies the change, so it reports exactly the lists whose content changed.
 """
 
 from __future__ import annotations
@@ -73,19 +74,19 @@ def refresh(
             seconds=time.perf_counter() - started,
         )
     basis = store.relation_basis()
-    relation = Relation.restore(
-        basis, store.stored_related(), settings, stale=store.damaged_lists(), workers=workers
-    )
+    damaged = store.damaged_lists()
+    relation = Relation.restore(basis, store.stored_related(), settings, stale=damaged, workers=workers)
     before = {item.id: item for item in basis}
     now = {item.id: item for item in current}
     change = relation.update(
         removed=[i for i, item in before.items() if now.get(i) != item],
         added=[item for i, item in now.items() if before.get(i) != item],
     )
+    # A damaged list may be the same as before (its events came back unchanged): the
+    # pages need nothing, but the store needs its rows again.
+    rewrite = sorted({*change.changed, *(i for i in damaged if i in now)})
     store.save_relation(
-        settings_json(settings),
-        ((now[i], relation.related(i)) for i in change.changed),
-        dropped=change.removed,
+        settings_json(settings), ((now[i], relation.related(i)) for i in rewrite), dropped=change.removed
     )
     return RelateReport(
         settings=settings,

@@ -488,8 +488,7 @@ class Store:
         for chunk in range(0, len(ids), 500):
             part = ids[chunk : chunk + 500]
             rows = self.conn.execute(
-                "SELECT DISTINCT event_id FROM related"
-                f" WHERE related_id IN ({','.join('?' * len(part))})",
+                f"SELECT DISTINCT event_id FROM related WHERE related_id IN ({','.join('?' * len(part))})",
                 part,
             )
             found.update(row[0] for row in rows)
