@@ -18,7 +18,8 @@ install: $(BIN)/daybook
 demo: install
 	$(BIN)/daybook --db $(DB) ingest examples
 	$(BIN)/daybook --db $(DB) stats
-	$(BIN)/daybook --db $(DB) events
+	$(BIN)/daybook --db $(DB) relate
+	$(BIN)/daybook --db $(DB) build example-site --opinion examples/opinion
 
 # The whole test suite (needs ../shared beside the project).
 test: install
