@@ -173,6 +173,11 @@ def main(argv: list[str]) -> int:
     print(f"result           {report.summary()}")
     print(f"seconds          {elapsed:.2f}")
     print(f"pages/s          {pages / elapsed:.0f}   (fetch + extract + store, end to end)")
+    # The machine may be shared: what the run cost in CPU does not depend on who else ran.
+    cpu_total = client_cpu + pool_cpu + server_cpu
+    cores = os.cpu_count() or 1
+    print(f"CPU per page     {cpu_total / pages * 1000:.1f} ms (client, workers and server together)")
+    print(f"pages/s at most  {cores * pages / cpu_total:.0f}   (all {cores} CPUs ours, no other load)")
     print(f"store            {db_mib:.0f} MiB")
     print("where the time goes (CPU seconds during the run)")
     print(f"  client process {client_cpu:6.2f}   (event loop: HTTP, gunzip, robots.txt, store writes)")

@@ -7,11 +7,14 @@ Every error daybook raises on purpose derives from ``DaybookError``, so a caller
     ├── ParseError        a portal page (wikitext, HTML or JSONL) could not be read
     ├── StoreError        the SQLite store is missing, newer than this code, or corrupt
     ├── UsageError        the caller asked for something that cannot be done (bad date, ...)
+    ├── PullError         the MediaWiki API could not be reached, or gave an answer daybook cannot read
+    ├── LockedError       another ``daybook update`` is running on the same store
+    ├── GitError          git failed on the site's repository (update, history)
     └── FetchError        a source page could not be fetched; ``word`` is the status stored
         ├── HTTPStatusError   the server answered with an error status (404, 429, 500...)
         ├── NetworkError      no answer: "dns", "refused", "timeout", "tls", "connection"
         ├── RefusedError      daybook would not ask: "robots", "private", "bad-url"
-        └── ContentError      an answer daybook will not keep: "not-html", "too-large", "redirects"
+        └── ContentError      not an answer to keep: "not-html", "too-large", "redirects", "undecodable"
 
 Enrich records a ``FetchError`` as the source's result and goes on with the next
 URL; only the other errors stop a command.
@@ -41,6 +44,18 @@ class StoreError(DaybookError):
 
 class UsageError(DaybookError):
     """The request itself is wrong (a malformed date, an unknown format...)."""
+
+
+class PullError(DaybookError):
+    """The MediaWiki API could not be reached (after retries), or its answer made no sense."""
+
+
+class LockedError(DaybookError):
+    """Another ``daybook update`` holds the store's update lock."""
+
+
+class GitError(DaybookError):
+    """A git command failed on the site's repository; says which and what git said."""
 
 
 class FetchError(DaybookError):
