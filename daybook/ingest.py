@@ -73,6 +73,8 @@ def file_format(path: Path) -> str:
 def read_days(path: Path) -> list[Day]:
     """Parse one file into the days it holds (one, or several for JSONL)."""
     name = str(path)
+    if not path.exists():
+        raise ParseError(name, "no such file or folder")
     kind = file_format(path)
     try:
         data = path.read_bytes()

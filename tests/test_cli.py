@@ -115,7 +115,7 @@ def test_missing_file_and_unknown_type_fail_cleanly(tmp_path: Path) -> None:
     odd.write_bytes(b"%PDF")
     result = run("ingest", str(tmp_path / "nope.wiki"), str(odd), db=tmp_path / "a.db")
     assert result.exit_code == 1
-    assert "nope.wiki: cannot read" in result.output
+    assert "nope.wiki: no such file or folder" in result.output
     assert "notes.pdf: unknown file type '.pdf'" in result.output
 
 
