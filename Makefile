@@ -36,3 +36,5 @@ bench: install
 	$(BIN)/python benchmarks/enrich.py
 	$(BIN)/python benchmarks/relate.py
 	$(BIN)/python benchmarks/rankers.py
+	$(BIN)/python benchmarks/search_index.py
+	$(BIN)/python benchmarks/serve.py

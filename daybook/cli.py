@@ -6,6 +6,7 @@ into a one-line message and a non-zero exit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -27,15 +29,108 @@ from daybook.errors import DaybookError, UsageError
 from daybook.fetch import DEFAULT_WAYBACK, USER_AGENT, FetchSettings
 from daybook.ingest import discover, ingest_paths
 from daybook.publish import DEFAULT_BASE_URL, BuildOptions, build_site
+from daybook.pull import (
+    DEFAULT_API,
+    DEFAULT_TITLE_PATTERN,
+    ENGLISH_MONTHS,
+    PullSettings,
+    date_range,
+    recent_days,
+)
+from daybook.pull import pull as pull_days
 from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
 from daybook.relation import refresh
-from daybook.store import Store
+from daybook.search import DEFAULT_LIMIT, PageLocator
+from daybook.search import search as search_events
+from daybook.serve import serve as make_server
+from daybook.siterepo import SiteRepo, site_path
+from daybook.store import MARK_END, MARK_START, Store
+from daybook.update import UpdateOptions, parse_interval, update_lock
+from daybook.update import every as every_interval
+from daybook.update import update as update_site
 from daybook.urls import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Progress bars only for runs long enough to want one.
 PROGRESS_THRESHOLD = 20
+
+
+def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click options as one decorator, for options commands share."""
+
+    def apply(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+user_agent_option = click.option(
+    "--user-agent",
+    envvar="DAYBOOK_USER_AGENT",
+    default=USER_AGENT,
+    show_default=True,
+    help="The User-Agent sent (also DAYBOOK_USER_AGENT).",
+)
+# How enrich (and update, which calls it) reaches the web.
+web_options = options(
+    click.option(
+        "--via",
+        metavar="URL",
+        help="Send every request to this origin (http://host:port) instead, with each URL's path,"
+        " query and Host: a local server standing in for the web.",
+    ),
+    click.option(
+        "--allow-private", is_flag=True, help="Also fetch private, loopback and link-local addresses."
+    ),
+    click.option(
+        "--wayback",
+        envvar="DAYBOOK_WAYBACK",
+        default=DEFAULT_WAYBACK,
+        show_default=True,
+        metavar="URL",
+        help="Wayback Machine availability API asked about dead links (also DAYBOOK_WAYBACK);"
+        " 'off' never asks.",
+    ),
+    user_agent_option,
+)
+# What the site is made of (build, and update, which must build it alike).
+site_options = options(
+    click.option(
+        "--formats",
+        default=",".join(FORMATS),
+        show_default=True,
+        help="Comma-separated formats to write (md, html, json, xml).",
+    ),
+    click.option(
+        "--base-url",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        help="The site's public address, for feeds and the sitemap.",
+    ),
+    click.option(
+        "--opinion",
+        "opinion_dir",
+        type=click.Path(file_okay=False, exists=True, path_type=Path),
+        help="A folder of opinion pieces (Markdown with title, date, author front matter).",
+    ),
+)
+
+
+def build_options(formats: str, base_url: str, opinion_dir: Path | None) -> BuildOptions:
+    """The site's options from ``site_options``."""
+    return BuildOptions(
+        formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        base_url=base_url,
+        opinion_dir=opinion_dir,
+    )
+
+
+def wayback_url(option: str) -> str | None:
+    """The --wayback option: an availability API, or None for ``off``."""
+    return None if option.strip().lower() in ("", "off") else option.strip()
 
 
 @contextmanager
@@ -161,13 +256,7 @@ def events(ctx: click.Context, on: str | None, start: str | None, end: str | Non
 
 
 @cli.command()
-@click.option(
-    "--via",
-    metavar="URL",
-    help="Send every request to this origin (http://host:port) instead, with each URL's path,"
-    " query and Host: a local server standing in for the web.",
-)
-@click.option("--allow-private", is_flag=True, help="Also fetch private, loopback and link-local addresses.")
+@web_options
 @click.option("--offline", is_flag=True, help="Fetch nothing: extract again from the pages already kept.")
 @click.option("--refresh", is_flag=True, help="Fetch every source again, even those with a result.")
 @click.option("--retry-failed", is_flag=True, help="Fetch again the sources that failed before.")
@@ -198,21 +287,6 @@ def events(ctx: click.Context, on: str | None, start: str | None, end: str | Non
     default=20.0,
     show_default=True,
     help="Seconds one attempt at a page may take.",
-)
-@click.option(
-    "--wayback",
-    envvar="DAYBOOK_WAYBACK",
-    default=DEFAULT_WAYBACK,
-    show_default=True,
-    metavar="URL",
-    help="Wayback Machine availability API asked about dead links (also DAYBOOK_WAYBACK); 'off' never asks.",
-)
-@click.option(
-    "--user-agent",
-    envvar="DAYBOOK_USER_AGENT",
-    default=USER_AGENT,
-    show_default=True,
-    help="The User-Agent sent (also DAYBOOK_USER_AGENT).",
 )
 @click.pass_context
 def enrich(
@@ -247,7 +321,7 @@ def enrich(
             timeout=timeout,
             allow_private=allow_private,
             via=via or None,
-            wayback=None if wayback.strip().lower() in ("", "off") else wayback.strip(),
+            wayback=wayback_url(wayback),
         )
     err = Console(stderr=True)
     with (
@@ -308,24 +382,7 @@ def sources(ctx: click.Context, fmt: str) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--formats",
-    default=",".join(FORMATS),
-    show_default=True,
-    help="Comma-separated formats to write (md, html, json, xml).",
-)
-@click.option(
-    "--base-url",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="The site's public address, for feeds and the sitemap.",
-)
-@click.option(
-    "--opinion",
-    "opinion_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A folder of opinion pieces (Markdown with title, date, author front matter).",
-)
+@site_options
 @click.pass_context
 def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_dir: Path | None) -> None:
     """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
@@ -335,11 +392,7 @@ def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_di
     """
     err = Console(stderr=True)
     with open_store(ctx) as store:
-        options = BuildOptions(
-            formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-            base_url=base_url,
-            opinion_dir=opinion_dir,
-        )
+        options = build_options(formats, base_url, opinion_dir)
         days = len(store.dates())
         with Progress(
             TextColumn("build"),
@@ -400,6 +453,248 @@ def related(ctx: click.Context, event_id: str, fmt: str) -> None:
     for entry in found:
         table.add_row(str(entry.rank), entry.date.isoformat(), entry.text, ", ".join(entry.context))
     Console().print(table)
+
+
+# Which portal days to pull, and from where (pull, update).
+pull_options = options(
+    click.option(
+        "--api",
+        envvar="DAYBOOK_API",
+        default=DEFAULT_API,
+        show_default=True,
+        metavar="URL",
+        help="The wiki's MediaWiki Action API (also DAYBOOK_API).",
+    ),
+    click.option(
+        "--title-pattern",
+        envvar="DAYBOOK_TITLE_PATTERN",
+        default=DEFAULT_TITLE_PATTERN,
+        show_default=True,
+        help="A day's page title: {year}, {month}, {day} and {month_name} are filled in"
+        " (other editions; also DAYBOOK_TITLE_PATTERN).",
+    ),
+    click.option(
+        "--month-names",
+        envvar="DAYBOOK_MONTH_NAMES",
+        default=",".join(ENGLISH_MONTHS),
+        help="The 12 month names for {month_name}, comma-separated (also DAYBOOK_MONTH_NAMES).",
+    ),
+    click.option("--from", "start", help="First day to pull (YYYY-MM-DD)."),
+    click.option("--to", "end", help="Last day to pull (inclusive; default: today)."),
+    click.option("--days", type=click.IntRange(min=1), help="Today (by UTC) and the N-1 days before."),
+)
+
+
+def pull_settings(api: str, title_pattern: str, month_names: str, user_agent: str) -> PullSettings:
+    return PullSettings(
+        api=api,
+        title_pattern=title_pattern,
+        month_names=tuple(name.strip() for name in month_names.split(",")),
+        user_agent=user_agent,
+    )
+
+
+def chosen_days(start: str | None, end: str | None, days: int | None) -> list[dt.date] | None:
+    """The days --from/--to ask for; None for --days (recent days move with the clock)."""
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if days is not None and (first or last):
+        raise UsageError("give either --days or --from/--to, not both")
+    if last is not None and first is None:
+        raise UsageError("--to needs --from")
+    if first is None:
+        return None
+    return date_range(first, last or dt.datetime.now(dt.UTC).date())
+
+
+@cli.command()
+@pull_options
+@user_agent_option
+@click.pass_context
+def pull(
+    ctx: click.Context,
+    api: str,
+    title_pattern: str,
+    month_names: str,
+    start: str | None,
+    end: str | None,
+    days: int | None,
+    user_agent: str,
+) -> None:
+    """Fetch portal day pages from the MediaWiki API and keep their wikitext, revision and time.
+
+    Give --from D [--to D] or --days N. A day whose revision did not change since it
+    was pulled is not fetched again. `daybook update` turns what was pulled into events.
+    """
+    with domain_errors():
+        settings = pull_settings(api, title_pattern, month_names, user_agent)
+        dates = chosen_days(start, end, days)
+        if dates is None and days is None:
+            raise UsageError("which days? give --from D [--to D] or --days N")
+    with open_store(ctx) as store:
+        report = pull_days(store, dates if dates is not None else recent_days(days or 1), settings)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@pull_options
+@web_options
+@site_options
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the CPUs",
+    help="Processes relate may use.",
+)
+@click.option("--every", metavar="INTERVAL", help="Run again every INTERVAL (2h, 30m, 1h30m) until stopped.")
+@click.pass_context
+def update(
+    ctx: click.Context,
+    out: Path,
+    api: str,
+    title_pattern: str,
+    month_names: str,
+    start: str | None,
+    end: str | None,
+    days: int | None,
+    via: str | None,
+    allow_private: bool,
+    wayback: str,
+    user_agent: str,
+    formats: str,
+    base_url: str,
+    opinion_dir: Path | None,
+    jobs: int,
+    every: str | None,
+) -> None:
+    """Bring the archive up to date from Wikipedia and commit the site in OUT to git.
+
+    Pulls the recent days (--days, 7 by default), ingests what changed (an edited
+    event keeps its page), enriches the new sources, updates the related lists,
+    renders again only the pages that changed, and commits OUT (a git repository,
+    made on first use) with a message saying what changed. With nothing new, no file
+    is written and no commit made. Killed at any point, the next update finishes the
+    job. A second update of the same store exits at once while one runs.
+    """
+    with domain_errors():
+        dates = chosen_days(start, end, days)
+        options = UpdateOptions(
+            pull=pull_settings(api, title_pattern, month_names, user_agent),
+            fetch=FetchSettings(
+                user_agent=user_agent,
+                allow_private=allow_private,
+                via=via or None,
+                wayback=wayback_url(wayback),
+            ),
+            build=build_options(formats, base_url, opinion_dir),
+            jobs=jobs,
+        )
+        interval = parse_interval(every) if every else None
+    with open_store(ctx) as store, domain_errors(), update_lock(store.path):
+
+        def once() -> None:
+            report = update_site(store, out, dates or recent_days(days or 7), options)
+            click.echo(report.summary())
+            for failure in report.failures:
+                click.echo(f"failed: {failure}", err=True)
+            if report.failures and interval is None:
+                raise click.ClickException(f"{len(report.failures)} page(s) could not be read")
+
+        def again() -> None:
+            try:
+                once()
+            except DaybookError as exc:  # a failed run (the wiki down...) must not end the schedule
+                click.echo(f"Error: {exc}", err=True)
+
+        if interval is None:
+            once()
+        else:
+            with contextlib.suppress(KeyboardInterrupt):
+                every_interval(interval, again)
+
+
+@cli.command()
+@click.argument("page")
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site folder (OUT of `daybook update`).",
+)
+def history(page: str, site: Path) -> None:
+    """The commits that changed PAGE (its path in the site: news/2024/05/7/index.md), newest first."""
+    with domain_errors():
+        repo = SiteRepo(site)
+        if not repo.exists:
+            raise UsageError(f"{site} is not a git repository: `daybook update {site}` makes it one")
+        path = site_path(page, site)
+        changes = repo.history(path)
+    if not changes:
+        raise click.ClickException(f"no commit in {site} changed {path}")
+    for change in changes:
+        when = dt.datetime.fromisoformat(change.date).astimezone(dt.UTC)
+        click.echo(f"{change.commit[:12]}  {when:%Y-%m-%d %H:%M} UTC  {change.message}")
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--from", "start", help="First day (inclusive).")
+@click.option("--to", "end", help="Last day (inclusive).")
+@click.option("--entity", help="Only events holding this entity (its article title).")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+def search(
+    ctx: click.Context,
+    words: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    entity: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Full-text search of event text, entities, stories, and the sources' ledes and titles.
+
+    Events with all the words come first, best first, the newer first on a tie; a word
+    ending in * matches the words it begins; "quoted words" must stand together.
+    """
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    with open_store(ctx) as store:
+        locate = PageLocator()
+        query = " ".join(words)
+        hits = search_events(store, query, start=first, end=last, entity=entity, limit=limit, locate=locate)
+    if fmt == "jsonl":
+        for hit in hits:
+            sys.stdout.write(json.dumps(hit.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("#", "date", "event", show_lines=False, expand=True)
+    for hit in hits:
+        snippet = rich_escape(hit.marked).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
+        table.add_row(str(hit.rank), hit.date.isoformat(), snippet)
+    Console().print(table)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+@click.pass_context
+def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> None:
+    """Serve the site built in OUT, and search at /search?q=WORDS (add &format=json for JSON).
+
+    Search uses the store (--db) if it exists, else the site's own static index.
+    """
+    with domain_errors():
+        try:
+            server = make_server(out, host=host, port=port, db=Path(ctx.obj["db"]), quiet=quiet)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+    click.echo(f"Serving {out.resolve()} at {server.url}/ (search: {server.searcher.backend}); Ctrl-C stops")
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 def main() -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from daybook import urls
 from daybook.model import Event
+from daybook.names import NameIndex
 from daybook.pages import (
     ArchivePage,
     DayPage,
@@ -56,6 +58,11 @@ class SiteIndex:
         self._refs: dict[str, EventRef] = {}
         self._by_day: dict[dt.date, list[EventRef]] = {}
 
+    @functools.cached_property
+    def names(self) -> NameIndex:
+        """Every entity's and story's page (explore), looked up on first use."""
+        return NameIndex(self.store.entity_titles(), self.store.story_names())
+
     def load_all(self) -> None:
         for date, rows in itertools.groupby(self.store.event_headlines(), key=lambda r: r[1]):
             self._add_day(date, [(ident, text) for ident, _, text in rows])
@@ -79,11 +86,7 @@ class SiteIndex:
             self.day(date)
 
     def _add_day(self, date: dt.date, rows: list[tuple[str, str]]) -> None:
-        slugs = urls.unique_slugs(urls.slugify(text, fallback=f"event-{ident}") for ident, text in rows)
-        refs = [
-            EventRef(ident, date, text, urls.event_path(date, slug, "md").removesuffix(".md"))
-            for (ident, text), slug in zip(rows, slugs, strict=True)
-        ]
+        refs = day_refs(date, rows)
         self._by_day[date] = refs
         self._refs.update((r.id, r) for r in refs)
 
@@ -99,6 +102,15 @@ class SiteIndex:
         """Links to the stored days just before and after ``date``."""
         before, after = self.neighbour_dates(date)
         return (day_link(before) if before else None, day_link(after) if after else None)
+
+
+def day_refs(date: dt.date, rows: Sequence[tuple[str, str]]) -> list[EventRef]:
+    """Where a day's events live, from their (id, text) in page order: slugs unique per day."""
+    slugs = urls.unique_slugs(urls.slugify(text, fallback=f"event-{ident}") for ident, text in rows)
+    return [
+        EventRef(ident, date, text, urls.event_path(date, slug, "md").removesuffix(".md"))
+        for (ident, text), slug in zip(rows, slugs, strict=True)
+    ]
 
 
 def day_link(date: dt.date) -> Link:
@@ -149,6 +161,8 @@ def event_page(
             if (target := index.ref(related_id)) is not None
         ),
         day=day_link(event.date),
+        entity_links=index.names.entity_links(event.entities),
+        story_links=index.names.story_links(event.story),
     )
 
 

@@ -77,6 +77,9 @@ class EventPage:
     entities: tuple[str, ...]
     related: tuple[RelatedLink, ...]
     day: Link
+    # Each entity's and story line's own page (explore); the Markdown does not show them.
+    entity_links: tuple[Link, ...] = ()
+    story_links: tuple[Link, ...] = ()
 
     @property
     def portal_url(self) -> str:
@@ -148,3 +151,46 @@ class FrontPage:
     day_before: DayPage | None = None
     previous: Link | None = None
     archive: tuple[Link, ...] = field(default=())
+
+
+# -- explore: entity and story pages (issue 7) ---------------------------------
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """An event as an entity or story page lists it: its date and headline."""
+
+    link: Link
+    id: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """One bar of a page's chart: the events of one month (``month`` is its first day)."""
+
+    month: dt.date
+    events: int
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """An entity's page (``kind`` "entity": its events newest first) or a story's
+    ("story": oldest first, grouped by month), or one of its further parts.
+
+    The main page carries the totals, the chart and the names most often beside it;
+    further parts (``part`` 1 the oldest, then 2...) hold ``explore.PAGE_SIZE`` events each
+    and only those, so a new event leaves every part already written as it is.
+    """
+
+    kind: str
+    stem: str
+    name: str
+    events: tuple[ThreadEntry, ...]
+    main: Link
+    part: int | None = None  # None: the main page
+    total: int | None = None  # every event of the entity or story (main page only)
+    chart: tuple[MonthCount, ...] = ()  # months with events, oldest first (main page only)
+    co_entities: tuple[tuple[Link, int], ...] = ()  # (entity, events shared), most first
+    newer: Link | None = None
+    older: Link | None = None

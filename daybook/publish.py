@@ -27,6 +27,7 @@ from daybook.context import (
     summary,
 )
 from daybook.errors import UsageError
+from daybook.explore import build_explore
 from daybook.opinion import load_opinion
 from daybook.pagecache import PageCache, page_digest
 from daybook.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
@@ -57,6 +58,8 @@ def render_all(
         "opinion": (markdown.opinion_page, page_data.opinion_page, "opinion.html"),
         "opinion-index": (markdown.opinion_index, page_data.opinion_index, "opinion_index.html"),
         "redirect": (markdown.redirect_page, page_data.redirect_page, "redirect.html"),
+        "entity": (markdown.entity_page, page_data.entity_page, "entity.html"),
+        "story": (markdown.story_page, page_data.story_page, "story.html"),
     }
     to_markdown, to_data, template = renderers[kind]
     stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
@@ -252,6 +255,7 @@ def build_site(
         if on_day is not None:
             on_day(date)
     build.redirects({**build.cache.previous_redirects, **build.cache.previous_events})
+    build_explore(build)  # entity and story pages, the search page and its index
     build.finish(recent, latest)
     build.writer.prune()
     build.cache.save()
@@ -297,6 +301,7 @@ def update_site(
     for stem in sorted(set(previous.previous) - set(previous.pages)):
         if stem.startswith(prefixes) or stem in previous.previous_redirects:
             build.remove_page(stem)
+    build_explore(build)  # every entity and story page is checked; only changed ones are rendered
     recent, latest = build.recent_days()
     build.finish(recent, latest)
     build.cache.save()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from daybook.errors import StoreError, UsageError
 from daybook.model import Article, Day, Event, Source, normalize_url, url_key
+from daybook.reconcile import reconcile
 from daybook.relate import Item, Related
 
 DEFAULT_PATH = Path("daybook.db")
@@ -124,21 +125,132 @@ MIGRATIONS: tuple[str, ...] = (
         listed INTEGER NOT NULL           -- length of its list then (fewer rows now: damaged)
     ) WITHOUT ROWID;
     """,
+    # 4: explore (issue 7). Full-text search over each event's text, its entities and story
+    # lines, and its sources' ledes and titles. Ingest fills it a day at a time
+    # (``Store._index_day``); these triggers keep it current as events go and enrich
+    # records what a source says.
+    """
+    CREATE TABLE search_docs (
+        doc INTEGER PRIMARY KEY,          -- the event's rowid in event_search (an alias, so VACUUM keeps it)
+        event_id TEXT NOT NULL UNIQUE
+    );
+    CREATE VIRTUAL TABLE event_search USING fts5(
+        text, names, ledes, titles,       -- names: entities and story lines, one per line
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER events_leave_search AFTER DELETE ON events BEGIN
+        DELETE FROM event_search WHERE rowid = (SELECT doc FROM search_docs WHERE event_id = old.id);
+        DELETE FROM search_docs WHERE event_id = old.id;
+    END;
+    CREATE TRIGGER articles_enter_search AFTER INSERT ON source_articles BEGIN
+        UPDATE event_search SET
+            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+                     JOIN source_articles a ON a.source_id = es.source_id
+                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                     AND a.outcome = 'ok'),
+            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
+                      JOIN source_articles a ON a.source_id = es.source_id
+                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                      AND a.outcome = 'ok')
+        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
+                        WHERE es.source_id = new.source_id);
+    END;
+    CREATE TRIGGER articles_change_search AFTER UPDATE ON source_articles BEGIN
+        UPDATE event_search SET
+            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+                     JOIN source_articles a ON a.source_id = es.source_id
+                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                     AND a.outcome = 'ok'),
+            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
+                      JOIN source_articles a ON a.source_id = es.source_id
+                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                      AND a.outcome = 'ok')
+        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
+                        WHERE es.source_id = new.source_id);
+    END;
+    CREATE TRIGGER articles_leave_search AFTER DELETE ON source_articles BEGIN
+        UPDATE event_search SET
+            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+                     JOIN source_articles a ON a.source_id = es.source_id
+                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                     AND a.outcome = 'ok'),
+            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
+                      JOIN source_articles a ON a.source_id = es.source_id
+                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                      AND a.outcome = 'ok')
+        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
+                        WHERE es.source_id = old.source_id);
+    END;
+    -- The events already stored, in site order.
+    INSERT INTO search_docs (event_id) SELECT id FROM events ORDER BY date, position;
+    INSERT INTO event_search (rowid, text, names, ledes, titles)
+    SELECT d.doc, e.text,
+        coalesce((SELECT group_concat(n.title, char(10)) FROM event_entities ee
+                  JOIN entities n ON n.id = ee.entity_id WHERE ee.event_id = e.id), '')
+        || char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(e.story)), ''),
+        (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+         JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok'),
+        (SELECT group_concat(a.title, char(10)) FROM event_sources es
+         JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok')
+    FROM events e JOIN search_docs d ON d.event_id = e.id;
+    """,
+    # 5: update (issue 6). The portal's day pages as pulled from the MediaWiki API, and
+    # what changed since an update last published the site. Each change is recorded in
+    # the transaction that makes it (replace_day, and the triggers below for related lists
+    # and sources' metadata) and cleared only once the site is committed, so an update
+    # killed at any point leaves the next one all it needs to finish the job.
+    """
+    CREATE TABLE portal_pages (
+        date TEXT PRIMARY KEY,            -- the portal day
+        title TEXT NOT NULL,              -- its wiki page: 'Portal:Current events/2024 May 7'
+        revision INTEGER NOT NULL,        -- MediaWiki revision id of the text kept
+        saved_at TEXT NOT NULL,           -- when that revision was saved on the wiki (ISO 8601, UTC)
+        wikitext TEXT NOT NULL,
+        pulled_at TEXT NOT NULL,
+        ingested INTEGER                  -- the revision whose events the store holds (NULL: none)
+    );
+    -- One row from the first `daybook update` on: from then on changes are recorded below.
+    CREATE TABLE publish_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        relate_due INTEGER NOT NULL DEFAULT 0,   -- a day changed since the related lists did
+        publishing INTEGER NOT NULL DEFAULT 0    -- an update was writing the site and had not committed
+    );
+    CREATE TABLE publish_days (date TEXT PRIMARY KEY) WITHOUT ROWID;        -- day pages to render again
+    CREATE TABLE publish_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID;  -- event pages to render again
+    CREATE TABLE publish_changes (                                          -- for the commit message
+        event_id TEXT PRIMARY KEY,
+        change TEXT NOT NULL CHECK (change IN ('added', 'edited', 'removed'))
+    ) WITHOUT ROWID;
+    -- Every list relate writes (new or changed) gets a basis row.
+    CREATE TRIGGER lists_to_publish AFTER INSERT ON relation_basis
+    WHEN EXISTS (SELECT 1 FROM publish_state) BEGIN
+        INSERT OR IGNORE INTO publish_events (event_id) VALUES (new.event_id);
+    END;
+    -- A source's metadata shows on its events' pages and on their day pages.
+    CREATE TRIGGER articles_to_publish AFTER INSERT ON source_articles
+    WHEN new.outcome = 'ok' AND EXISTS (SELECT 1 FROM publish_state) BEGIN
+        INSERT OR IGNORE INTO publish_days (date)
+        SELECT DISTINCT e.date FROM event_sources es JOIN events e ON e.id = es.event_id
+        WHERE es.source_id = new.source_id;
+    END;
+    """,
 )
 
 
 @dataclass(frozen=True)
 class DayChange:
-    """What replacing one day did: ids added, removed, and kept (content unchanged)."""
+    """What replacing one day did: ids added, removed, and kept; ``edited``: those kept
+    whose content changed (an edit reconciled to its old id, a source added...)."""
 
     date: dt.date
     added: tuple[str, ...]
     removed: tuple[str, ...]
     kept: tuple[str, ...]
+    edited: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.removed)
+        return bool(self.added or self.removed or self.edited)
 
 
 @dataclass(frozen=True)
@@ -254,8 +366,81 @@ class RelatedEvent:
         }
 
 
+@dataclass(frozen=True)
+class SearchRow:
+    """One search match: the event, a snippet (matched words between MARK_START and MARK_END)
+    and its bm25 score (lower is better)."""
+
+    id: str
+    date: dt.date
+    text: str
+    snippet: str
+    score: float
+
+
+MARK_START, MARK_END = "\x02", "\x03"  # around matched words in snippets; never in stored text
+
+# One event's row of the search index (schema 4): text, names (entities, then story lines),
+# and its sources' ledes and titles.
+_SEARCH_ROW = (
+    "SELECT d.doc, e.text,"
+    " coalesce((SELECT group_concat(n.title, char(10)) FROM event_entities ee"
+    "  JOIN entities n ON n.id = ee.entity_id WHERE ee.event_id = e.id), '')"
+    " || char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(e.story)), ''),"
+    " (SELECT group_concat(a.lede, char(10)) FROM event_sources es"
+    "  JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok'),"
+    " (SELECT group_concat(a.title, char(10)) FROM event_sources es"
+    "  JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok')"
+    " FROM events e JOIN search_docs d ON d.event_id = e.id"
+)
+# Column weights for bm25: the event's own words count most, then what it is about.
+_SEARCH_WEIGHTS = "10.0, 4.0, 1.5, 1.5"
+
+
 def _status(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    """One portal day's wiki page at one revision, as pulled from the MediaWiki API."""
+
+    date: dt.date
+    title: str
+    revision: int
+    saved_at: str  # when the revision was saved on the wiki (ISO 8601, UTC)
+    wikitext: str
+
+    @property
+    def origin(self) -> str:
+        """The page and revision, as the store records where a day came from."""
+        return f"{self.title} (revision {self.revision})"
+
+
+@dataclass(frozen=True)
+class PendingPublish:
+    """What changed since an update last published the site (``Store.pending_publish``)."""
+
+    dates: tuple[dt.date, ...]  # days whose pages to render again
+    event_ids: tuple[str, ...]  # event pages to render again (their related lists changed)
+    changes: tuple[tuple[str, str], ...]  # (event id, 'added' | 'edited' | 'removed')
+    interrupted: bool  # an update was writing the site when it stopped
+
+    @property
+    def empty(self) -> bool:
+        return not (self.dates or self.event_ids or self.changes or self.interrupted)
+
+    def count(self, change: str) -> int:
+        return sum(1 for _, c in self.changes if c == change)
+
+
+# How a pending change of an event combines with a new one (None: nothing left to tell).
+_MERGED: dict[tuple[str, str], str | None] = {
+    ("added", "edited"): "added",
+    ("added", "removed"): None,
+    ("removed", "added"): "edited",
+    ("edited", "removed"): "removed",
+}
 
 
 def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -329,27 +514,37 @@ class Store:
     # -- writing -------------------------------------------------------------
 
     def replace_day(self, day: Day, *, origin: str, format: str) -> DayChange:
-        """Store ``day``, replacing whatever the store held for that date."""
-        date = day.date.isoformat()
+        """Store ``day``, replacing whatever the store held for that date.
+
+        An edited event keeps the id it had (``reconcile``), and so its page.
+        """
         with self.transaction() as conn:
-            old = {row[0] for row in conn.execute("SELECT id FROM events WHERE date = ?", (date,))}
-            kept = [e.id for e in day.events if e.id in old]
-            conn.execute("DELETE FROM events WHERE date = ?", (date,))
-            conn.execute(
-                "INSERT INTO days (date, origin, format, content_sha, ingested_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(date) DO UPDATE SET origin = excluded.origin, format = excluded.format,"
-                " content_sha = excluded.content_sha, ingested_at = excluded.ingested_at",
-                (date, origin, format, day_sha(day), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
-            )
-            for position, event in enumerate(day.events):
-                self._insert_event(conn, event, position)
-        new = {e.id for e in day.events}
-        return DayChange(
-            date=day.date,
-            added=tuple(e.id for e in day.events if e.id not in old),
-            removed=tuple(sorted(old - new)),
-            kept=tuple(kept),
+            return self._replace_day(conn, day, origin=origin, format=format)
+
+    def _replace_day(self, conn: sqlite3.Connection, day: Day, *, origin: str, format: str) -> DayChange:
+        date = day.date.isoformat()
+        before = {e.id: e for e in self.events(date=day.date)}
+        events = reconcile(list(before.values()), day.events)
+        conn.execute("DELETE FROM events WHERE date = ?", (date,))
+        conn.execute(
+            "INSERT INTO days (date, origin, format, content_sha, ingested_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(date) DO UPDATE SET origin = excluded.origin, format = excluded.format,"
+            " content_sha = excluded.content_sha, ingested_at = excluded.ingested_at",
+            (date, origin, format, day_sha(day), _now()),
         )
+        for position, event in enumerate(events):
+            self._insert_event(conn, event, position)
+        self._index_day(conn, date)
+        after = {e.id for e in events}
+        change = DayChange(
+            date=day.date,
+            added=tuple(e.id for e in events if e.id not in before),
+            removed=tuple(sorted(before.keys() - after)),
+            kept=tuple(e.id for e in events if e.id in before),
+            edited=tuple(e.id for e in events if e.id in before and before[e.id] != e),
+        )
+        self._record_change(conn, change)
+        return change
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, position: int) -> None:
         conn.execute(
@@ -795,6 +990,218 @@ class Store:
             for event_id, related_id, context in rows:
                 found.setdefault(event_id, []).append((related_id, json.loads(context)))
         return found
+
+    # -- explore: entity and story pages, search (issue 7) ---------------------
+
+    def _index_day(self, conn: sqlite3.Connection, date: str) -> None:
+        """Put a day's events, just stored, in the search index (deleting them took them out)."""
+        conn.execute(
+            "INSERT INTO search_docs (event_id) SELECT id FROM events WHERE date = ? ORDER BY position",
+            (date,),
+        )
+        conn.execute(
+            f"INSERT INTO event_search (rowid, text, names, ledes, titles) {_SEARCH_ROW} WHERE e.date = ?",
+            (date,),
+        )
+
+    def entity_titles(self) -> list[str]:
+        """Every entity that some event holds."""
+        rows = self.conn.execute(
+            "SELECT title FROM entities n"
+            " WHERE EXISTS (SELECT 1 FROM event_entities ee WHERE ee.entity_id = n.id)"
+        )
+        return [row[0] for row in rows]
+
+    def story_names(self) -> list[str]:
+        """Every story line some event is filed under, at any depth."""
+        rows = self.conn.execute("SELECT DISTINCT j.value FROM events e, json_each(e.story) j")
+        return [row[0] for row in rows]
+
+    def event_threads(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
+        """Every event's id, date, story lines and entities, in site order (by day, then page order)."""
+        entities = {item.id: item.entities for item in self.relate_items()}
+        stories: dict[str, tuple[str, ...]] = {}  # one tuple per story path, however many events share it
+        rows = self.conn.execute("SELECT id, date, story FROM events ORDER BY date, position").fetchall()
+        for ident, date, story in rows:
+            if story not in stories:
+                stories[story] = tuple(json.loads(story))
+            yield ident, dt.date.fromisoformat(date), stories[story], entities.get(ident, ())
+
+    def search_documents(self) -> Iterator[tuple[str, dt.date, str, str, str]]:
+        """What the search index holds of every event, in site order: id, date, text, names, ledes."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
+            " JOIN search_docs d ON d.event_id = e.id JOIN event_search s ON s.rowid = d.doc"
+            " ORDER BY e.date, e.position"
+        )
+        for ident, date, text, names, ledes in rows:
+            yield ident, dt.date.fromisoformat(date), text, names, ledes
+
+    def search(
+        self,
+        match: str,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        entity: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchRow]:
+        """Events matching an FTS5 query, best first (bm25), the newer first on equal scores."""
+        where, params = ["event_search MATCH ?"], [match]
+        if start is not None:
+            where.append("e.date >= ?")
+            params.append(start.isoformat())
+        if end is not None:
+            where.append("e.date <= ?")
+            params.append(end.isoformat())
+        if entity is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM event_entities ee JOIN entities n ON n.id = ee.entity_id"
+                " WHERE ee.event_id = e.id AND n.title = ? COLLATE NOCASE)"
+            )
+            params.append(entity)
+        marks = f"'{MARK_START}', '{MARK_END}', '…', 24"
+        try:
+            rows = self.conn.execute(
+                f"SELECT e.id, e.date, e.text, snippet(event_search, 0, {marks}),"
+                f" snippet(event_search, 2, {marks}), bm25(event_search, {_SEARCH_WEIGHTS}) AS score"
+                " FROM event_search JOIN search_docs d ON d.doc = event_search.rowid"
+                f" JOIN events e ON e.id = d.event_id WHERE {' AND '.join(where)}"
+                " ORDER BY score, e.date DESC, e.position LIMIT ?",
+                [*params, limit],
+            ).fetchall()
+        except sqlite3.OperationalError as exc:  # the query language's syntax; search.py quotes every word
+            raise UsageError(f"cannot search for {match!r}: {exc}") from exc
+        return [
+            SearchRow(
+                ident,
+                dt.date.fromisoformat(date),
+                text,
+                # The event's own words, unless only a lede matched.
+                lede if MARK_START in (lede or "") and MARK_START not in in_text else in_text,
+                score,
+            )
+            for ident, date, text, in_text, lede, score in rows
+        ]
+
+    # -- update: pulled portal pages, and what to publish (issue 6) -----------
+
+    def portal_revisions(self, dates: Iterable[dt.date]) -> dict[dt.date, int]:
+        """The revision kept of each of these days that has been pulled."""
+        found: dict[dt.date, int] = {}
+        for date in dates:
+            row = self.conn.execute(
+                "SELECT revision FROM portal_pages WHERE date = ?", (date.isoformat(),)
+            ).fetchone()
+            if row is not None:
+                found[date] = int(row[0])
+        return found
+
+    def save_portal_page(self, page: PortalPage) -> None:
+        """Keep a pulled page; its events are stored by ``ingest_portal_page``."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO portal_pages (date, title, revision, saved_at, wikitext, pulled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(date) DO UPDATE SET title = excluded.title,"
+                " revision = excluded.revision, saved_at = excluded.saved_at,"
+                " wikitext = excluded.wikitext, pulled_at = excluded.pulled_at",
+                (page.date.isoformat(), page.title, page.revision, page.saved_at, page.wikitext, _now()),
+            )
+
+    def portal_pages_to_ingest(self) -> list[PortalPage]:
+        """Pulled pages whose revision's events the store does not hold yet, by date."""
+        rows = self.conn.execute(
+            "SELECT date, title, revision, saved_at, wikitext FROM portal_pages"
+            " WHERE ingested IS NOT revision ORDER BY date"
+        )
+        return [PortalPage(dt.date.fromisoformat(d), t, r, s, w) for d, t, r, s, w in rows]
+
+    def ingest_portal_page(self, page: PortalPage, day: Day) -> DayChange:
+        """Store the events of a pulled page and mark its revision ingested, in one transaction.
+
+        A day whose events are what the store holds already is left alone (a revision
+        that changed nothing daybook keeps, such as a comment).
+        """
+        date = page.date.isoformat()
+        with self.transaction() as conn:
+            conn.execute("UPDATE portal_pages SET ingested = revision WHERE date = ?", (date,))
+            row = conn.execute("SELECT content_sha FROM days WHERE date = ?", (date,)).fetchone()
+            if row is not None and row[0] == day_sha(day):
+                kept = tuple(r[0] for r in conn.execute("SELECT id FROM events WHERE date = ?", (date,)))
+                return DayChange(page.date, added=(), removed=(), kept=kept)
+            return self._replace_day(conn, day, origin=page.origin, format="wikitext")
+
+    def start_publishing(self) -> None:
+        """Record, from now on, what changes for ``daybook update`` to publish (the first
+        time, the related lists are due: what was stored before went unrecorded)."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO publish_state (id, relate_due) VALUES (1, 1)")
+
+    def _record_change(self, conn: sqlite3.Connection, change: DayChange) -> None:
+        """Note a replaced day for the next update (once one has published from this store)."""
+        if conn.execute("SELECT 1 FROM publish_state").fetchone() is None:
+            return
+        conn.execute("UPDATE publish_state SET relate_due = 1")
+        conn.execute("INSERT OR IGNORE INTO publish_days (date) VALUES (?)", (change.date.isoformat(),))
+        news = {
+            **{i: "added" for i in change.added},
+            **{i: "edited" for i in change.edited},
+            **{i: "removed" for i in change.removed},
+        }
+        for event_id, new in news.items():
+            row = conn.execute(
+                "SELECT change FROM publish_changes WHERE event_id = ?", (event_id,)
+            ).fetchone()
+            merged = new if row is None else _MERGED.get((row[0], new), new)
+            if merged is None:
+                conn.execute("DELETE FROM publish_changes WHERE event_id = ?", (event_id,))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO publish_changes (event_id, change) VALUES (?, ?)",
+                    (event_id, merged),
+                )
+
+    def relate_due(self) -> bool:
+        """Whether a day changed since the related lists were last brought up to date."""
+        row = self.conn.execute("SELECT relate_due FROM publish_state").fetchone()
+        return bool(row and row[0])
+
+    def relate_done(self) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE publish_state SET relate_due = 0")
+
+    def pending_publish(self) -> PendingPublish:
+        """What changed since an update last published the site."""
+        row = self.conn.execute("SELECT publishing FROM publish_state").fetchone()
+        return PendingPublish(
+            dates=tuple(
+                dt.date.fromisoformat(r[0])
+                for r in self.conn.execute("SELECT date FROM publish_days ORDER BY date")
+            ),
+            event_ids=tuple(
+                r[0] for r in self.conn.execute("SELECT event_id FROM publish_events ORDER BY event_id")
+            ),
+            changes=tuple(
+                self.conn.execute("SELECT event_id, change FROM publish_changes ORDER BY event_id")
+            ),
+            interrupted=bool(row and row[0]),
+        )
+
+    def publishing(self) -> None:
+        """Note that an update is writing the site: stopped before ``published``, the next
+        one knows the site holds files its commit lacks."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE publish_state SET publishing = 1")
+
+    def published(self, done: PendingPublish) -> None:
+        """Forget the changes ``done`` listed: the site shows them and git has them."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "DELETE FROM publish_days WHERE date = ?", ((d.isoformat(),) for d in done.dates)
+            )
+            conn.executemany("DELETE FROM publish_events WHERE event_id = ?", ((i,) for i in done.event_ids))
+            conn.executemany("DELETE FROM publish_changes WHERE event_id = ? AND change = ?", done.changes)
+            conn.execute("UPDATE publish_state SET publishing = 0")
 
 
 def _now() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import urllib.parse
 from collections.abc import Iterable
 
 from anyascii import anyascii
@@ -89,6 +90,16 @@ def story_path(slug: str, ext: str) -> str:
     return f"story/{slug}.{ext}"
 
 
+def part_path(stem: str, part: int, ext: str) -> str:
+    """A further part of a long entity or story page: ``entity/<slug>/page/2.html``."""
+    return f"{stem}/page/{part}.{ext}"
+
+
+SEARCH_PAGE = "search.html"  # the static site's search page (explore)
+SEARCH_SCRIPT = "assets/search.js"
+SEARCH_INDEX_DIR = "search"
+
+
 NEWS_RSS = "index_rss.xml"
 NEWS_ATOM = "index_atom.xml"
 NEWS_JSON_FEED = "index_feed.json"
@@ -114,6 +125,11 @@ def with_format(path: str, ext: str) -> str:
     """The same page in another format: only the extension changes."""
     stem, _, _ = path.rpartition(".")
     return f"{stem}.{ext}"
+
+
+def wikipedia_url(title: str) -> str:
+    """The Wikipedia article of an entity (a canonical article title)."""
+    return "https://en.wikipedia.org/wiki/" + urllib.parse.quote(title.replace(" ", "_"), safe="()',!:")
 
 
 def portal_day_url(date: dt.date) -> str:

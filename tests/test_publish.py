@@ -65,6 +65,8 @@ def kind_of(path: Path) -> str:
     rel = path.as_posix()
     if path.name.startswith("index.") and path.parent.name == "site":
         return "front"
+    if "/entity/" in rel or "/story/" in rel:
+        return "entity" if "/entity/" in rel else "story"
     if "/opinion/" in rel:
         return "opinion-index" if path.parent.name == "opinion" else "opinion"
     if path.name.startswith("index."):
@@ -76,7 +78,7 @@ def kind_of(path: Path) -> str:
 def test_every_page_kind_in_all_four_formats(example_site: Path) -> None:
     stems = {p.with_suffix("") for p in example_site.rglob("*.md")}
     kinds = {kind_of(s.with_suffix(".md")) for s in stems}
-    assert kinds == {"front", "day", "event", "archive", "opinion", "opinion-index"}
+    assert kinds == {"front", "day", "event", "archive", "opinion", "opinion-index", "entity", "story"}
     for stem in stems:
         for ext in ("md", "html", "json", "xml"):
             assert stem.with_suffix(f".{ext}").is_file(), f"{stem}.{ext} missing"
@@ -86,8 +88,8 @@ def test_json_pages_follow_their_schema(example_site: Path) -> None:
     schemas = {p.stem: json.loads(p.read_text()) for p in SCHEMAS.glob("*.json")}
     pages = list(example_site.rglob("*.json"))
     for path in pages:
-        if path.name in ("index_feed.json", ".daybook-pages.json"):
-            continue
+        if path.name in ("index_feed.json", ".daybook-pages.json") or "/search/" in path.as_posix():
+            continue  # not pages: the JSON Feed, the page cache, the static search's index
         data = json.loads(path.read_text(encoding="utf-8"))
         assert data["kind"] == kind_of(path)
         jsonschema.validate(data, schemas[data["kind"]])
@@ -181,7 +183,10 @@ def test_hostile_text_renders_as_text(tmp_path: Path) -> None:
         doc = lxml_html.parse(str(path)).getroot()
         assert not doc.xpath("//img[@onerror]") and not doc.xpath("//*[@onerror]"), path
         scripts = doc.xpath("//script")
-        assert all(s.get("type") == "application/ld+json" for s in scripts), path
+        # JSON-LD, and on the search page the site's own search script: nothing else runs.
+        assert all(
+            s.get("type") == "application/ld+json" or s.get("src") == "/assets/search.js" for s in scripts
+        ), path
         assert not doc.xpath("//a[starts-with(@href, 'javascript')]"), path
     for path in (tmp_path / "site").rglob("*.xml"):
         etree.parse(str(path))  # well-formed despite the markup in the text
@@ -194,8 +199,9 @@ def test_removed_day_takes_its_pages_with_it(tmp_path: Path) -> None:
         build_site(store, tmp_path / "site")
         store.conn.execute("DELETE FROM days WHERE date = '2024-05-06'")
         report = build_site(store, tmp_path / "site")
+    # The day's pages, and the pages of entities and stories only that day held.
     assert report.removed and all(
-        "/2024/05/6/" in p or p.startswith("news/2024/05/6/") for p in report.removed
+        p.startswith(("news/2024/05/6/", "entity/", "story/", "search/")) for p in report.removed
     )
     assert not (tmp_path / "site" / "news/2024/05/6").exists()
 

@@ -20,6 +20,8 @@ from daybook.pages import (
     OpinionIndex,
     OpinionPiece,
     RedirectPage,
+    ThreadEntry,
+    ThreadPage,
 )
 
 LICENSE = "CC BY-SA 4.0"
@@ -81,6 +83,8 @@ def event_page(page: EventPage, ext: str) -> Obj:
             }
             for r in page.related
         ],
+        "entity_links": [{"text": link.text, "href": link.href(ext)} for link in page.entity_links],
+        "story_links": [{"text": link.text, "href": link.href(ext)} for link in page.story_links],
     }
 
 
@@ -154,3 +158,51 @@ def redirect_page(page: RedirectPage, ext: str) -> Obj:
         "location": page.target.href(ext),
         "headline": page.target.text,
     }
+
+
+# -- explore: entity and story pages (issue 7) ---------------------------------
+
+
+def _entry(entry: ThreadEntry, ext: str) -> Obj:
+    return {
+        "id": entry.id,
+        "date": entry.date.isoformat(),
+        "headline": entry.link.text,
+        "href": entry.link.href(ext),
+    }
+
+
+def _thread(page: ThreadPage, ext: str) -> Obj:
+    return {
+        **_header(page.kind, page.stem, ext, PORTAL_URL),
+        "name": page.name,
+        "part": page.part,
+        "total": page.total,
+        "main": _link(page.main, ext),
+        "newer": _link(page.newer, ext),
+        "older": _link(page.older, ext),
+        "chart": [{"month": f"{bar.month:%Y-%m}", "events": bar.events} for bar in page.chart],
+        "co_entities": [
+            {"name": link.text, "href": link.href(ext), "events": n} for link, n in page.co_entities
+        ],
+    }
+
+
+def entity_page(page: ThreadPage, ext: str) -> Obj:
+    """An entity's events, newest first, with its Wikipedia article."""
+    return {
+        **_thread(page, ext),
+        "wikipedia": urls.wikipedia_url(page.name),
+        "events": [_entry(e, ext) for e in page.events],
+    }
+
+
+def story_page(page: ThreadPage, ext: str) -> Obj:
+    """A story's events, oldest first, grouped by month."""
+    months: list[Obj] = []
+    for entry in page.events:
+        month = f"{entry.date:%Y-%m}"
+        if not months or months[-1]["month"] != month:
+            months.append({"month": month, "label": f"{entry.date:%B %Y}", "events": []})
+        months[-1]["events"].append(_entry(entry, ext))
+    return {**_thread(page, ext), "months": months}

@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import itertools
 import json
-import urllib.parse
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from typing import Any
@@ -16,6 +15,7 @@ import markupsafe
 from markdown_it import MarkdownIt
 
 from daybook import urls
+from daybook.render import chart
 from daybook.render.data import Obj
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
@@ -64,12 +64,8 @@ def json_ld(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def wikipedia_url(title: str) -> str:
-    return "https://en.wikipedia.org/wiki/" + urllib.parse.quote(title.replace(" ", "_"), safe="()',!:")
-
-
 def _event_ld(data: Obj) -> Obj:
-    things = [{"@type": "Thing", "name": t, "sameAs": wikipedia_url(t)} for t in data["entities"]]
+    things = [{"@type": "Thing", "name": t, "sameAs": urls.wikipedia_url(t)} for t in data["entities"]]
     story = set(data["story"])
     return {
         "@context": "https://schema.org",
@@ -97,6 +93,11 @@ def render(template: str, data: Obj, *, title: str, description: str | None = No
         ld = _event_ld(data)
         # Safe as markup: json_ld escapes every character that could end the script.
         extra["jsonld"] = markupsafe.Markup(json_ld({k: v for k, v in ld.items() if v is not None}))
+        extra["entity_href"] = {link["text"]: link["href"] for link in data["entity_links"]}
+    if data["kind"] in ("entity", "story"):
+        # Safe as markup: the chart holds only numbers and month names it writes itself.
+        bars = ((bar["month"], bar["events"]) for bar in data["chart"])
+        extra["chart_svg"] = markupsafe.Markup(chart.month_chart(bars))
     if data["kind"] == "opinion":
         # Raw HTML in an opinion file is shown as text, like everything else.
         extra["body_html"] = markupsafe.Markup(_MARKDOWN.render(data["body_markdown"]))

@@ -15,6 +15,8 @@ from daybook.pages import (
     OpinionIndex,
     OpinionPiece,
     RedirectPage,
+    ThreadEntry,
+    ThreadPage,
 )
 
 _LINK_TEXT_SPECIALS = re.compile(r"([\\\[\]<>])")
@@ -153,3 +155,63 @@ def opinion_index(page: OpinionIndex) -> str:
 def redirect_page(page: RedirectPage) -> str:
     """An old event address: one line pointing to the page's new address."""
     return f"Moved to [{escape(page.target.text)}]({page.target.href('md')})\n"
+
+
+# -- explore: entity and story pages (issue 7) ---------------------------------
+
+
+def _entry(entry: ThreadEntry) -> str:
+    return f"- {urls.date_label(entry.date)}: [{escape(entry.link.text)}]({entry.link.href('md')})"
+
+
+def _thread_head(page: ThreadPage) -> list[str]:
+    out = [formats_line(page.stem), ""]
+    if page.part is None:
+        out += [f"# {escape(page.name)}", ""]
+        span = ""
+        if page.chart:
+            first, last = page.chart[0].month, page.chart[-1].month
+            span = f", {first:%B %Y}" + (f" to {last:%B %Y}" if last != first else "")
+        wiki = f" · [Wikipedia]({_url(urls.wikipedia_url(page.name))})" if page.kind == "entity" else ""
+        out += [f"_{page.total} event{'s' if page.total != 1 else ''}{span}{wiki}_", ""]
+        if page.chart:
+            months = " · ".join(f"{bar.month:%B %Y}: {bar.events}" for bar in page.chart)
+            out += [f"Events per month: {months}", ""]
+    else:
+        out += [f"# {escape(page.name)}, part {page.part}", "", f"[All of it]({page.main.href('md')})", ""]
+    return out
+
+
+def _thread_foot(page: ThreadPage) -> list[str]:
+    out: list[str] = []
+    if page.co_entities:
+        out += ["", "### Often with", ""]
+        out += [f"- [{escape(link.text)}]({link.href('md')}) ({n})" for link, n in page.co_entities]
+    if page.older or page.newer:
+        out.append("")
+    if page.older:
+        out.append(f"## [Older events...]({page.older.href('md')})")
+    if page.newer:
+        out.append(f"## [Newer events...]({page.newer.href('md')})")
+    return out
+
+
+def entity_page(page: ThreadPage) -> str:
+    """An entity: its events newest first, the entities most often beside it, its months."""
+    out = [*_thread_head(page), "### Events", ""]
+    out += [_entry(e) for e in page.events]
+    return "\n".join([*out, *_thread_foot(page)]) + "\n"
+
+
+def story_page(page: ThreadPage) -> str:
+    """A story: its events oldest first, under the month they happened in."""
+    out = _thread_head(page)
+    month = None
+    for entry in page.events:
+        if (entry.date.year, entry.date.month) != month:
+            month = (entry.date.year, entry.date.month)
+            if out[-1]:
+                out.append("")
+            out += [f"### {entry.date:%B %Y}", ""]
+        out.append(_entry(entry))
+    return "\n".join([*out, *_thread_foot(page)]) + "\n"

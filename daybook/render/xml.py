@@ -27,6 +27,8 @@ ITEM_NAMES = {
     "results": "result",
     "co_entities": "entity",
     "chart": "bar",
+    "entity_links": "link",
+    "story_links": "link",
 }
 
 

@@ -1,0 +1,157 @@
+"""Time ``daybook update`` bringing one new day into a 150,000-event archive, end to end.
+
+Setup, once per work folder (not timed): make_corpus's 150,000 events stored a day at
+a time, as ingest stores them; then a first ``daybook update`` whose days are not on
+the wiki, which relates every event, builds the whole site and commits it to git: the
+archive as a running site has it.
+
+Timed, each in a fresh process (``daybook update OUT --from D --to D``, as cron would run
+it): D is the day after the archive's last, served by the MediaWiki API stand-in
+(tests/standin_api.py) as wikitext made from a real day; its sources are fetched from the
+same stand-in (``--via``), so nothing touches the network. Each of ``--runs`` runs adds
+the next day. Printed: wall time, CPU, peak RSS, and the update's own step times.
+
+Usage: python benchmarks/update.py [--events 150000] [--runs 3] [--jobs 2]
+                                   [--workdir DIR] [--keep]
+A work folder given with --workdir is kept and reused (the setup takes many minutes and
+several GB: the site has some 800,000 files); the default, beside the project, is removed
+at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from daybook.model import Day
+from daybook.pull import PullSettings
+from daybook.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from make_corpus import build_corpus, real_days  # noqa: E402 - beside this script, not the package
+from standin_api import StandInAPI  # noqa: E402 - the tests' stand-in, not part of the package
+
+DAYBOOK = [sys.executable, "-m", "daybook"]
+
+
+def wikitext(day: Day, date: dt.date) -> str:
+    """A portal page for ``date`` holding ``day``'s events: categories, story lines as
+    links, each event's entities linked after its text, its sources cited."""
+    lines = [f"{{{{Current events|year={date.year}|month={date.month}|day={date.day}}}}}"]
+    for category, events in itertools.groupby(day.events, key=lambda e: e.category):
+        lines.append(f"'''{category}'''")
+        for event in events:
+            for depth, story in enumerate(event.story, start=1):
+                lines.append("*" * depth + f"[[{story}]]")
+            links = ", ".join(f"[[{e}]]" for e in event.entities if e not in event.story)
+            cites = " ".join(f"[{s.url} ({s.outlet})]" for s in event.sources)
+            text = event.text + (f" ({links})" if links else "")
+            lines.append("*" * (len(event.story) + 1) + f"{text} {cites}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def prepare(work: Path, events: int, jobs: int, api: StandInAPI) -> None:
+    """The archive: a store of ``events`` events, related, built and committed."""
+    db, out = work / "archive.db", work / "site"
+    if (work / "prepared").exists():
+        return
+    shutil.rmtree(out, ignore_errors=True)  # what an earlier setup, stopped, left
+    for leftover in work.glob("archive.db*"):
+        leftover.unlink()
+    started = time.perf_counter()
+    corpus = build_corpus(events)
+    with Store(db) as store:
+        for date, day_events in itertools.groupby(sorted(corpus, key=lambda e: e.date), key=lambda e: e.date):
+            store.replace_day(Day(date, tuple(day_events)), origin="make_corpus", format="jsonl")
+        last = store.stats().last_date
+    print(f"setup: {events:,} events stored in {time.perf_counter() - started:.0f} s", flush=True)
+    assert last is not None
+    started = time.perf_counter()
+    run(update_command(db, out, last, api, jobs))  # the last day is not on the wiki: nothing pulled
+    files = sum(len(names) for _, _, names in os.walk(out))
+    print(
+        f"setup: first update (relate, build, commit {files:,} files) in {time.perf_counter() - started:.0f} s"
+    )
+    (work / "prepared").write_text(last.isoformat(), encoding="utf-8")
+
+
+def update_command(db: Path, out: Path, date: dt.date, api: StandInAPI, jobs: int) -> list[str]:
+    return [
+        *DAYBOOK, "--db", str(db), "update", str(out), "--api", api.api,
+        "--from", str(date), "--to", str(date),
+        "--via", api.base, "--allow-private", "--wayback", "off", "--jobs", str(jobs),
+    ]  # fmt: skip
+
+
+def run(command: list[str]) -> tuple[float, float, float, str]:
+    """Run a command: wall seconds, CPU seconds (it and its children), peak RSS MiB, output."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{output}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
+
+
+def typical_day() -> Day:
+    """The newest real day with 15 to 30 events: a day as the portal has them."""
+    return next(d for d in reversed(real_days()) if 15 <= len(d.events) <= 30)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=150_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="update-bench-", dir=ROOT.parent))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; work folder {work}")  # fmt: skip
+    api = StandInAPI().start()
+    try:
+        prepare(work, args.events, args.jobs, api)
+        db, out = work / "archive.db", work / "site"
+        day = typical_day()
+        with Store(db) as store:
+            last = store.stats().last_date
+        assert last is not None
+        print(f"new day: {len(day.events)} events, {sum(len(e.sources) for e in day.events)} sources"
+              f" (the real {day.date}), into {args.events:,} events")  # fmt: skip
+        for number in range(1, args.runs + 1):
+            date = last + dt.timedelta(days=1)
+            api.edit(PullSettings().title(date), wikitext(day, date))
+            load = os.getloadavg()[0]
+            seconds, cpu, rss, output = run(update_command(db, out, date, api, args.jobs))
+            print(
+                f"\nrun {number} ({date}, load {load:.1f}): {seconds:.2f} s wall, {cpu:.2f} s CPU, {rss:.0f} MiB"
+            )
+            print("  " + output.strip().replace("\n", "\n  "))
+            last = date
+    finally:
+        api.stop()
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,260 @@
+"""Update: bring the archive up to date from Wikipedia, publish what changed, commit it.
+
+One run, each step safe to repeat:
+
+1. pull     the recent days' pages, only those whose revision moved (``pull``);
+2. ingest   every pulled revision not ingested yet; edited events keep their ids;
+3. enrich   the sources with no result yet;
+4. relate   the related lists, incrementally (``relation.refresh``);
+5. publish  the pages of the days, lists and sources that changed (``publish.update_site``);
+6. commit   the output folder to git, then forget what was published.
+
+Every change to the store is recorded, in the transaction that makes it, as work for
+the next publish (see migration 5 in store.py); that record is cleared only after the
+commit. So a run killed at any point (even ``kill -9``) leaves the store consistent
+and the work listed, and the next run finishes it: pages are written whole or not at
+all and rendering them again is idempotent, and a run that finds the site was being
+written when the last one stopped stages the whole folder rather than what it wrote.
+
+A run with nothing new writes nothing and commits nothing. The caller holds
+``update_lock`` so two updates of one store never run at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from daybook.enrich import EnrichReport, enrich
+from daybook.errors import LockedError, ParseError, UsageError
+from daybook.fetch import FetchSettings
+from daybook.pagecache import CACHE_NAME
+from daybook.publish import BuildOptions, update_site
+from daybook.pull import PullReport, PullSettings, pull
+from daybook.relate import Settings
+from daybook.relation import RelateReport, refresh
+from daybook.siterepo import SiteRepo
+from daybook.store import DayChange, PendingPublish, Store
+from daybook.wikitext import parse_wikitext
+from daybook.writer import WriteReport
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateOptions:
+    """How to pull, enrich, relate and build; each part's defaults are its command's."""
+
+    pull: PullSettings = field(default_factory=PullSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    build: BuildOptions = field(default_factory=BuildOptions)
+    relate: Settings | None = None  # None: the settings the stored lists were made with
+    jobs: int = 1  # processes relate may use
+
+
+@dataclass
+class UpdateReport:
+    """What one update did, step by step."""
+
+    pulled: PullReport | None = None
+    days: list[DayChange] = field(default_factory=list)
+    failures: list[ParseError] = field(default_factory=list)
+    enriched: EnrichReport | None = None
+    related: RelateReport | None = None
+    written: WriteReport | None = None
+    commit: str | None = None
+    message: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time
+
+    def summary(self) -> str:
+        """A few lines: each step's figures, and the commit."""
+        lines = []
+        if self.pulled is not None:
+            lines.append(f"pull: {self.pulled.summary()}")
+        if self.days or self.failures:
+            changed = [c for c in self.days if c.changed]
+            line = f"ingest: {len(self.days)} days, {len(changed)} changed"
+            if self.failures:
+                line += f", {len(self.failures)} failed"
+            lines.append(line)
+        if self.enriched is not None and self.enriched.total:
+            lines.append(f"enrich: {self.enriched.summary()}")
+        if self.related is not None:
+            lines.append(f"relate: {self.related.summary()}")
+        if self.written is not None:
+            lines.append(f"publish: {self.written.summary()}")
+        if self.commit is not None:
+            lines.append(f"commit {self.commit[:12]}: {self.message}")
+        else:
+            lines.append("nothing new to commit")
+        steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.items())
+        lines.append(f"took {sum(self.seconds.values()):.2f} s ({steps})")
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def update_lock(store_path: Path) -> Iterator[None]:
+    """Hold the update lock of a store (a file beside it), or raise ``LockedError`` at once."""
+    path = store_path.with_name(store_path.name + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            raise LockedError(
+                f"another daybook update is running on {store_path} (pid {holder}; lock {path}):"
+                " this one stops; try again when it is done"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # which releases the lock; the file stays, for the next holder
+
+
+def update(
+    store: Store,
+    out: Path,
+    dates: Iterable[dt.date],
+    options: UpdateOptions | None = None,
+    *,
+    api: httpx.BaseTransport | None = None,
+    web: httpx.AsyncBaseTransport | None = None,
+    now: dt.datetime | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> UpdateReport:
+    """Update the store from the portal's pages of ``dates`` and publish the site to ``out``.
+
+    ``api`` and ``web`` replace the network under pull and enrich (tests);
+    ``on_step`` is told each step's name as it starts.
+    """
+    options = options or UpdateOptions()
+    report = UpdateReport()
+    started, current = time.perf_counter(), ""
+
+    def step(name: str) -> None:
+        """Step ``name`` begins ("": the run ends), and the last one's time is taken."""
+        nonlocal started, current
+        at = time.perf_counter()
+        if current:
+            report.seconds[current] = at - started
+        started, current = at, name
+        if on_step is not None and name:
+            on_step(name)
+
+    store.start_publishing()
+    step("pull")
+    report.pulled = pull(store, dates, options.pull, transport=api)
+    step("ingest")
+    for page in store.portal_pages_to_ingest():
+        try:
+            day = parse_wikitext(page.wikitext, name=page.origin, date=page.date)
+        except ParseError as error:  # one unreadable page must not hold back the others
+            report.failures.append(error)
+            continue
+        report.days.append(store.ingest_portal_page(page, day))
+    step("enrich")
+    report.enriched = enrich(store, options.fetch, transport=web)
+    if store.relate_due():
+        step("relate")
+        report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
+        store.relate_done()
+    pending = store.pending_publish()
+    repo = SiteRepo(out)
+    built = (out / CACHE_NAME).is_file()
+    head = repo.head()
+    if pending.empty and built and head is not None:
+        step("")
+        return report
+    step("publish")
+    if pending.interrupted:
+        sweep_temporary_files(out)
+    store.publishing()
+    report.written = update_site(store, out, options.build, dates=pending.dates, event_ids=pending.event_ids)
+    step("commit")
+    repo.init()
+    whole = pending.interrupted or not built or head is None
+    repo.stage(None if whole else [*report.written.written, *report.written.removed])
+    report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=head is None)
+    report.commit = repo.commit(report.message)
+    store.published(pending)
+    step("")
+    return report
+
+
+def sweep_temporary_files(out: Path) -> None:
+    """Remove the temporary files of writes a killed update left half done."""
+    for folder, dirs, files in os.walk(out):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in files:
+            if name.startswith(".tmp-"):
+                Path(folder, name).unlink(missing_ok=True)
+
+
+def _relate_settings(store: Store, asked: Settings | None) -> Settings:
+    if asked is not None:
+        return asked
+    stored = store.relation_settings()
+    try:
+        # The store holds what relation.settings_json wrote: Settings' own fields.
+        return Settings(**stored) if stored else Settings()  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # written by another version of daybook: start afresh
+        return Settings()
+
+
+def commit_message(store: Store, pending: PendingPublish, now: dt.datetime, *, first: bool) -> str:
+    """``Update 2026-11-25 14:00 UTC: 31 events added, 4 changed, 2 removed``."""
+    stamp = f"Update {now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    if first:
+        stats = store.stats()
+        return f"{stamp}: first build, {_count(stats.events, 'event')} on {_count(stats.days, 'day')}"
+    added, edited, removed = (pending.count(c) for c in ("added", "edited", "removed"))
+    return f"{stamp}: {_count(added, 'event')} added, {edited} changed, {removed} removed"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+_INTERVAL = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in an interval such as ``2h``, ``30m``, ``1h30m`` or ``90s``."""
+    cleaned = text.strip().lower()
+    parts = _INTERVAL.findall(cleaned)
+    if not parts or _INTERVAL.sub("", cleaned).strip():
+        raise UsageError(f"--every {text!r}: want an interval like 2h, 30m, 1h30m or 90s")
+    seconds = sum(float(n) * _SECONDS[unit] for n, unit in parts)
+    if seconds <= 0:
+        raise UsageError(f"--every {text!r}: the interval must be longer than nothing")
+    return seconds
+
+
+def every(
+    interval: float,
+    run: Callable[[], None],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    runs: int | None = None,
+) -> None:
+    """Call ``run`` every ``interval`` seconds, start to start, until stopped (or ``runs`` times).
+
+    A run longer than the interval is followed at once by the next.
+    """
+    done = 0
+    while runs is None or done < runs:
+        started = time.monotonic()
+        run()
+        done += 1
+        if runs is None or done < runs:
+            sleep(max(0.0, started + interval - time.monotonic()))
