@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DB ?= example.db
 
-.PHONY: install demo test lint bench
+.PHONY: install system-deps demo test lint bench
 
 $(BIN)/daybook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(BIN)/daybook: pyproject.toml
 
 install: $(BIN)/daybook
 
+# Debian packages the browser tests and benchmarks use (Chromium, chromium-driver, Hugo, wrk).
+system-deps:
+	scripts/system-deps
+
 # The main job on the bundled example days (offline, embedded SQLite store).
 demo: install
 	$(BIN)/daybook --db $(DB) ingest examples
@@ -22,7 +26,7 @@ demo: install
 	$(BIN)/daybook --db $(DB) build example-site --opinion examples/opinion
 
 # The whole test suite (needs ../shared beside the project).
-test: install
+test: install system-deps
 	$(BIN)/pytest
 
 lint: install
@@ -30,7 +34,7 @@ lint: install
 	$(BIN)/ruff format --check daybook tests benchmarks
 	$(BIN)/mypy
 
-bench: install
+bench: install system-deps
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/extract.py
 	$(BIN)/python benchmarks/enrich.py
