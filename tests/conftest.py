@@ -79,7 +79,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
     if missing:
         pytest.fail(
             f"the browser tests need Debian's chromium and chromium-driver; missing {', '.join(missing)}"
-            " (apt-get install -y chromium chromium-driver, as .ci/run does)",
+            " (apt-get install -y chromium chromium-driver, as make test does (scripts/system-deps))",
             pytrace=False,
         )
     options = webdriver.ChromeOptions()

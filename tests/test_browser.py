@@ -3,8 +3,8 @@
 The site and the browser are the session's (``conftest.real_site``, ``browser``): both
 shared sets ingested, related, built in every format with the fixture opinion pieces,
 once. It is served from a thread on a loopback port and driven through Debian's
-``chromium`` and ``chromedriver``, which CI installs (``.ci/run``): if they are missing
-the tests fail, they do not skip.
+``chromium`` and ``chromedriver``, which ``make test`` installs (``scripts/system-deps``):
+if they are missing the tests fail, they do not skip.
 """
 
 from __future__ import annotations
