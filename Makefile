@@ -42,3 +42,4 @@ bench: install system-deps
 	$(BIN)/python benchmarks/rankers.py
 	$(BIN)/python benchmarks/search_index.py
 	$(BIN)/python benchmarks/serve.py
+	$(BIN)/python benchmarks/update.py

@@ -199,10 +199,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     for failure in report.failures:
         click.echo(f"failed: {failure}", err=True)
     added = sum(len(c.added) for c in report.changes)
+    edited = sum(len(c.edited) for c in report.changes)
     removed = sum(len(c.removed) for c in report.changes)
     click.echo(
         f"{report.files - len(report.failures)} of {report.files} files ingested: "
-        f"{report.days} days, {report.events} events ({added} new, {removed} removed)"
+        f"{report.days} days, {report.events} events ({added} new, {edited} edited, {removed} removed)"
     )
     if report.failures:
         raise click.ClickException(f"{len(report.failures)} file(s) failed")
@@ -481,7 +482,11 @@ pull_options = options(
     ),
     click.option("--from", "start", help="First day to pull (YYYY-MM-DD)."),
     click.option("--to", "end", help="Last day to pull (inclusive; default: today)."),
-    click.option("--days", type=click.IntRange(min=1), help="Today (by UTC) and the N-1 days before."),
+    click.option(
+        "--days",
+        type=click.IntRange(min=1),
+        help="Today (by UTC) and the N-1 days before (update: 7 when no day is given).",
+    ),
 )
 
 

@@ -95,7 +95,8 @@ class PullReport:
     requests: int = 0
 
     def summary(self) -> str:
-        line = f"{self.asked} days: {len(self.pulled)} pulled, {self.unchanged} unchanged"
+        days = f"{self.asked} day{'' if self.asked == 1 else 's'}"
+        line = f"{days}: {len(self.pulled)} pulled, {self.unchanged} unchanged"
         if self.missing:
             line += f", {len(self.missing)} not on the wiki"
         return line

@@ -50,24 +50,29 @@ class SiteRepo:
         return self._git_dir.is_dir()
 
     def init(self) -> None:
-        """Make the folder a repository, if it is not one yet."""
-        if self.exists:
-            return
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._git("-c", "init.defaultBranch=main", "init", "-q")
-        # Index version 4 and the untracked cache: git's settings for repositories of many files.
-        self._git("config", "feature.manyFiles", "true")
+        """Make the folder a repository, if it is not one yet, that ignores what is not
+        the site (checked every time: a run killed halfway through may have left it half made)."""
+        if not self.exists:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._git("-c", "init.defaultBranch=main", "init", "-q")
+            # Index version 4 and the untracked cache: git's settings for repositories of many files.
+            self._git("config", "feature.manyFiles", "true")
         exclude = self._git_dir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
-        with exclude.open("a", encoding="utf-8") as handle:
-            handle.write("# daybook: not part of the site\n" + "".join(f"{p}\n" for p in EXCLUDED))
+        listed = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []
+        missing = [pattern for pattern in EXCLUDED if pattern not in listed]
+        if missing:
+            with exclude.open("a", encoding="utf-8") as handle:
+                handle.write("".join(f"{pattern}\n" for pattern in ["# daybook: not the site", *missing]))
 
     def head(self) -> str | None:
         """The current commit, or None before the first."""
         if not self.exists:
             return None
         found = self._run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
-        return found.stdout.strip() or None if found.returncode == 0 else None
+        if found.returncode != 0:
+            return None
+        return found.stdout.strip() or None
 
     def stage(self, paths: Sequence[str] | None) -> None:
         """Stage these paths (written or removed) as they are on disk; None: everything."""

@@ -80,7 +80,7 @@ class UpdateReport:
             lines.append(f"pull: {self.pulled.summary()}")
         if self.days or self.failures:
             changed = [c for c in self.days if c.changed]
-            line = f"ingest: {len(self.days)} days, {len(changed)} changed"
+            line = f"ingest: {_count(len(self.days), 'day')}, {len(changed)} changed"
             if self.failures:
                 line += f", {len(self.failures)} failed"
             lines.append(line)
