@@ -148,6 +148,18 @@ def open_store(ctx: click.Context) -> Iterator[Store]:
         yield store
 
 
+def progress_bar(label: str, console: Console, *, shown: bool = True) -> Progress:
+    """A progress bar on stderr, only when it is a terminal (and the run long enough)."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not shown or not console.is_terminal,
+    )
+
+
 def parse_date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
@@ -186,14 +198,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     err = Console(stderr=True)
     with open_store(ctx) as store:
         total = len(discover(paths))
-        with Progress(
-            TextColumn("ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=total < PROGRESS_THRESHOLD or not err.is_terminal,
-        ) as progress:
+        with progress_bar("ingest", err, shown=total >= PROGRESS_THRESHOLD) as progress:
             task = progress.add_task("ingest", total=total)
             report = ingest_paths(store, paths, on_file=lambda _: progress.advance(task))
     for failure in report.failures:
@@ -327,14 +332,7 @@ def enrich(
     err = Console(stderr=True)
     with (
         open_store(ctx) as store,
-        Progress(
-            TextColumn("enrich"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not err.is_terminal,
-        ) as progress,
+        progress_bar("enrich", err) as progress,
     ):
         task = progress.add_task("enrich", total=None)
 
@@ -395,14 +393,7 @@ def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_di
     with open_store(ctx) as store:
         options = build_options(formats, base_url, opinion_dir)
         days = len(store.dates())
-        with Progress(
-            TextColumn("build"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=days < PROGRESS_THRESHOLD or not err.is_terminal,
-        ) as progress:
+        with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
             task = progress.add_task("build", total=days)
             report = build_site(store, out, options, on_day=lambda _: progress.advance(task))
     click.echo(f"{report.summary()}; open {(out / 'index.html').resolve()}")
