@@ -57,7 +57,7 @@ class PullSettings:
     delay: float = 0.5  # seconds between request starts
     timeout: float = 30.0  # seconds one attempt may take
     retries: int = 4  # attempts after the first
-    backoff: float = 2.0  # seconds before the first retry without Retry-After; doubles with each
+    backoff: float = 1.0  # seconds before the first retry without Retry-After; doubles with each
     max_wait: float = 120.0  # the longest wait between attempts
 
     def __post_init__(self) -> None:

@@ -55,8 +55,10 @@ class SiteRepo:
         if not self.exists:
             self.root.mkdir(parents=True, exist_ok=True)
             self._git("-c", "init.defaultBranch=main", "init", "-q")
-            # Index version 4 and the untracked cache: git's settings for repositories of many files.
+            # Index version 4, the untracked cache and a split index (each commit rewrites a small
+            # index, not the whole one): git's settings for repositories of many files.
             self._git("config", "feature.manyFiles", "true")
+            self._git("config", "core.splitIndex", "true")
         exclude = self._git_dir / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         listed = exclude.read_text(encoding="utf-8").splitlines() if exclude.exists() else []

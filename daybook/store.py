@@ -1167,6 +1167,7 @@ class Store:
         return bool(row and row[0])
 
     def relate_done(self) -> None:
+        """Note that the related lists are up to date with the stored days."""
         with self.transaction() as conn:
             conn.execute("UPDATE publish_state SET relate_due = 0")
 

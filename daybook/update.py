@@ -4,8 +4,9 @@ One run, each step safe to repeat:
 
 1. pull     the recent days' pages, only those whose revision moved (``pull``);
 2. ingest   every pulled revision not ingested yet; edited events keep their ids;
-3. enrich   the sources with no result yet;
-4. relate   the related lists, incrementally (``relation.refresh``);
+3. enrich   the sources with no result yet, while
+4. relate   brings the related lists up to date (``relation.refresh``): enrich mostly
+            waits out the politeness delays of the sources' hosts, relate computes;
 5. publish  the pages of the days, lists and sources that changed (``publish.update_site``);
 6. commit   the output folder to git, then forget what was published.
 
@@ -22,6 +23,7 @@ A run with nothing new writes nothing and commits nothing. The caller holds
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import fcntl
@@ -161,12 +163,13 @@ def update(
             report.failures.append(error)
             continue
         report.days.append(store.ingest_portal_page(page, day))
-    step("enrich")
-    report.enriched = enrich(store, options.fetch, transport=web)
-    if store.relate_due():
-        step("relate")
-        report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
-        store.relate_done()
+    step("enrich+relate")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
+        enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
+        if store.relate_due():
+            report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
+            store.relate_done()
+        report.enriched = enriching.result()
     pending = store.pending_publish()
     repo = SiteRepo(out)
     built = (out / CACHE_NAME).is_file()
@@ -197,6 +200,12 @@ def sweep_temporary_files(out: Path) -> None:
         for name in files:
             if name.startswith(".tmp-"):
                 Path(folder, name).unlink(missing_ok=True)
+
+
+def _enrich_apart(path: Path, settings: FetchSettings, web: httpx.AsyncBaseTransport | None) -> EnrichReport:
+    """Enrich over a connection of its own (SQLite connections stay in their thread)."""
+    with Store(path) as own:
+        return enrich(own, settings, transport=web)
 
 
 def _relate_settings(store: Store, asked: Settings | None) -> Settings:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from standin_web import _Handler as WebHandler
+from standin_web import _Server as QuietServer
 
 API_PATH = "/w/api.php"
 ARTICLE = (
@@ -39,7 +41,6 @@ class StandInAPI:
     faults: list[str] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
-    articles: list[str] = field(default_factory=list)  # article paths served
     next_revision: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -70,7 +71,7 @@ class StandInAPI:
         class Handler(_Handler):
             api = standin
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -117,20 +118,10 @@ class StandInAPI:
         return {"batchcomplete": True, "query": query}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Handler(WebHandler):
+    """The web stand-in's handler (quiet, keep-alive, ``_send``), answering as the API."""
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hang up: not news
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
     api: StandInAPI
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
@@ -155,17 +146,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _article(self, path: str) -> None:
         if path == "/robots.txt":
             return self._send(404, b"no robots here", "text/plain")
-        with self.api.lock:
-            self.api.articles.append(path)
         title = path.strip("/").replace("/", " ").replace("-", " ").title() or "Home"
         page = ARTICLE.format(title=title, path=path)
         self._send(200, page.encode(), "text/html; charset=utf-8")
-
-    def _send(self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
