@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from daybook import urls
 from daybook.model import Event
-from daybook.names import NameIndex
+from daybook.names import NameIndex, NameRegistry
 from daybook.pages import (
     ArchivePage,
     DayPage,
@@ -27,6 +26,8 @@ from daybook.pages import (
     SourceLink,
 )
 from daybook.store import ArticleMeta, Store
+
+Names = NameIndex | NameRegistry
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,21 @@ class SiteIndex:
     unique among its day's.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, names: Names | None = None) -> None:
         self.store = store
         self.day_counts = store.day_counts()
         self.days = list(self.day_counts)
         self._refs: dict[str, EventRef] = {}
         self._by_day: dict[dt.date, list[EventRef]] = {}
+        self._names = names
 
-    @functools.cached_property
-    def names(self) -> NameIndex:
-        """Every entity's and story's page (explore), looked up on first use."""
-        return NameIndex(self.store.entity_titles(), self.store.story_names())
+    @property
+    def names(self) -> Names:
+        """Every entity's and story's page (explore): the build's registry, or else
+        every name of the store, looked up on first use."""
+        if self._names is None:
+            self._names = NameIndex(self.store.entity_titles(), self.store.story_names())
+        return self._names
 
     def load_all(self) -> None:
         for date, rows in itertools.groupby(self.store.event_headlines(), key=lambda r: r[1]):
@@ -82,8 +87,12 @@ class SiteIndex:
     def preload(self, event_ids: Iterable[str]) -> None:
         """Look up, a day at a time, the events not known yet."""
         missing = [i for i in event_ids if i not in self._refs]
-        for date in sorted(set(self.store.event_dates(missing).values())):
-            self.day(date)
+        dates = set(self.store.event_dates(missing).values()) - set(self._by_day)
+        rows = self.store.headlines_of_days(dates) if len(dates) > 1 else ()
+        for date, group in itertools.groupby(rows, key=lambda r: r[1]):
+            self._add_day(date, [(ident, text) for ident, _, text in group])
+        for date in sorted(dates):
+            self.day(date)  # a single day, or one with no events
 
     def _add_day(self, date: dt.date, rows: list[tuple[str, str]]) -> None:
         refs = day_refs(date, rows)

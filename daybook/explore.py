@@ -11,8 +11,10 @@ Last come the search page, its script and its prebuilt index (``search_index``).
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -53,10 +55,18 @@ def thread_pages(
     kind: str,
     name: str,
     stem: str,
-    entries: Sequence[ThreadEntry],
+    entries: Sequence[ThreadEntry | None],
     co_entities: tuple[tuple[Link, int], ...] = (),
+    *,
+    dates: Sequence[dt.date] | None = None,
+    first_part: int = 1,
 ) -> list[ThreadPage]:
-    """The pages of one entity or story, from its events oldest first."""
+    """The pages of one entity or story, from its events oldest first.
+
+    An incremental build makes only the main page and the parts from ``first_part``
+    on: the entries before those parts may then be None. ``dates``: every entry's
+    date, for the chart (default: the entries').
+    """
     main = Link(name, stem)
     split = parts(len(entries))
     links = [
@@ -65,9 +75,14 @@ def thread_pages(
         else Link(f"{name}, part {part}", urls.part_path(stem, part, "md").removesuffix(".md"))
         for part, _, _ in split
     ]
+    chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
     pages = []
     for at, (part, start, end) in enumerate(split):
-        chunk = tuple(entries[start:end])
+        if part is not None and part < first_part:
+            continue
+        chunk = tuple(e for e in entries[start:end] if e is not None)
+        if len(chunk) != end - start:
+            raise ValueError(f"{kind} {name!r}: entries {start} to {end} are needed for its pages")
         pages.append(
             ThreadPage(
                 kind=kind,
@@ -77,7 +92,7 @@ def thread_pages(
                 main=main,
                 part=part,
                 total=len(entries) if part is None else None,
-                chart=monthly(entries) if part is None else (),
+                chart=chart if part is None else (),
                 co_entities=co_entities if part is None else (),
                 newer=links[at + 1] if at + 1 < len(links) else None,
                 older=links[at - 1] if at > 0 else None,
@@ -86,20 +101,47 @@ def thread_pages(
     return pages
 
 
-def _most_common(counts: Counter[str], names: dict[str, str]) -> tuple[tuple[Link, int], ...]:
+def monthly_dates(dates: Iterable[dt.date]) -> tuple[MonthCount, ...]:
+    """Events per month, months with events only, oldest first."""
+    counts = Counter(date.replace(day=1) for date in dates)
+    return tuple(MonthCount(month, n) for month, n in sorted(counts.items()))
+
+
+def _most_common(
+    counts: Mapping[str, int], stem: Callable[[str], str | None]
+) -> tuple[tuple[Link, int], ...]:
     best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
-    return tuple((Link(title, names[title]), n) for title, n in best if title in names)
+    return tuple((Link(title, s), n) for title, n in best if (s := stem(title)) is not None)
+
+
+def _emit_thread(build: Build, pages: Sequence[ThreadPage], total: int) -> None:
+    for page in pages:
+        if page.part is None:
+            build.emit(page.kind, page, title=page.name, description=f"{total} events: {page.name}")
+        else:  # nothing on a part may depend on the events after it
+            build.emit(page.kind, page, title=f"{page.name}, part {page.part}")
+
+
+def _remove_thread(build: Build, stem: str, parts_from: int = 1) -> None:
+    """Remove a name's pages: the main page (``parts_from`` 1) and its parts from ``parts_from``."""
+    # A page this build made there belongs to the name that took the address over.
+    if parts_from <= 1 and stem not in build.emitted:
+        build.remove_page(stem)
+    for part_stem in build.state.pages_under(f"{stem}/page/"):
+        number = part_stem.rsplit("/", 1)[1]
+        if number.isdigit() and int(number) >= parts_from and part_stem not in build.emitted:
+            build.remove_page(part_stem)
 
 
 def build_explore(build: Build) -> None:
-    """Every entity and story page, then the search page and index; pages of names no
-    event holds any more are removed."""
-    store, index = build.store, build.index
+    """Every entity and story page (a full build), then the search page and index."""
+    store, index, state = build.store, build.index, build.state
     threads = list(store.event_threads())
     index.preload(ident for ident, _, _, _ in threads)  # a day at a time, where not known yet
     by_entity: dict[str, list[ThreadEntry]] = defaultdict(list)
     by_story: dict[str, list[ThreadEntry]] = defaultdict(list)
     holds: dict[str, tuple[str, ...]] = {}  # event id -> its entities
+    day_names: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
     for ident, date, story, entities in threads:
         ref = index.ref(ident)
         if ref is None:  # gone since the build began
@@ -108,32 +150,102 @@ def build_explore(build: Build) -> None:
         holds[ident] = entities
         for title in entities:
             by_entity[title].append(entry)
+            day_names[date].add(("entity", title))
         for line in dict.fromkeys(story):
             by_story[line].append(entry)
-    entity_stems = {t: s for t in by_entity if (s := index.names.entity_stem(t)) is not None}
-    emitted: set[str] = set()
-
-    def emit_all(kind: str, name: str, stem: str, entries: list[ThreadEntry]) -> None:
-        together = Counter(t for e in entries for t in holds[e.id] if t != name)
-        for page in thread_pages(kind, name, stem, entries, _most_common(together, entity_stems)):
-            if page.part is None:
-                build.emit(kind, page, title=name, description=f"{len(entries)} events: {name}")
-            else:  # nothing on a part may depend on the events after it
-                build.emit(kind, page, title=f"{name}, part {page.part}")
-            emitted.add(page.stem)
-
-    for title, entries in sorted(by_entity.items()):
-        if title in entity_stems:
-            emit_all("entity", title, entity_stems[title], entries)
-    for line, entries in sorted(by_story.items()):
-        if (stem := index.names.story_stem(line)) is not None:
-            emit_all("story", line, stem, entries)
-    # An incremental build starts from the last build's pages: drop those no name has now.
-    for stem in [s for s in build.cache.pages if s.startswith(PREFIXES) and s not in emitted]:
-        build.remove_page(stem)
-        del build.cache.pages[stem]
+            day_names[date].add(("story", line))
+    registry = build.names  # filled when the build began
+    for date, names in day_names.items():
+        state.set_day_names(date.isoformat(), names)
+    for kind, threads_of in (("entity", by_entity), ("story", by_story)):
+        for name, entries in sorted(threads_of.items()):
+            stem = registry.stem(kind, name)
+            if stem is None:
+                continue
+            together = Counter(t for e in entries for t in holds[e.id] if t != name)
+            co = _most_common(together, registry.entity_stem)
+            _emit_thread(build, thread_pages(kind, name, stem, entries, co), len(entries))
+            registry.set_events(kind, name, len(entries))
     if "html" in build.options.formats:
         write_search(build)
+
+
+def update_explore(build: Build, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:
+    """The entity and story pages a change of ``dates`` can touch (an incremental build).
+
+    ``before``: the names the events of ``dates`` held at the last build. A name's
+    pages list its events oldest first, so events of these days change the parts
+    from the first of them on; the earlier parts stay as they are, unless the
+    number of parts changed (the last part's link to the next).
+    """
+    store, state, registry = build.store, build.state, build.names
+    if not dates:
+        return
+    since = min(dates)
+    touched = set(before)
+    for date in sorted(set(dates)):
+        now: set[tuple[str, str]] = set()
+        for _, _, story, entities in store.day_threads([date]):
+            now.update(("entity", title) for title in entities)
+            now.update(("story", line) for line in story)
+        state.set_day_names(date.isoformat(), now)
+        touched |= now
+    for kind, name in sorted(touched):
+        _update_thread(build, kind, name, since)
+    while registry.moved:  # a name's slug moved: its pages, and the links to them, follow
+        kind, name, old_stem = registry.moved.pop()
+        _remove_thread(build, old_stem)
+        _update_thread(build, kind, name, dt.date.min)
+        if kind == "entity":
+            holders = store.entity_thread(name)
+        else:
+            holders = store.story_thread(name, state.name_dates("story", name))
+        build.events([ident for ident, _ in holders])
+    if "html" in build.options.formats:
+        write_search(build)
+
+
+def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
+    store, index, registry = build.store, build.index, build.names
+    if kind == "entity":
+        thread = store.entity_thread(name)
+    else:
+        thread = store.story_thread(name, build.state.name_dates("story", name))
+    old_total = registry.events(kind, name)
+    if not thread:
+        stem = registry.stem(kind, name) if old_total else None
+        if stem is not None:
+            _remove_thread(build, stem)
+        registry.drop(kind, name)
+        return
+    stem = registry.stem(kind, name)
+    if stem is None:
+        return
+    total = len(thread)
+    dates = [date for _, date in thread]
+    archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
+    archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
+    changed_at = bisect.bisect_left(dates, since)
+    # Part n holds entries (n-1)*size to n*size: it changes when one of them does, or
+    # when it is the last part and the part after it came or went.
+    first_part = changed_at // PAGE_SIZE + 1
+    if archived_old != archived_new:
+        first_part = min(first_part, max(1, min(archived_old, archived_new)))
+    start = min(first_part - 1, archived_new) * PAGE_SIZE  # the main page holds the rest
+    index.preload(ident for ident, _ in thread[start:])
+    entries: list[ThreadEntry | None] = [None] * start
+    for ident, date in thread[start:]:
+        ref = index.ref(ident)
+        if ref is None:
+            raise LookupError(f"event {ident} is not in the store")
+        entries.append(ThreadEntry(ref.link, ident, date))
+    ids = [ident for ident, _ in thread]
+    co = _most_common(store.co_entity_counts(ids, exclude=name), registry.entity_stem)
+    pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part)
+    _emit_thread(build, pages, total)
+    if archived_new < archived_old:
+        _remove_thread(build, stem, parts_from=archived_new + 1)
+    registry.set_events(kind, name, total)
 
 
 def search_page() -> str:

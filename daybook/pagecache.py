@@ -1,24 +1,58 @@
-"""What the last build rendered each page from, so the next build renders only the
-pages whose inputs changed.
+"""What the last build made each page from, kept beside the site, so the next build
+renders only the pages whose inputs changed and finds what it needs without
+reading the whole site.
 
-For every page (its path without extension) the cache keeps a digest of the page
-object (``pages``), the formats, the base URL and the renderers' own source. A page
-whose digest is unchanged and whose files are all present is kept as it is: a
-rebuild with nothing new renders nothing. The cache lives in the output folder, as
-a hidden file the site itself never serves.
+The state is a SQLite file in the output folder (hidden: the site never serves it,
+git never commits it). It holds, for every page (its path without extension), a
+digest of the page object, the formats, the base URL and the renderers' own source
+(``pages``), and for an event page its event id, so a page whose event got a new slug
+becomes a redirect (``redirects``). The explore stage keeps there every entity's and
+story's slug (``names``) and which names each day's events hold (``day_names``); the
+static search index keeps its own tables (``search_index``).
+
+A build runs in one transaction, committed by ``save`` after every file is written:
+a build killed halfway leaves the state of the last finished build, whose pages the
+next build then finds changed and renders again.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
-import tempfile
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
-CACHE_NAME = ".daybook-pages.json"
+STATE_NAME = ".daybook-site.db"
+OLD_CACHE_NAME = ".daybook-pages.json"  # what builds before the state kept; removed
+FORMAT = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pages (
+    stem TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    event_id TEXT                 -- an event page's event
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS redirects (stem TEXT PRIMARY KEY, event_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS names (
+    kind TEXT NOT NULL,           -- entity or story
+    name TEXT NOT NULL,
+    base TEXT NOT NULL,           -- the name's own slug; names sharing one are told apart by a tag
+    slug TEXT NOT NULL,           -- its page's slug
+    events INTEGER NOT NULL,      -- events holding it at the last build
+    PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS names_by_base ON names(kind, base);
+CREATE INDEX IF NOT EXISTS names_by_slug ON names(kind, slug);
+CREATE TABLE IF NOT EXISTS day_names (
+    date TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (date, kind, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS day_names_by_name ON day_names(kind, name);
+"""
 
 
 @functools.cache
@@ -41,56 +75,154 @@ def page_digest(kind: str, page: object, settings: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-class PageCache:
-    """What the last build rendered, and what this build renders as it goes.
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """Bounds of the stems that start with ``prefix``, for an indexed range query."""
+    return prefix, prefix + "\U0010ffff"
 
-    ``pages``: page path (without extension) -> digest of its inputs; ``events``:
-    event page path -> event id, so a page whose event got a new slug becomes a
-    redirect; ``redirects``: old event page path -> event id.
+
+class SiteState:
+    """The state of the site in ``out``, opened for one build.
+
+    ``full``: the build makes every page, so the state starts empty; what the last
+    build recorded stays readable through ``previous`` (digests and event pages).
     """
 
-    def __init__(self, out: Path) -> None:
-        self.path = out / CACHE_NAME
+    def __init__(self, out: Path, *, full: bool = False) -> None:
+        self.path = out / STATE_NAME
+        out.mkdir(parents=True, exist_ok=True)
         try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            loaded = {}  # no cache, or a damaged one: render everything
-        if not isinstance(loaded, dict):
-            loaded = {}
-        self.previous: dict[str, str] = dict(loaded.get("pages", {}))
-        self.previous_events: dict[str, str] = dict(loaded.get("events", {}))
-        self.previous_redirects: dict[str, str] = dict(loaded.get("redirects", {}))
-        self.pages: dict[str, str] = {}
-        self.events: dict[str, str] = {}
-        self.redirects: dict[str, str] = {}
+            self.conn = sqlite3.connect(self.path, isolation_level=None)
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError:  # a damaged state: start afresh with a full build
+            self.conn = self._recreate()
+        self.complete = self._meta("format") == FORMAT and self._meta("complete") == "1"
+        self.full = full or not self.complete
+        self.previous: dict[str, tuple[str, str | None]] = {}
+        self.previous_redirects = dict(self.conn.execute("SELECT stem, event_id FROM redirects"))
+        if self.full:
+            self.previous = {s: (d, e) for s, d, e in self.conn.execute("SELECT * FROM pages")}
+            for table in ("pages", "redirects", "names", "day_names", "meta"):
+                self.conn.execute(f"DELETE FROM {table}")
+        # Pages whose presence changed in this build (what the sitemap must follow).
+        self.added: set[str] = set()
+        self.removed: set[str] = set()
 
-    @property
-    def exists(self) -> bool:
-        """Whether a build has been made into this folder before."""
-        return bool(self.previous)
+    def _recreate(self) -> sqlite3.Connection:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.executescript(_SCHEMA)
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
 
-    def unchanged(self, stem: str, digest: str) -> bool:
-        return self.previous.get(stem) == digest
+    def _meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- pages -------------------------------------------------------------------
+
+    def digest(self, stem: str) -> str | None:
+        """What the page was last built from (None: not built before)."""
+        if self.full:
+            found = self.previous.get(stem)
+            return None if found is None else found[0]
+        row = self.conn.execute("SELECT digest FROM pages WHERE stem = ?", (stem,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def has(self, stem: str) -> bool:
+        """Whether the site has a page at ``stem`` (as this build left it so far)."""
+        return self.conn.execute("SELECT 1 FROM pages WHERE stem = ?", (stem,)).fetchone() is not None
 
     def record(self, stem: str, digest: str, event_id: str | None = None) -> None:
-        self.pages[stem] = digest
-        if event_id is not None:
-            self.events[stem] = event_id
+        before = self.conn.execute("SELECT digest FROM pages WHERE stem = ?", (stem,)).fetchone()
+        if before is None:
+            self.added.add(stem)
+            self.removed.discard(stem)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", (stem, digest, event_id)
+        )
 
-    def carry_over(self, keep: Callable[[str], bool]) -> None:
-        """Start from the last build's entries that ``keep`` accepts (incremental builds)."""
-        self.pages = {stem: d for stem, d in self.previous.items() if keep(stem)}
-        self.events = {stem: i for stem, i in self.previous_events.items() if stem in self.pages}
+    def forget(self, stem: str) -> None:
+        """The page is gone from the site."""
+        if self.conn.execute("DELETE FROM pages WHERE stem = ?", (stem,)).rowcount:
+            self.removed.add(stem)
+            self.added.discard(stem)
+
+    def pages_under(self, prefix: str) -> dict[str, str | None]:
+        """The pages whose stem starts with ``prefix``: stem -> event id (event pages)."""
+        rows = self.conn.execute(
+            "SELECT stem, event_id FROM pages WHERE stem >= ? AND stem < ?", _prefix_range(prefix)
+        )
+        return dict(rows)
+
+    def previous_pages_under(self, prefix: str) -> dict[str, str | None]:
+        """As ``pages_under``, in the last build's record (a full build's ``previous``)."""
+        if not self.full:
+            return self.pages_under(prefix)
+        return {s: e for s, (_, e) in self.previous.items() if s.startswith(prefix)}
+
+    def previous_events(self) -> dict[str, str]:
+        """Every event page of the last build: stem -> event id (full builds only)."""
+        return {s: e for s, (_, e) in self.previous.items() if e is not None}
+
+    def stems(self, prefix: str = "") -> list[str]:
+        """Every page's stem that starts with ``prefix``, sorted."""
+        rows = self.conn.execute(
+            "SELECT stem FROM pages WHERE stem >= ? AND stem < ? ORDER BY stem", _prefix_range(prefix)
+        )
+        return [row[0] for row in rows]
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM pages").fetchone()[0])
+
+    # -- redirects ---------------------------------------------------------------
+
+    def redirects(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT stem, event_id FROM redirects"))
+
+    def set_redirect(self, stem: str, event_id: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO redirects (stem, event_id) VALUES (?, ?)", (stem, event_id))
+
+    def drop_redirect(self, stem: str) -> None:
+        self.conn.execute("DELETE FROM redirects WHERE stem = ?", (stem,))
+
+    # -- explore: which names each day's events hold -----------------------------
+
+    def day_names(self, dates: Iterable[str]) -> set[tuple[str, str]]:
+        """(kind, name) of every name the events of these days held at the last build."""
+        found: set[tuple[str, str]] = set()
+        for date in dates:
+            found.update(self.conn.execute("SELECT kind, name FROM day_names WHERE date = ?", (date,)))
+        return found
+
+    def set_day_names(self, date: str, names: Iterable[tuple[str, str]]) -> None:
+        self.conn.execute("DELETE FROM day_names WHERE date = ?", (date,))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO day_names (date, kind, name) VALUES (?, ?, ?)",
+            ((date, kind, name) for kind, name in names),
+        )
+
+    def name_dates(self, kind: str, name: str) -> list[str]:
+        """The days whose events hold a name, oldest first."""
+        rows = self.conn.execute(
+            "SELECT date FROM day_names WHERE kind = ? AND name = ? ORDER BY date", (kind, name)
+        )
+        return [row[0] for row in rows]
+
+    # -- saving --------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write this build's record (temp file and rename, like every page)."""
-        record = {"pages": self.pages, "events": self.events, "redirects": self.redirects}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, separators=(",", ":"), sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Commit this build's record: the site's files are all written."""
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('format', ?)", (FORMAT,))
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('complete', '1')")
+        self.conn.execute("COMMIT")
+        self.conn.execute("BEGIN IMMEDIATE")
+        old = self.path.with_name(OLD_CACHE_NAME)
+        old.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close; what ``save`` did not commit is rolled back."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self.conn.close()

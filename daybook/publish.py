@@ -27,9 +27,10 @@ from daybook.context import (
     summary,
 )
 from daybook.errors import UsageError
-from daybook.explore import build_explore
+from daybook.explore import build_explore, update_explore
+from daybook.names import NameRegistry
 from daybook.opinion import load_opinion
-from daybook.pagecache import PageCache, page_digest
+from daybook.pagecache import SiteState, page_digest
 from daybook.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
 from daybook.render import data as page_data
 from daybook.render import html, markdown
@@ -100,14 +101,16 @@ class BuildOptions:
 
 
 class Build:
-    """One run of the writer over the output folder, with the page cache."""
+    """One run of the writer over the output folder, with the site's state."""
 
-    def __init__(self, store: Store, out: Path, options: BuildOptions) -> None:
+    def __init__(self, store: Store, out: Path, options: BuildOptions, *, full: bool = False) -> None:
         self.store = store
         self.options = options
         self.writer = Writer(out)
-        self.cache = PageCache(self.writer.root)
-        self.index = SiteIndex(store)
+        self.state = SiteState(self.writer.root, full=full)
+        self.names = NameRegistry(self.state.conn)
+        self.index = SiteIndex(store, names=self.names)
+        self.emitted: set[str] = set()  # the pages made by this build
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
@@ -123,14 +126,16 @@ class Build:
         stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
         digest = page_digest(kind, page, f"{self._settings}|{title}|{description}")
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
-        if not (self.cache.unchanged(stem, digest) and all(self.writer.keep(p) for p in paths)):
+        if not (self.state.digest(stem) == digest and all(self.writer.keep(p) for p in paths)):
             for path, content in render_all(kind, page, self.options.formats, title, description).items():
                 self.writer.write(path, content)
-        self.cache.record(stem, digest, event_id)
+        self.state.record(stem, digest, event_id)
+        self.emitted.add(stem)
 
     def remove_page(self, stem: str) -> None:
         for ext in self.options.formats:
             self.writer.remove(f"{stem}.{ext}")
+        self.state.forget(stem)
 
     def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
         """Every event page of a day, and the day page (once per build)."""
@@ -152,29 +157,30 @@ class Build:
         self._days_done[date] = result
         return result
 
-    def event(self, event_id: str) -> None:
-        """One event page (its related list changed, or an event it lists did)."""
-        found = self.store.events(ids=[event_id])
-        if not found:
-            return
-        event = found[0]
-        related = self.store.related_lists([event_id]).get(event_id, [])
-        self.index.preload(r for r, _ in related)
-        articles = self.store.article_metadata([event_id]).get(event_id, [])
-        page = event_page(event, self.index, articles, related)
-        self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
+    def events(self, event_ids: Sequence[str]) -> None:
+        """Some event pages (their related lists changed, or an event they list did)."""
+        for at in range(0, len(event_ids), 500):
+            chunk = list(event_ids[at : at + 500])
+            found = self.store.events(ids=chunk)
+            related = self.store.related_lists(chunk)
+            articles = self.store.article_metadata(chunk)
+            self.index.preload([*chunk, *(r for lists in related.values() for r, _ in lists)])
+            for event in found:
+                page = event_page(event, self.index, articles.get(event.id, []), related.get(event.id, []))
+                self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
 
     def redirects(self, candidates: dict[str, str]) -> None:
         """Old event addresses (path -> event id) whose event now lives elsewhere."""
+        self.index.preload(candidates.values())
         for stem, event_id in sorted(candidates.items()):
             ref = self.index.ref(event_id)
-            if stem in self.cache.pages or ref is None or ref.stem == stem:
+            if self.state.has(stem) or ref is None or ref.stem == stem:
                 continue
             self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=f"Moved: {ref.headline}")
-            self.cache.redirects[stem] = event_id
+            self.state.set_redirect(stem, event_id)
 
     def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
-        """Archive, opinion and front pages, feeds, sitemap; then save the page cache."""
+        """Archive, opinion and front pages, feeds, sitemap."""
         self.writer.write("assets/style.css", html.stylesheet())
         for archive in archive_pages(self.index):
             self.emit("archive", archive, title=archive.title)
@@ -194,10 +200,35 @@ class Build:
         )
         self.emit("front", front, title="The news, day by day")
         self._feeds(latest)
+        self._sitemaps()
+
+    def _sitemaps(self) -> None:
+        """The sitemap: all of it in a full build or a small site; else the sections in
+        which a page came or went, and the index of sections."""
         listed = "html" if "html" in self.options.formats else self.options.formats[0]
-        paths = sorted(f"{stem}.{listed}" for stem in self.cache.pages)
-        for path, content in sitemap.sitemaps(paths, self.options.base_url).items():
-            self.writer.write(path, content)
+        base, root = self.options.base_url, self.writer.root
+        if self.state.count() <= sitemap.LIMIT:
+            paths = [f"{stem}.{listed}" for stem in self.state.stems()]
+            self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
+            for stale in root.glob("sitemap-*.xml"):
+                self.writer.remove(stale.name)
+            return
+        on_disk = {p.name for p in root.glob("sitemap-*.xml")}
+        if self.state.full or not on_disk:
+            keys = {sitemap.section(stem) for stem in self.state.stems()}
+        else:
+            keys = {sitemap.section(stem) for stem in self.state.added | self.state.removed}
+        files = {name for name in on_disk if sitemap.section_of_file(name) not in keys}
+        for key in sorted(keys):
+            paths = sitemap.section_paths(key, self.state.stems, listed)
+            written = sitemap.section_files(key, paths, base) if paths else {}
+            for path, content in written.items():
+                self.writer.write(path, content)
+            for name in on_disk:
+                if name not in written and sitemap.section_of_file(name) == key:
+                    self.writer.remove(name)
+            files.update(written)
+        self.writer.write(urls.SITEMAP, sitemap.index(files, base))
 
     def _feeds(self, latest: Sequence[EventSummary]) -> None:
         base = self.options.base_url
@@ -244,8 +275,16 @@ def build_site(
     """Build the whole site into ``out``; files whose inputs are unchanged are left alone,
     and files no page produces any more are removed (or, for an event whose slug
     changed, replaced by a redirect)."""
-    build = Build(store, out, options or BuildOptions())
+    build = Build(store, out, options or BuildOptions(), full=True)
+    try:
+        return _build_all(build, on_day)
+    finally:
+        build.state.close()
+
+
+def _build_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteReport:
     build.index.load_all()
+    build.names.fill(build.store.entity_titles(), build.store.story_names())
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
     for date in build.index.days:
@@ -254,11 +293,11 @@ def build_site(
         latest = [*latest, *summaries][-FEED_EVENTS:]
         if on_day is not None:
             on_day(date)
-    build.redirects({**build.cache.previous_redirects, **build.cache.previous_events})
+    build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
     build_explore(build)  # entity and story pages, the search page and its index
     build.finish(recent, latest)
     build.writer.prune()
-    build.cache.save()
+    build.state.save()
     return build.report
 
 
@@ -271,22 +310,34 @@ def update_site(
     event_ids: Iterable[str] = (),
 ) -> WriteReport:
     """Rebuild only what a change can touch: the pages of ``dates`` (their events, the
-    day pages and their neighbours), the event pages of ``event_ids``, archives,
-    front page, feeds and sitemap. Pages of events gone from those days are removed
-    (or redirected, if the event lives on under a new slug). A folder never built
-    before gets a full build."""
+    day pages and their neighbours), the event pages of ``event_ids``, the entity and
+    story pages of the names those days' events hold or held, archives, front page,
+    feeds and sitemap. Pages of events gone from those days are removed (or
+    redirected, if the event lives on under a new slug). A folder never built before
+    (or whose state is lost) gets a full build."""
     build = Build(store, out, options or BuildOptions())
-    if not build.cache.exists:
-        return build_site(store, out, options)
-    changed = sorted(set(dates))
-    prefixes = tuple(urls.day_dir(d) + "/" for d in changed)
-    previous = build.cache
-    # Start from the last build's record, less the pages of the changed days and the
-    # redirects (which are resolved again).
-    previous.carry_over(
-        lambda stem: not stem.startswith(prefixes) and stem not in previous.previous_redirects
-    )
-    previous_on_days = {s: i for s, i in previous.previous_events.items() if s.startswith(prefixes)}
+    try:
+        if build.state.full:
+            return _build_all(build, None)
+        return _update(build, sorted(set(dates)), event_ids)
+    finally:
+        build.state.close()
+
+
+def _update(build: Build, changed: list[dt.date], event_ids: Iterable[str]) -> WriteReport:
+    store, state = build.store, build.state
+    prefixes = [urls.day_dir(d) + "/" for d in changed]
+    # The last build's pages of the changed days, and its redirects, are made again
+    # from the store; whichever of them no page claims then is removed.
+    before: dict[str, str | None] = {}
+    for prefix in prefixes:
+        before.update(state.pages_under(prefix))
+    old_redirects = state.redirects()
+    for stem in [*before, *old_redirects]:
+        state.forget(stem)
+    for stem in old_redirects:
+        state.drop_redirect(stem)
+    names_before = state.day_names(d.isoformat() for d in changed)
     for date in changed:
         if date in build.index.day_counts:
             build.day(date)
@@ -294,15 +345,15 @@ def update_site(
         build.day(date)
     # Pages that list an event of a changed day show its headline: render them again too.
     on_days = [ident for date in changed for ident, _, _ in store.event_headlines(date)]
-    referrers = store.referrers([*on_days, *previous_on_days.values()])
-    for event_id in sorted({*event_ids, *referrers} - set(on_days)):
-        build.event(event_id)
-    build.redirects({**previous.previous_redirects, **previous_on_days})
-    for stem in sorted(set(previous.previous) - set(previous.pages)):
-        if stem.startswith(prefixes) or stem in previous.previous_redirects:
+    gone = [i for i in before.values() if i is not None]
+    referrers = store.referrers([*on_days, *gone])
+    build.events(sorted({*event_ids, *referrers} - set(on_days)))
+    build.redirects({**old_redirects, **{s: i for s, i in before.items() if i is not None}})
+    for stem in sorted({*before, *old_redirects}):
+        if not state.has(stem):
             build.remove_page(stem)
-    build_explore(build)  # every entity and story page is checked; only changed ones are rendered
+    update_explore(build, changed, names_before)
     recent, latest = build.recent_days()
     build.finish(recent, latest)
-    build.cache.save()
+    state.save()
     return build.report

@@ -1,8 +1,14 @@
-"""Sitemaps: one file up to 50,000 URLs, past that an index and numbered parts."""
+"""Sitemaps: one file up to 50,000 URLs; past that an index of one sitemap per section
+of the site, each split in numbered parts past 50,000 URLs.
+
+A section is a year of news (``news/2024/...``), the entities or stories whose slug
+begins with one character, or the rest of the site. An incremental build writes
+again only the sections in which a page came or went.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from lxml import etree
 
@@ -20,14 +26,83 @@ def _document(root_tag: str, child_tag: str, locations: Sequence[str]) -> str:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
 
 
+def section(stem: str) -> str:
+    """The section of the site a page belongs to, by its stem."""
+    first, _, rest = stem.partition("/")
+    if first == "news" and rest[:4].isdigit():
+        return f"news-{rest[:4]}"
+    if first in ("entity", "story") and rest:
+        initial = rest[0]
+        return f"{first}-{initial if initial.isascii() and initial.isalnum() else '_'}"
+    return "site"
+
+
+def section_of_file(name: str) -> str | None:
+    """The section whose sitemap a file (``sitemap-news-2024-2.xml``) is, or None."""
+    if not (name.startswith("sitemap-") and name.endswith(".xml")):
+        return None
+    key = name.removeprefix("sitemap-").removesuffix(".xml")
+    head, _, number = key.rpartition("-")
+    if number.isdigit() and _is_key(head):
+        return head
+    return key if _is_key(key) else None
+
+
+def _is_key(key: str) -> bool:
+    kind, _, tail = key.partition("-")
+    if key == "site":
+        return True
+    if kind == "news":
+        return len(tail) == 4 and tail.isdigit()
+    return kind in ("entity", "story") and len(tail) == 1
+
+
+def section_prefix(key: str) -> str | None:
+    """The stem prefix of a section's pages (None: the rest of the site, no one prefix)."""
+    kind, _, tail = key.partition("-")
+    if kind == "news":
+        return f"news/{tail}/"
+    if kind in ("entity", "story") and tail != "_":
+        return f"{kind}/{tail}"
+    return None
+
+
 def sitemaps(paths: Sequence[str], base_url: str, limit: int = LIMIT) -> dict[str, str]:
-    """Output path -> content for the sitemap of ``paths`` (HTML pages)."""
+    """Output path -> content for the sitemap of ``paths`` (HTML pages), all at once."""
+    if len(paths) <= limit:
+        return {urls.SITEMAP: single(paths, base_url)}
+    by_section: dict[str, list[str]] = {}
+    for path in paths:
+        by_section.setdefault(section(path.rsplit(".", 1)[0]), []).append(path)
+    files: dict[str, str] = {}
+    for key, listed in by_section.items():
+        files.update(section_files(key, sorted(listed), base_url, limit))
+    files[urls.SITEMAP] = index(files, base_url)
+    return files
+
+
+def single(paths: Sequence[str], base_url: str) -> str:
+    """The sitemap of a small site: one file."""
+    return _document("urlset", "url", [urls.absolute(p, base_url) for p in paths])
+
+
+def section_files(key: str, paths: Sequence[str], base_url: str, limit: int = LIMIT) -> dict[str, str]:
+    """The sitemap files of one section (sorted ``paths``), split every ``limit`` URLs."""
     locations = [urls.absolute(p, base_url) for p in paths]
-    if len(locations) <= limit:
-        return {urls.SITEMAP: _document("urlset", "url", locations)}
-    parts = {
-        urls.sitemap_part(n + 1): _document("urlset", "url", locations[start : start + limit])
+    return {
+        urls.sitemap_section(key, n + 1): _document("urlset", "url", locations[start : start + limit])
         for n, start in enumerate(range(0, len(locations), limit))
     }
-    index = _document("sitemapindex", "sitemap", [urls.absolute(name, base_url) for name in parts])
-    return {urls.SITEMAP: index, **parts}
+
+
+def index(files: Iterable[str], base_url: str) -> str:
+    """The sitemap index listing the section files (``sitemap.xml`` itself left out)."""
+    parts = sorted(f for f in files if f != urls.SITEMAP)
+    return _document("sitemapindex", "sitemap", [urls.absolute(name, base_url) for name in parts])
+
+
+def section_paths(key: str, stems: Callable[[str], list[str]], ext: str) -> list[str]:
+    """The sorted page paths of one section, from ``stems(prefix)`` (the state's)."""
+    prefix = section_prefix(key)
+    found = stems(prefix or "")
+    return sorted(f"{s}.{ext}" for s in found if prefix is not None or section(s) == key)

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daybook.errors import GitError, UsageError
-from daybook.pagecache import CACHE_NAME
+from daybook.pagecache import OLD_CACHE_NAME, STATE_NAME
 
 IDENTITY = {"user.name": "daybook", "user.email": "daybook@localhost"}
 # Never part of the site: the page cache, the writer's temporary files.
-EXCLUDED = (f"/{CACHE_NAME}", ".tmp-*")
+EXCLUDED = (f"/{OLD_CACHE_NAME}", f"/{STATE_NAME}*", ".tmp-*")
 # A git lock file this old is stale: git holds its locks for moments.
 STALE_LOCK_SECONDS = 10.0
 

@@ -664,6 +664,17 @@ class Store:
         for ident, day, text in rows:
             yield ident, dt.date.fromisoformat(day), text
 
+    def headlines_of_days(self, dates: Iterable[dt.date]) -> Iterator[tuple[str, dt.date, str]]:
+        """As ``event_headlines``, for several days in one query."""
+        keys = json.dumps(sorted({d.isoformat() for d in dates}))
+        rows = self.conn.execute(
+            "SELECT id, date, text FROM events WHERE date IN (SELECT value FROM json_each(?))"
+            " ORDER BY date, position",
+            (keys,),
+        )
+        for ident, day, text in rows:
+            yield ident, dt.date.fromisoformat(day), text
+
     def event_dates(self, event_ids: Iterable[str]) -> dict[str, dt.date]:
         """The day of each of these events that the store holds."""
         ids = list(event_ids)
@@ -1026,6 +1037,52 @@ class Store:
             if story not in stories:
                 stories[story] = tuple(json.loads(story))
             yield ident, dt.date.fromisoformat(date), stories[story], entities.get(ident, ())
+
+    def day_threads(
+        self, dates: Iterable[dt.date]
+    ) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
+        """As ``event_threads``, for the events of some days only."""
+        for date in sorted(set(dates)):
+            rows = self.conn.execute(
+                "SELECT e.id, e.story, n.title FROM events e LEFT JOIN event_entities ee"
+                " ON ee.event_id = e.id LEFT JOIN entities n ON n.id = ee.entity_id"
+                " WHERE e.date = ? ORDER BY e.position, ee.position",
+                (date.isoformat(),),
+            )
+            for (ident, story), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+                titles = tuple(row[2] for row in group if row[2] is not None)
+                yield ident, date, tuple(json.loads(story)), titles
+
+    def entity_thread(self, title: str) -> list[tuple[str, dt.date]]:
+        """The events holding an entity, in site order: (id, date)."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.date FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
+            " JOIN events e ON e.id = ee.event_id WHERE n.title = ? ORDER BY e.date, e.position",
+            (title,),
+        )
+        return [(ident, dt.date.fromisoformat(date)) for ident, date in rows]
+
+    def story_thread(self, line: str, dates: Iterable[str]) -> list[tuple[str, dt.date]]:
+        """The events of ``dates`` filed under a story line (at any depth), in site order."""
+        found: list[tuple[str, dt.date]] = []
+        for date in sorted(set(dates)):
+            rows = self.conn.execute(
+                "SELECT id FROM events WHERE date = ? AND EXISTS"
+                " (SELECT 1 FROM json_each(events.story) j WHERE j.value = ?) ORDER BY position",
+                (date, line),
+            )
+            day = dt.date.fromisoformat(date)
+            found.extend((row[0], day) for row in rows)
+        return found
+
+    def co_entity_counts(self, event_ids: Sequence[str], exclude: str | None = None) -> dict[str, int]:
+        """How many of these events hold each entity (``exclude`` left out)."""
+        rows = self.conn.execute(
+            "SELECT n.title, count(*) FROM json_each(?) j JOIN event_entities ee ON ee.event_id = j.value"
+            " JOIN entities n ON n.id = ee.entity_id GROUP BY n.title",
+            (json.dumps(list(event_ids)),),
+        )
+        return {title: count for title, count in rows if title != exclude}
 
     def search_documents(self) -> Iterator[tuple[str, dt.date, str, str, str]]:
         """What the search index holds of every event, in site order: id, date, text, names, ledes."""

@@ -39,7 +39,7 @@ import httpx
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
-from daybook.pagecache import CACHE_NAME
+from daybook.pagecache import STATE_NAME
 from daybook.publish import BuildOptions, update_site
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
@@ -172,7 +172,7 @@ def update(
         report.enriched = enriching.result()
     pending = store.pending_publish()
     repo = SiteRepo(out)
-    built = (out / CACHE_NAME).is_file()
+    built = (out / STATE_NAME).is_file()
     head = repo.head()
     if pending.empty and built and head is not None:
         step("")

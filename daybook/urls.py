@@ -107,8 +107,9 @@ OPINION_RSS = "opinion_rss.xml"
 SITEMAP = "sitemap.xml"
 
 
-def sitemap_part(number: int) -> str:
-    return f"sitemap-{number}.xml"
+def sitemap_section(key: str, number: int = 1) -> str:
+    """A section's sitemap (see ``sitemap``): ``sitemap-news-2024.xml``, then ``-2``..."""
+    return f"sitemap-{key}.xml" if number == 1 else f"sitemap-{key}-{number}.xml"
 
 
 def link(path: str) -> str:

@@ -70,10 +70,12 @@ class Writer:
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.blake2b(data, digest_size=16).digest()
         previous = self._built.get(path)
-        if previous is not None:
-            if previous not in (digest, _KEPT):
-                raise WriteError(f"{path}: two different contents for one path in one build")
+        if previous == digest:
             return False
+        if previous not in (None, _KEPT):
+            raise WriteError(f"{path}: two different contents for one path in one build")
+        # A file kept earlier in the build is written now if its page changed since (a
+        # name's address moved after the page was first made).
         full = self.target(path)
         self._built[path] = digest
         try:

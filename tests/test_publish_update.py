@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from daybook.ingest import ingest_paths
-from daybook.model import Day
+from daybook.model import Day, Event, event_id
 from daybook.publish import BuildOptions, build_site, update_site
 from daybook.relate import Settings
 from daybook.relation import refresh
@@ -85,3 +85,52 @@ def test_update_of_a_never_built_folder_builds_it_all(tmp_path: Path) -> None:
         build_site(store, tmp_path / "full")
     assert not filecmp.dircmp(tmp_path / "site", tmp_path / "full").diff_files
     assert files(tmp_path / "site") == files(tmp_path / "full")
+
+
+# -- entity and story pages, name slugs: updates against full builds -------------------
+
+
+def thread_day(date: dt.date, n: int, entities: tuple[str, ...], story: str = "The long story") -> Day:
+    text = f"Event number {n} of the long thread."
+    ident = event_id(date, "Politics", (story,), text)
+    return Day(date, (Event(ident, date, "Politics", (story,), text, entities, ()),))
+
+
+def check_update_equals_full(store: Store, site: Path, full: Path, dates: list[dt.date]) -> None:
+    report = refresh(store, Settings(), workers=1)
+    update_site(store, site, BuildOptions(formats=("json", "md")), dates=dates, event_ids=report.changed)
+    shutil.rmtree(full, ignore_errors=True)
+    build_site(store, full, BuildOptions(formats=("json", "md")))
+    assert files(site) == files(full)
+
+
+def test_updates_of_long_threads_and_colliding_names_equal_full_builds(tmp_path: Path) -> None:
+    """Parts appear and go, a day in the middle changes, a name goes, a new name takes
+    over a bare slug (and gives it back): after each update the site is what a full
+    build of the same store makes."""
+    site, full = tmp_path / "site", tmp_path / "full"
+    first = dt.date(2023, 1, 1)
+    with Store(tmp_path / "t.db") as store:
+        for n in range(195):
+            store.replace_day(
+                thread_day(first + dt.timedelta(days=n), n, ("Long thread", "Kharkív")),
+                origin="t",
+                format="jsonl",
+            )
+        refresh(store, Settings(), workers=1)
+        build_site(store, site, BuildOptions(formats=("json", "md")))
+        steps: list[tuple[int, tuple[str, ...]] | tuple[int, None]] = [
+            *((n, ("Long thread", "Kharkív")) for n in range(195, 215)),  # a first part appears
+            (100, ("Long thread", "Kharkiv")),  # a day in the middle: a name taking over Kharkív's slug
+            (100, ("Long thread",)),  # and gone again: the slug goes back
+            (214, None),  # the newest day emptied
+            (213, None),
+            *((n, None) for n in range(212, 199, -1)),  # the part goes again
+        ]
+        for n, entities in steps:
+            date = first + dt.timedelta(days=n)
+            day = thread_day(date, n, entities) if entities is not None else Day(date, ())
+            store.replace_day(day, origin="t", format="jsonl")
+            check_update_equals_full(store, site, full, [date])
+        assert (site / "entity/kharkiv.json").exists()
+        assert not list(site.glob("entity/kharkiv-*"))

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from daybook.errors import LockedError
 from daybook.fetch import FetchSettings
 from daybook.ingest import ingest_paths
 from daybook.model import Day, Event, Source, event_id
+from daybook.pagecache import STATE_NAME
 from daybook.publish import build_site
 from daybook.pull import PullSettings
 from daybook.reconcile import reconcile
@@ -125,8 +127,21 @@ def site_files(out: Path, *, hidden: bool = False) -> dict[str, bytes]:
     for path in out.rglob("*"):
         rel = path.relative_to(out)
         if path.is_file() and rel.parts[0] != ".git" and (hidden or not rel.name.startswith(".")):
-            found[rel.as_posix()] = path.read_bytes()
+            found[rel.as_posix()] = state_rows(path) if rel.name == STATE_NAME else path.read_bytes()
     return found
+
+
+def state_rows(path: Path) -> bytes:
+    """The site state's content, table by table (its file's bytes depend on its history)."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
+        rows = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+    finally:
+        conn.close()
+    return repr(rows).encode()
 
 
 def stamps(out: Path) -> dict[str, tuple[int, int]]:
@@ -222,7 +237,7 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     ]
     assert "first build, 110 events on 4 days" in (report.message or "")
     assert git(out, "status", "--porcelain") == "", "every file committed, the page cache ignored"
-    assert ".daybook-pages.json" not in git(out, "ls-files")
+    assert ".daybook-site.db" not in git(out, "ls-files")
 
 
 def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_path: Path) -> None:
@@ -260,7 +275,7 @@ def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
     # No other file was so much as rewritten (the page cache records the new pages).
     now = stamps(out)
     rewritten = {p for p in old_stamps.keys() & now.keys() if old_stamps[p] != now[p]}
-    assert rewritten - {".daybook-pages.json"} <= should_change
+    assert rewritten - {".daybook-site.db"} <= should_change
     # The edited event keeps its id and its page, which now says what the portal says.
     assert edited.id == summit.id and "complete denuclearization" in edited.text
     assert summit_page in committed and "complete denuclearization" in (out / summit_page).read_text()
