@@ -9,26 +9,37 @@ path each event gets), without a store, and the index is built in memory. Then:
   them), the manifest's size and the largest shard;
 - for each query of QUERIES, the files ``StaticIndex`` reads, as search.js fetches
   them: manifest, one shard per word, the doc files of the 20 results shown; their
-  bytes, raw and gzipped, and the median and largest over the queries.
+  bytes, raw and gzipped, and the median and largest over the queries;
+- updates with their state in a SQLite file on disk (--state, not under /tmp, which
+  may be memory): the full build into a fresh state without the last full day, then,
+  each in a fresh connection to it, that day appended (what a daily update does), and
+  that day replaced by an edited one (an event gone, the others' texts changed). For
+  each: seconds (the update, then the commit), the term rows and shards read, the
+  files written and deleted. Each result is checked against a full build.
 
-Usage: python benchmarks/search_index.py [--events 150000]
+Usage: python benchmarks/search_index.py [--events 150000] [--state DIR] [--segment-mod M]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import itertools
+import json
 import platform
+import sqlite3
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from make_corpus import build_corpus
 
+from daybook import search_index
 from daybook.context import day_refs
 from daybook.model import Event
-from daybook.search_index import SearchDoc, StaticIndex, build_index
+from daybook.search_index import SearchDoc, StaticIndex, build_index, build_index_state, update_index
 
 QUERIES = [
     "kharkiv",
@@ -61,16 +72,83 @@ def kib(n: float) -> str:
     return f"{n / 1024:,.1f} KiB"
 
 
+def split_last_day(docs: list[SearchDoc], least: int = 10) -> tuple[list[SearchDoc], list[SearchDoc]]:
+    """The docs before the last day of at least ``least`` events, and that day's (later
+    days, smaller, are left out)."""
+    days = [list(day) for _, day in itertools.groupby(docs, key=lambda d: d.date)]
+    at = max(n for n, day in enumerate(days) if len(day) >= least)
+    return [d for day in days[:at] for d in day], days[at]
+
+
+def edited(day: list[SearchDoc]) -> list[SearchDoc]:
+    """The day as an update might find it again: its second event gone, the others'
+    texts changed (a word added, the last sentence dropped)."""
+    return [
+        dataclasses.replace(d, text="Updated: " + d.text.rsplit(".", 2)[0] + ".")
+        for n, d in enumerate(day)
+        if n != 1
+    ]
+
+
+def timed_update(path: Path, changed: int, docs: list[SearchDoc], label: str) -> dict[str, bytes]:
+    """One update of the state at ``path`` to ``docs``, the first ``changed`` of them as
+    they were, in a fresh connection; the files written, and deleted (as empty)."""
+    start = changed // search_index.CHUNK * search_index.CHUNK
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    update = update_index(conn, start, docs[start:], len(docs))
+    seconds = time.perf_counter() - started
+    conn.commit()
+    commit = time.perf_counter() - started - seconds
+    conn.close()
+    written = sum(map(len, update.files.values()))
+    print(
+        f"{label:11} {seconds:.3f} s (+ commit {commit:.3f} s); read {update.terms_read:,} term rows,"
+        f" {update.shards_read} shards ({kib(update.shard_bytes_read)}); wrote {len(update.files)} files"
+        f" ({kib(written)}), deleted {len(update.removed)}"
+    )
+    return {**update.files, **dict.fromkeys(update.removed, b"")}
+
+
+def updates(docs: list[SearchDoc], folder: Path) -> None:
+    """The full build into a state on disk, then one day appended, then replaced."""
+    before, day = split_last_day(docs)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "search-state.db"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    started = time.perf_counter()
+    files = build_index_state(conn, before)
+    conn.commit()
+    conn.close()
+    seconds = time.perf_counter() - started
+    size = kib(path.stat().st_size)
+    print(f"state       full build of {len(before):,} docs into {path}: {seconds:.1f} s, {size}")
+    for label, now in (("append day", before + day), ("replace day", before + edited(day))):
+        changes = timed_update(path, len(before), now, label)
+        for name, data in changes.items():
+            if data:
+                files[name] = data
+            else:
+                del files[name]
+        assert files == build_index(now), label
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=150_000)
+    parser.add_argument("--state", type=Path, default=Path("/work/search-bench"))
+    parser.add_argument("--segment-mod", type=int, default=search_index.SEGMENT_MOD)
     args = parser.parse_args(argv)
+    search_index.SEGMENT_MOD = args.segment_mod
     docs = documents(build_corpus(args.events))
     started = time.perf_counter()
     files = build_index(docs)
     seconds = time.perf_counter() - started
     packed = {path: len(gzip.compress(data, 6)) for path, data in files.items()}
     shards = [len(data) for path, data in files.items() if "/t/" in path]
+    firsts = [first for first, _ in json.loads(files["search/manifest.json"])["shards"]]
+    segments = sum(1 for n, first in enumerate(firsts) if n == 0 or search_index._starts_segment(first))
     print(f"machine     {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"events      {len(docs):,}")
     print(f"build       {seconds:.1f} s")
@@ -79,6 +157,7 @@ def main(argv: list[str]) -> int:
     manifest = "search/manifest.json"
     print(f"manifest    {kib(len(files[manifest]))} ({kib(packed[manifest])} gzipped)")
     print(f"shards      largest {kib(max(shards))}, median {kib(statistics.median(shards))}")
+    print(f"segments    {segments} (a term in {search_index.SEGMENT_MOD} starts one)")
     fetched_raw, fetched_gz = [], []
     for query in QUERIES:
         index = StaticIndex(lambda name: files[f"search/{name}"])
@@ -91,6 +170,7 @@ def main(argv: list[str]) -> int:
         print(f"query       {query!r:30} {len(hits):2} hits, {count:2} files, {kib(raw)} ({kib(gz)} gz)")
     median_raw, median_gz = statistics.median(fetched_raw), statistics.median(fetched_gz)
     print(f"per query   median {kib(median_raw)} ({kib(median_gz)} gz), largest {kib(max(fetched_raw))}")
+    updates(docs, args.state)
     return 0
 
 

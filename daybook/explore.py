@@ -1,12 +1,19 @@
 """Explore: entity and story pages, and the built site's own search (issue 7).
 
-Publish calls ``build_explore`` once the day pages are out, when every event's path
-is known (``SiteIndex``). Every entity and every story line gets a page: its events
-(an entity's newest first, a story's oldest first by month), its events per month
-as a chart, and the entities most often beside it. A long one is split into parts
-that stay as they are when events are added (``parts``). Pages go through the
-build's ``emit``, so the page cache renders again only those whose content changed.
-Last come the search page, its script and its prebuilt index (``search_index``).
+Every entity and every story line gets a page: its events (an entity's newest first,
+a story's oldest first by month), its events per month as a chart, and the entities
+most often beside it. A long one is split into parts that stay as they are when
+events are added (``parts``). Pages go through the build's ``emit``, so only those
+whose content changed are rendered; last come the search page, its script and its
+prebuilt index (``search_index``).
+
+A full build (``build_explore``) makes every name's pages from every event, once the
+day pages are out and every event's path is known. An update (``update_explore``)
+makes only the pages of the names the changed days' events hold now or held at the
+last build (the site's state keeps which names each day held), and of those only
+the main page and the parts from the first changed event on. Each name's page
+address comes from the state's name registry (``names.NameRegistry``); when a new
+name takes over an address, the pages and the links to them follow.
 """
 
 from __future__ import annotations
@@ -201,8 +208,6 @@ def update_explore(build: Build, dates: Sequence[dt.date], before: set[tuple[str
         else:
             holders = store.story_thread(name, state.name_dates("story", name))
         build.events([ident for ident, _ in holders])
-    if "html" in build.options.formats:
-        write_search(build)
 
 
 def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
@@ -268,24 +273,48 @@ def search_script() -> str:
     return resources.files("daybook.render").joinpath("templates/search.js").read_text(encoding="utf-8")
 
 
-def search_docs(store: Store, index: SiteIndex | None = None) -> Iterator[search_index.SearchDoc]:
-    """Every event as the static index holds it, in site order, with its page."""
+def search_docs(
+    store: Store, index: SiteIndex | None = None, offset: int = 0
+) -> Iterator[search_index.SearchDoc]:
+    """Every event as the static index holds it, in site order, with its page (from the
+    ``offset``-th on)."""
     if index is None:
         index = SiteIndex(store)
         index.load_all()
-    for ident, date, text, names, ledes in store.search_documents():
+    for ident, date, text, names, ledes in store.search_documents(offset):
         if (ref := index.ref(ident)) is not None:
             yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, f"{text}\n{ledes}", names)
 
 
-def write_search(build: Build) -> None:
-    """The search page, its script and its index; index files no longer part of it go."""
-    files = search_index.build_index(search_docs(build.store, build.index))
-    for path, content in files.items():
-        build.writer.write(path, content)
+def write_search(build: Build, since: dt.date | None = None) -> None:
+    """The search page, its script and its index; index files no longer part of it go.
+
+    ``since``: only the events of that day and after changed (an incremental build):
+    the index is updated from the state it keeps in the site's state, from the first
+    doc file holding such an event on.
+    """
+    conn = build.state.conn
+    search_index.ensure_schema(conn)
+    update = None
+    if since is not None:
+        start = build.store.search_documents_before(since) // search_index.CHUNK * search_index.CHUNK
+        docs = list(search_docs(build.store, build.index, offset=start))
+        try:
+            update = search_index.update_index(conn, start, docs, start + len(docs))
+        except search_index.IndexStateError:
+            update = None  # no state (a site built before it was kept): build it whole
+    if update is not None:
+        for path, content in update.files.items():
+            build.writer.write(path, content)
+        for path in update.removed:
+            build.writer.remove(path)
+    else:
+        files = search_index.build_index_state(conn, search_docs(build.store, build.index))
+        for path, content in files.items():
+            build.writer.write(path, content)
+        root = build.writer.root
+        on_disk = (p.relative_to(root).as_posix() for p in (root / urls.SEARCH_INDEX_DIR).rglob("*.json"))
+        for stale in [rel for rel in on_disk if rel not in files]:
+            build.writer.remove(stale)
     build.writer.write(urls.SEARCH_SCRIPT, search_script())
     build.writer.write(urls.SEARCH_PAGE, search_page())
-    root = build.writer.root
-    on_disk = (p.relative_to(root).as_posix() for p in (root / urls.SEARCH_INDEX_DIR).rglob("*.json"))
-    for stale in [rel for rel in on_disk if rel not in files]:
-        build.writer.remove(stale)

@@ -2,8 +2,10 @@
 
 A build makes the context (``context.SiteIndex``: every event's path), then, a day
 at a time, the page objects, renders each in every format and hands the bytes to
-the ``Writer``, which alone touches the output folder. The ``PageCache`` remembers
-what every page was made from, so only pages whose inputs changed are rendered.
+the ``Writer``, which alone touches the output folder. The site's state
+(``pagecache.SiteState``, a SQLite file beside the site) remembers what every page was
+made from, so only pages whose inputs changed are rendered, and lets an update find
+what it needs (a day's pages, a name's address) without reading the whole site.
 
 ``build_site`` builds everything and removes what no page produces any more;
 ``update_site`` rebuilds only the pages a change of some days and some related
@@ -27,7 +29,7 @@ from daybook.context import (
     summary,
 )
 from daybook.errors import UsageError
-from daybook.explore import build_explore, update_explore
+from daybook.explore import build_explore, update_explore, write_search
 from daybook.names import NameRegistry
 from daybook.opinion import load_opinion
 from daybook.pagecache import SiteState, page_digest
@@ -282,7 +284,12 @@ def build_site(
         build.state.close()
 
 
-def _build_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteReport:
+Hook = Callable[[WriteReport], None] | None
+
+
+def _build_all(
+    build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
+) -> WriteReport:
     build.index.load_all()
     build.names.fill(build.store.entity_titles(), build.store.story_names())
     recent: list[DayPage] = []
@@ -297,6 +304,8 @@ def _build_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteR
     build_explore(build)  # entity and story pages, the search page and its index
     build.finish(recent, latest)
     build.writer.prune()
+    if before_save is not None:
+        before_save(build.report)
     build.state.save()
     return build.report
 
@@ -308,23 +317,42 @@ def update_site(
     *,
     dates: Iterable[dt.date],
     event_ids: Iterable[str] = (),
+    ready: Callable[[], Iterable[dt.date]] | None = None,
+    before_save: Hook = None,
 ) -> WriteReport:
     """Rebuild only what a change can touch: the pages of ``dates`` (their events, the
     day pages and their neighbours), the event pages of ``event_ids``, the entity and
-    story pages of the names those days' events hold or held, archives, front page,
-    feeds and sitemap. Pages of events gone from those days are removed (or
-    redirected, if the event lives on under a new slug). A folder never built before
-    (or whose state is lost) gets a full build."""
+    story pages of the names those days' events hold or held, the search index from
+    those days on, archives, front page, feeds and sitemap. Pages of events gone from
+    those days are removed (or redirected, if the event lives on under a new slug). A
+    folder never built before (or whose state is lost) gets a full build.
+
+    ``ready`` is called once the pages that do not show sources' metadata are made,
+    before those that do (the changed days' own pages, the search index, the front
+    page and feeds): an update enriches the new sources meanwhile. It returns further
+    days whose sources' metadata changed, whose pages are then made again too.
+    ``before_save`` is given the report once every file is written, before the site's
+    state records the build (an update commits the site to git there: killed before
+    the state is saved, the next update renders and commits the same pages again).
+    """
     build = Build(store, out, options or BuildOptions())
     try:
         if build.state.full:
-            return _build_all(build, None)
-        return _update(build, sorted(set(dates)), event_ids)
+            if ready is not None:
+                ready()
+            return _build_all(build, None, before_save)
+        return _update(build, sorted(set(dates)), event_ids, ready, before_save)
     finally:
         build.state.close()
 
 
-def _update(build: Build, changed: list[dt.date], event_ids: Iterable[str]) -> WriteReport:
+def _update(
+    build: Build,
+    changed: list[dt.date],
+    event_ids: Iterable[str],
+    ready: Callable[[], Iterable[dt.date]] | None,
+    before_save: Hook,
+) -> WriteReport:
     store, state = build.store, build.state
     prefixes = [urls.day_dir(d) + "/" for d in changed]
     # The last build's pages of the changed days, and its redirects, are made again
@@ -338,22 +366,30 @@ def _update(build: Build, changed: list[dt.date], event_ids: Iterable[str]) -> W
     for stem in old_redirects:
         state.drop_redirect(stem)
     names_before = state.day_names(d.isoformat() for d in changed)
-    for date in changed:
-        if date in build.index.day_counts:
-            build.day(date)
-    for date in sorted({n for d in changed for n in build.index.neighbour_dates(d) if n is not None}):
-        build.day(date)
-    # Pages that list an event of a changed day show its headline: render them again too.
+    # First what shows no source's metadata: pages listing a changed day's events
+    # (their headlines), the neighbours' day pages, entity and story pages.
     on_days = [ident for date in changed for ident, _, _ in store.event_headlines(date)]
     gone = [i for i in before.values() if i is not None]
     referrers = store.referrers([*on_days, *gone])
     build.events(sorted({*event_ids, *referrers} - set(on_days)))
+    neighbours = {n for d in changed for n in build.index.neighbour_dates(d) if n is not None}
+    for date in sorted(neighbours - set(changed)):
+        build.day(date)
+    update_explore(build, changed, names_before)
+    # Then the changed days' own pages, and whatever shows the latest metadata.
+    enriched = sorted(set(ready()) - set(changed)) if ready is not None else []
+    for date in [*changed, *enriched]:
+        if date in build.index.day_counts:
+            build.day(date)
     build.redirects({**old_redirects, **{s: i for s, i in before.items() if i is not None}})
     for stem in sorted({*before, *old_redirects}):
         if not state.has(stem):
             build.remove_page(stem)
-    update_explore(build, changed, names_before)
+    if "html" in build.options.formats and (changed or enriched):
+        write_search(build, since=min([*changed, *enriched]))
     recent, latest = build.recent_days()
     build.finish(recent, latest)
+    if before_save is not None:
+        before_save(build.report)
     state.save()
     return build.report

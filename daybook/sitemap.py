@@ -67,8 +67,9 @@ def section_prefix(key: str) -> str | None:
     return None
 
 
-def sitemaps(paths: Sequence[str], base_url: str, limit: int = LIMIT) -> dict[str, str]:
+def sitemaps(paths: Sequence[str], base_url: str, limit: int | None = None) -> dict[str, str]:
     """Output path -> content for the sitemap of ``paths`` (HTML pages), all at once."""
+    limit = limit or LIMIT
     if len(paths) <= limit:
         return {urls.SITEMAP: single(paths, base_url)}
     by_section: dict[str, list[str]] = {}
@@ -86,8 +87,9 @@ def single(paths: Sequence[str], base_url: str) -> str:
     return _document("urlset", "url", [urls.absolute(p, base_url) for p in paths])
 
 
-def section_files(key: str, paths: Sequence[str], base_url: str, limit: int = LIMIT) -> dict[str, str]:
+def section_files(key: str, paths: Sequence[str], base_url: str, limit: int | None = None) -> dict[str, str]:
     """The sitemap files of one section (sorted ``paths``), split every ``limit`` URLs."""
+    limit = limit or LIMIT
     locations = [urls.absolute(p, base_url) for p in paths]
     return {
         urls.sitemap_section(key, n + 1): _document("urlset", "url", locations[start : start + limit])

@@ -234,6 +234,35 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE es.source_id = new.source_id;
     END;
     """,
+    # 6: relate incrementally (issue 4). The relation as relate last saved it, which the
+    # next refresh resumes from instead of reading every event and list, and the days
+    # whose events changed since: triggers note them, whatever changes events.
+    """
+    CREATE TABLE relation_snapshot (
+        part INTEGER PRIMARY KEY,         -- 0: the relation packed; 1, 2...: each refresh's changes
+        format INTEGER NOT NULL,          -- relation.SNAPSHOT_FORMAT
+        data BLOB NOT NULL                -- marshal of Relation.state() (and the settings) or .delta()
+    );
+    -- A new change number at each change (AUTOINCREMENT never reuses one): a refresh
+    -- clears the days it saw, not one changed again meanwhile.
+    CREATE TABLE relate_days (
+        change INTEGER PRIMARY KEY AUTOINCREMENT,
+        date TEXT NOT NULL UNIQUE
+    );
+    CREATE TRIGGER events_to_relate AFTER INSERT ON events BEGIN
+        DELETE FROM relate_days WHERE date = new.date;
+        INSERT INTO relate_days (date) VALUES (new.date);
+    END;
+    CREATE TRIGGER events_from_relate AFTER DELETE ON events BEGIN
+        DELETE FROM relate_days WHERE date = old.date;
+        INSERT INTO relate_days (date) VALUES (old.date);
+    END;
+    CREATE TRIGGER events_moved_relate AFTER UPDATE OF id, date ON events BEGIN
+        DELETE FROM relate_days WHERE date IN (old.date, new.date);
+        INSERT INTO relate_days (date) VALUES (old.date);
+        INSERT OR IGNORE INTO relate_days (date) VALUES (new.date);
+    END;
+    """,
 )
 
 
@@ -853,11 +882,16 @@ class Store:
 
     # -- relate: each event's related events (issue 4) -------------------------
 
-    def relate_items(self) -> list[Item]:
-        """Every stored event as relate sees it: id, date and entity titles in order."""
+    def relate_items(self, dates: Iterable[dt.date] | None = None) -> list[Item]:
+        """Every stored event (or those of ``dates``) as relate sees it: id, date, entity titles in order."""
+        where, params = "", list[str]()
+        if dates is not None:  # one parameter, however many dates
+            where = " WHERE e.date IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted({d.isoformat() for d in dates})))
         rows = self.conn.execute(
             "SELECT e.id, e.date, n.title FROM events e LEFT JOIN event_entities ee ON ee.event_id = e.id"
-            " LEFT JOIN entities n ON n.id = ee.entity_id ORDER BY e.id, ee.position"
+            f" LEFT JOIN entities n ON n.id = ee.entity_id{where} ORDER BY e.id, ee.position",
+            params,
         )
         titles: dict[str, str] = {}  # one string per title, however many events hold it
         return [
@@ -873,6 +907,35 @@ class Store:
         """The settings the stored lists were computed with (None: never computed)."""
         row = self.conn.execute("SELECT settings FROM relation WHERE id = 1").fetchone()
         return dict(json.loads(row[0])) if row else None
+
+    @contextlib.contextmanager
+    def relate_reading(self) -> Iterator[None]:
+        """One read transaction: what relate reads inside is of one moment, whatever
+        another connection writes meanwhile."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def relation_snapshot(self) -> list[tuple[int, bytes]]:
+        """The relation as relate last saved it, as (format, data) parts: the relation packed,
+        then the changes each refresh since added. None (never saved with the lists, as
+        before schema 6, or lists saved without one since): []."""
+        rows = self.conn.execute("SELECT part, format, data FROM relation_snapshot ORDER BY part").fetchall()
+        if [row[0] for row in rows] != list(range(len(rows))):
+            return []
+        return [(int(row[1]), bytes(row[2])) for row in rows]
+
+    def relate_days(self) -> tuple[int, list[dt.date]]:
+        """The days whose events changed since the snapshot, and the last change number
+        (``save_relation(seen=)`` forgets the changes up to it)."""
+        rows = self.conn.execute("SELECT change, date FROM relate_days ORDER BY date").fetchall()
+        return max((row[0] for row in rows), default=0), [dt.date.fromisoformat(row[1]) for row in rows]
+
+    def relate_event_count(self) -> int:
+        """How many events the store holds."""
+        return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
     def relation_basis(self) -> list[Item]:
         """The events the stored lists were computed from, as they were then."""
@@ -905,11 +968,23 @@ class Store:
         *,
         dropped: Iterable[str] = (),
         replace: bool = False,
+        snapshot: tuple[int, bytes] | None = None,
+        snapshot_part: int = 0,
+        seen: int | None = None,
     ) -> None:
         """Store ``lists`` (each replacing the event's list) and the events they were computed from.
 
         ``dropped``: events gone since (their lists went with them); ``replace``: these
-        lists are all there is. One transaction: readers see the old lists or the new.
+        lists are all there is. ``snapshot``: (format, data) of the relation they make,
+        as part ``snapshot_part``: 0 replaces every part, another follows the parts read
+        (StoreError if another refresh saved meanwhile); without one, the parts kept are
+        dropped (they no longer match). ``seen``: the last change of ``relate_days`` the
+        lists account for. One transaction: readers see the old lists or the new, and
+        the snapshot always matches the lists.
+
+        A list's rows are written only where they differ from the stored ones (most of
+        a list re-ranked keeps its entries, maybe with other scores): rows are the same
+        as if all were written again, for a fraction of the index updates.
         """
         encoded: dict[str, str] = {}  # each title's JSON, made once
         contexts: dict[tuple[str, ...], str] = {}  # and each Context's: most recur
@@ -944,14 +1019,14 @@ class Store:
                 if replace:
                     conn.execute("DELETE FROM related")
                     conn.execute("DELETE FROM relation_basis")
+                    new_rows: Iterable[Row] = rows(lists)
                 else:
                     lists = list(lists)
-                    ids = ((item.id,) for item, _ in lists)
-                    conn.executemany("DELETE FROM related WHERE event_id = ?", ids)
+                    new_rows = self._changed_rows(conn, [item.id for item, _ in lists], list(rows(lists)))
                 conn.executemany("DELETE FROM relation_basis WHERE event_id = ?", ((i,) for i in dropped))
                 conn.executemany(
                     "INSERT INTO related (event_id, rank, related_id, score, context) VALUES (?, ?, ?, ?, ?)",
-                    rows(lists),
+                    new_rows,
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO relation_basis (event_id, date, entities, listed)"
@@ -967,9 +1042,56 @@ class Store:
                     "INSERT OR REPLACE INTO relation (id, settings, computed_at) VALUES (1, ?, ?)",
                     (json.dumps(dict(settings), sort_keys=True), _now()),
                 )
+                parts = conn.execute("SELECT count(*) FROM relation_snapshot").fetchone()[0]
+                if snapshot is None or snapshot_part == 0:
+                    conn.execute("DELETE FROM relation_snapshot")
+                elif snapshot_part != parts:
+                    raise StoreError(f"{self.path}: the related lists were saved meanwhile; relate again")
+                if snapshot is not None:
+                    conn.execute(
+                        "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
+                        (snapshot_part, *snapshot),
+                    )
+                if seen is not None:
+                    conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
         finally:
             if replace:
                 self.conn.execute("PRAGMA foreign_keys=ON")
+
+    def _changed_rows(
+        self, conn: sqlite3.Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
+    ) -> list[tuple[str, int, str, float, str]]:
+        """Make the stored lists of events ``ids`` hold exactly ``rows``, but for the rows to
+        insert, which are returned: a row of the same rank is updated where it differs
+        (its related event's index entry only if that changed), extra ones deleted."""
+        stored: dict[tuple[str, int], tuple[str, float, str]] = {
+            (event_id, rank): (related_id, score, context)
+            for event_id, rank, related_id, score, context in conn.execute(
+                "SELECT event_id, rank, related_id, score, context FROM related"
+                " WHERE event_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+        }
+        length: dict[str, int] = dict.fromkeys(ids, 0)
+        inserts, rescored, replaced = [], [], []
+        for event_id, rank, related_id, score, context in rows:
+            length[event_id] = rank
+            old = stored.get((event_id, rank))
+            if old is None:
+                inserts.append((event_id, rank, related_id, score, context))
+            elif old[0] != related_id:
+                replaced.append((related_id, score, context, event_id, rank))
+            elif old[1:] != (score, context):
+                rescored.append((score, context, event_id, rank))
+        conn.executemany("DELETE FROM related WHERE event_id = ? AND rank > ?", length.items())
+        conn.executemany(
+            "UPDATE related SET score = ?, context = ? WHERE event_id = ? AND rank = ?", rescored
+        )
+        conn.executemany(
+            "UPDATE related SET related_id = ?, score = ?, context = ? WHERE event_id = ? AND rank = ?",
+            replaced,
+        )
+        return inserts
 
     def related(self, event_id: str) -> list[RelatedEvent]:
         """An event's stored related events, best first."""
@@ -1084,15 +1206,25 @@ class Store:
         )
         return {title: count for title, count in rows if title != exclude}
 
-    def search_documents(self) -> Iterator[tuple[str, dt.date, str, str, str]]:
-        """What the search index holds of every event, in site order: id, date, text, names, ledes."""
+    def search_documents(self, offset: int = 0) -> Iterator[tuple[str, dt.date, str, str, str]]:
+        """What the search index holds of every event, in site order: id, date, text, names,
+        ledes; from the ``offset``-th on."""
         rows = self.conn.execute(
             "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
             " JOIN search_docs d ON d.event_id = e.id JOIN event_search s ON s.rowid = d.doc"
-            " ORDER BY e.date, e.position"
+            " ORDER BY e.date, e.position LIMIT -1 OFFSET ?",
+            (offset,),
         )
         for ident, date, text, names, ledes in rows:
             yield ident, dt.date.fromisoformat(date), text, names, ledes
+
+    def search_documents_before(self, date: dt.date) -> int:
+        """How many events of the search index come before ``date`` in site order."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM events e JOIN search_docs d ON d.event_id = e.id WHERE e.date < ?",
+            (date.isoformat(),),
+        ).fetchone()
+        return int(row[0])
 
     def search(
         self,

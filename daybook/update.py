@@ -4,18 +4,22 @@ One run, each step safe to repeat:
 
 1. pull     the recent days' pages, only those whose revision moved (``pull``);
 2. ingest   every pulled revision not ingested yet; edited events keep their ids;
-3. enrich   the sources with no result yet, while
-4. relate   brings the related lists up to date (``relation.refresh``): enrich mostly
-            waits out the politeness delays of the sources' hosts, relate computes;
-5. publish  the pages of the days, lists and sources that changed (``publish.update_site``);
-6. commit   the output folder to git, then forget what was published.
+3. relate   brings the related lists up to date (``relation.refresh``), while
+4. enrich   fetches the sources with no result yet, in a thread of its own: it mostly
+            waits out the politeness delays of the sources' hosts, so it goes on beside
+            relate and the first part of publish;
+5. publish  the pages of the days, lists and sources that changed (``publish.update_site``):
+            first the pages that show no source's metadata, then (enrich done) the
+            changed days' own pages, the search index, front page and feeds;
+6. commit   the site to git, once every file is written and before the site's state
+            records the build; then forget what was published.
 
 Every change to the store is recorded, in the transaction that makes it, as work for
 the next publish (see migration 5 in store.py); that record is cleared only after the
 commit. So a run killed at any point (even ``kill -9``) leaves the store consistent
 and the work listed, and the next run finishes it: pages are written whole or not at
-all and rendering them again is idempotent, and a run that finds the site was being
-written when the last one stopped stages the whole folder rather than what it wrote.
+all, and since the site's state was not saved, the next run renders again (or finds
+already made) every page the killed one wrote, and commits them all.
 
 A run with nothing new writes nothing and commits nothing. The caller holds
 ``update_lock`` so two updates of one store never run at once.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import os
@@ -97,7 +102,8 @@ class UpdateReport:
         else:
             lines.append("nothing new to commit")
         steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.items())
-        lines.append(f"took {sum(self.seconds.values()):.2f} s ({steps})")
+        took = sum(seconds for name, seconds in self.seconds.items() if not name.startswith("("))
+        lines.append(f"took {took:.2f} s ({steps})")
         return "\n".join(lines)
 
 
@@ -163,32 +169,61 @@ def update(
             report.failures.append(error)
             continue
         report.days.append(store.ingest_portal_page(page, day))
-    step("enrich+relate")
+    step("relate")
+    # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
+    # beside relate and the first part of publish, which need none of what it finds.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
         enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
         if store.relate_due():
             report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
             store.relate_done()
-        report.enriched = enriching.result()
-    pending = store.pending_publish()
-    repo = SiteRepo(out)
-    built = (out / STATE_NAME).is_file()
-    head = repo.head()
-    if pending.empty and built and head is not None:
-        step("")
-        return report
-    step("publish")
-    if pending.interrupted:
-        sweep_temporary_files(out)
-    store.publishing()
-    report.written = update_site(store, out, options.build, dates=pending.dates, event_ids=pending.event_ids)
-    step("commit")
-    repo.init()
-    whole = pending.interrupted or not built or head is None
-    repo.stage(None if whole else [*report.written.written, *report.written.removed])
-    report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=head is None)
-    report.commit = repo.commit(report.message)
-    store.published(pending)
+        pending = store.pending_publish()
+        repo = SiteRepo(out)
+        built = (out / STATE_NAME).is_file()
+        head = repo.head()
+        if pending.empty and built and head is not None:
+            step("enrich")
+            report.enriched = enriching.result()
+            pending = store.pending_publish()  # what enrich found shows on pages too
+            if pending.empty:
+                step("")
+                return report
+        step("publish")
+        if pending.interrupted:
+            sweep_temporary_files(out)
+        store.publishing()
+
+        extra: list[dt.date] = []
+
+        def enriched() -> list[dt.date]:
+            """Wait for enrich; the days whose sources it told something new."""
+            waited = time.perf_counter()
+            report.enriched = enriching.result()
+            report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited
+            extra.extend(sorted(set(store.pending_publish().dates) - set(pending.dates)))
+            return extra
+
+        def commit(written: WriteReport) -> None:
+            """Commit the site, every file written: before the site's state is saved."""
+            step("commit")
+            repo.init()
+            first = head is None
+            # A killed run may have written files it did not commit: this run made (or
+            # found made) every page that run did, since the state was not saved.
+            repo.stage(None if first else [*written.touched])
+            report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=first)
+            report.commit = repo.commit(report.message)
+
+        report.written = update_site(
+            store,
+            out,
+            options.build,
+            dates=pending.dates,
+            event_ids=pending.event_ids,
+            ready=enriched,
+            before_save=commit,
+        )
+    store.published(dataclasses.replace(pending, dates=(*pending.dates, *extra)))
     step("")
     return report
 

@@ -31,6 +31,9 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    # Every path made (written or found already so) or removed (or found already gone):
+    # what a commit must look at when a killed run may have done part of the work.
+    touched: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"{len(self.written)} written, {self.unchanged} unchanged, {len(self.removed)} removed"
@@ -78,6 +81,7 @@ class Writer:
         # name's address moved after the page was first made).
         full = self.target(path)
         self._built[path] = digest
+        self.report.touched.append(path)
         try:
             if full.is_file() and full.stat().st_size == len(data) and full.read_bytes() == data:
                 self.report.unchanged += 1
@@ -110,6 +114,7 @@ class Writer:
     def remove(self, path: str) -> bool:
         """Remove one page (an event that left the portal); True if it existed."""
         full = self.target(path)
+        self.report.touched.append(path)
         if not full.is_file():
             return False
         full.unlink()

@@ -10,6 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from daybook import sitemap
 from daybook.ingest import ingest_paths
 from daybook.model import Day, Event, event_id
 from daybook.publish import BuildOptions, build_site, update_site
@@ -104,10 +107,15 @@ def check_update_equals_full(store: Store, site: Path, full: Path, dates: list[d
     assert files(site) == files(full)
 
 
-def test_updates_of_long_threads_and_colliding_names_equal_full_builds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sitemap_limit", [sitemap.LIMIT, 150])
+def test_updates_of_long_threads_and_colliding_names_equal_full_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sitemap_limit: int
+) -> None:
     """Parts appear and go, a day in the middle changes, a name goes, a new name takes
     over a bare slug (and gives it back): after each update the site is what a full
-    build of the same store makes."""
+    build of the same store makes (with a sitemap in one file, or in sections split
+    in parts)."""
+    monkeypatch.setattr(sitemap, "LIMIT", sitemap_limit)
     site, full = tmp_path / "site", tmp_path / "full"
     first = dt.date(2023, 1, 1)
     with Store(tmp_path / "t.db") as store:
@@ -132,5 +140,7 @@ def test_updates_of_long_threads_and_colliding_names_equal_full_builds(tmp_path:
             day = thread_day(date, n, entities) if entities is not None else Day(date, ())
             store.replace_day(day, origin="t", format="jsonl")
             check_update_equals_full(store, site, full, [date])
+        if sitemap_limit < 1000:
+            assert (site / "sitemap-news-2023-2.xml").exists() and (site / "sitemap-entity-k.xml").exists()
         assert (site / "entity/kharkiv.json").exists()
         assert not list(site.glob("entity/kharkiv-*"))

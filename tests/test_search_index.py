@@ -1,0 +1,254 @@
+"""The static search index kept by updates: the same files as a full build of the same
+docs, whatever the sequence of updates; the state it keeps; and its shards found by the
+reader. Small sizes (docs per file, shard bytes, segment odds) make every case show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daybook import search_index
+from daybook.search_index import (
+    IndexStateError,
+    SearchDoc,
+    StaticIndex,
+    build_index,
+    build_index_state,
+    decode,
+    ensure_schema,
+    terms,
+    update_index,
+)
+
+WORDS = ["alpha", "beta", "kyiv", "zürich", "Øresund", "2024", "5", "río", "x10"] + [
+    f"w{n}" for n in range(80)
+]
+NAMES = ["Ukraine", "Ölüdeniz", "United Nations", "Story line", "Kyiv"]
+
+
+@contextmanager
+def small(chunk: int = 4, shard_bytes: int = 120, segment_mod: int = 4) -> Iterator[None]:
+    """Tiny doc files, shards and segments, so a few docs make many of each."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_index, "CHUNK", chunk)
+        patch.setattr(search_index, "SHARD_BYTES", shard_bytes)
+        patch.setattr(search_index, "SEGMENT_MOD", segment_mod)
+        yield
+
+
+def doc(n: int, words: list[str], names: list[str]) -> SearchDoc:
+    return SearchDoc(f"id{n}", dt.date(2024, 1, 1) + dt.timedelta(days=n // 3), f"Event {n}", f"news/{n}",
+                     " ".join(words), "\n".join(names))  # fmt: skip
+
+
+texts = st.tuples(st.lists(st.sampled_from(WORDS), max_size=5), st.lists(st.sampled_from(NAMES), max_size=2))
+
+
+def state(conn: sqlite3.Connection) -> list[list[tuple[object, ...]]]:
+    return [
+        conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        for table in ("search_state", "search_terms", "search_shards")
+    ]
+
+
+def postings(docs: list[SearchDoc]) -> dict[str, list[tuple[int, bool]]]:
+    """Each term's docs, found the slow way."""
+    found: dict[str, list[tuple[int, bool]]] = {}
+    for number, d in enumerate(docs):
+        strong = set(terms(d.names))
+        for term in sorted(strong | set(terms(d.text))):
+            found.setdefault(term, []).append((number, term in strong))
+    return found
+
+
+Texts = list[tuple[list[str], list[str]]]  # each doc's words and names
+
+
+def check_updates(first: Texts, steps: list[tuple[int, Texts]]) -> None:
+    """Build ``first``, then each step: its number of docs dropped from the end, then its
+    docs added; after each the files (and at the end the state) must be a full build's."""
+    made = 0
+
+    def new(batch: Texts) -> list[SearchDoc]:
+        nonlocal made
+        made += len(batch)
+        return [doc(made - len(batch) + k, w, n) for k, (w, n) in enumerate(batch)]
+
+    docs = new(first)
+    conn = sqlite3.connect(":memory:")
+    files = build_index_state(conn, docs)
+    assert files == build_index(docs)
+    for drop, added in steps:
+        keep = max(len(docs) - drop, 0)
+        docs = docs[:keep] + new(added)
+        start = keep // search_index.CHUNK * search_index.CHUNK
+        update = update_index(conn, start, docs[start:], len(docs))
+        # Written and removed: exactly the change from the old files to the new.
+        assert set(update.removed) <= set(files) - set(update.files)
+        for path in update.removed:
+            del files[path]
+        files.update(update.files)
+        assert files == build_index(docs)
+    fresh = sqlite3.connect(":memory:")
+    build_index_state(fresh, docs)
+    assert state(conn) == state(fresh)
+    # The reader finds each term's docs in the shard it picks.
+    index = StaticIndex(lambda name: files[f"search/{name}"])
+    for term, expected in postings(docs).items():
+        assert decode(index._shard(term)[term]) == expected
+    assert "zzz" not in index._shard("zzz")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(texts, max_size=30),
+    st.lists(st.tuples(st.integers(0, 40), st.lists(texts, max_size=20)), min_size=1, max_size=6),
+)
+def test_updates_give_the_files_of_a_full_build(first: Texts, steps: list[tuple[int, Texts]]) -> None:
+    with small():
+        check_updates(first, steps)
+
+
+def test_terms_coming_and_going_at_the_ends_and_segment_starts() -> None:
+    with small():
+        starts = [w for w in WORDS if search_index._starts_segment(w)]
+        middle = [([w], []) for w in WORDS[10:] if w != starts[1]]
+        check_updates(
+            middle,
+            [
+                (0, [(["0"], [])]),  # before every term: into the first segment
+                (1, [([starts[1]], [])]),  # a segment's first term comes, and goes
+                (1, [([], [])]),
+                (0, [(["zzzz"], [])]),  # after every term
+                (2, []),
+            ],
+        )
+
+
+def test_an_update_repacks_only_the_segment_of_its_terms() -> None:
+    with small(chunk=4, shard_bytes=200, segment_mod=8):
+        docs = [doc(n, [f"w{n % 30}", f"v{n % 50}", "common"], []) for n in range(200)]
+        conn = sqlite3.connect(":memory:")
+        files = build_index_state(conn, docs)
+        manifest = json.loads(files["search/manifest.json"])["shards"]
+        firsts = [first for first, _ in manifest]
+        # A new doc with one new term, not starting a segment, in a segment of several shards.
+        term = next(
+            t
+            for t in (f"v{n}x" for n in range(50))
+            if not search_index._starts_segment(t) and "v" < t < firsts[-1]
+        )
+        segment = [n == 0 or search_index._starts_segment(f) for n, f in enumerate(firsts)]
+        at = max(n for n, f in enumerate(firsts) if f <= term)
+        begin = max(n for n in range(at + 1) if segment[n])
+        end = next((n for n in range(at + 1, len(firsts)) if segment[n]), len(firsts))
+        update = update_index(conn, 200, [doc(200, [term], [])], 201)
+        assert update.shards_read == end - begin < len(firsts) / 4
+        assert update.terms_read == 0  # a new term: no row to read
+        written = {path.removeprefix("search/") for path in update.files if "/t/" in path}
+        assert written and written <= {
+            name for _, name in json.loads(update.files["search/manifest.json"])["shards"]
+        }
+        kept = {name for n, (_, name) in enumerate(manifest) if not begin <= n < end}
+        assert kept.isdisjoint(written)
+        assert {p.removeprefix("search/") for p in update.removed} <= {
+            name for _, name in manifest[begin:end]
+        }
+
+
+def test_the_caller_commits_so_a_run_rolled_back_leaves_the_old_state(tmp_path: Path) -> None:
+    docs = [doc(n, [f"w{n % 7}", "alpha"], ["Kyiv"]) for n in range(40)]
+    with small():
+        conn = sqlite3.connect(tmp_path / "state.db")
+        build_index_state(conn, docs[:30])
+        conn.commit()
+        before = state(conn)
+        update_index(conn, 28, docs[28:], 40)
+        assert conn.in_transaction  # never committed by the update
+        conn.rollback()
+        assert state(conn) == before
+        again = sqlite3.connect(tmp_path / "state.db")
+        update = update_index(again, 28, docs[28:], 40)
+        assert update.files["search/manifest.json"] == build_index(docs)["search/manifest.json"]
+
+
+def test_a_state_that_cannot_be_updated_says_so() -> None:
+    docs = [doc(n, [f"w{n % 7}", "alpha"], ["Kyiv"]) for n in range(20)]
+    with small():
+        conn = sqlite3.connect(":memory:")
+        with pytest.raises(IndexStateError):  # no tables
+            update_index(conn, 0, docs, 20)
+        ensure_schema(conn)
+        with pytest.raises(IndexStateError):  # no state
+            update_index(conn, 0, docs, 20)
+        build_index_state(conn, docs[:8])
+        with pytest.raises(IndexStateError):  # the update thinks the state holds more docs
+            update_index(conn, 12, docs[12:], 20)
+        with pytest.raises(ValueError):  # not from a doc file's first doc
+            update_index(conn, 6, docs[6:], 20)
+        with pytest.raises(ValueError):  # not the docs from start
+            update_index(conn, 4, docs[5:], 20)
+        with small(shard_bytes=500), pytest.raises(IndexStateError):  # other settings
+            update_index(conn, 8, docs[8:], 20)
+        conn.execute("DELETE FROM search_shards WHERE first = (SELECT min(first) FROM search_shards)")
+        with pytest.raises(IndexStateError):  # a shard lost
+            update_index(conn, 4, docs[4:], 20)
+        build_index_state(conn, docs[:8])
+        conn.execute("DELETE FROM search_terms WHERE term = 'alpha'")
+        with pytest.raises(IndexStateError):  # a term lost
+            update_index(conn, 8, docs[8:], 20)
+        build_index_state(conn, docs[:8])
+        conn.execute("UPDATE search_terms SET last = last + 100 WHERE term = 'alpha'")
+        with pytest.raises(IndexStateError):  # a term's last doc wrong
+            update_index(conn, 4, docs[4:], 20)
+        build_index_state(conn, docs[:8])
+        assert update_index(conn, 8, docs[8:], 20).files["search/d/4.json"]
+
+
+def test_the_manifest_keeps_the_shape_search_js_reads() -> None:
+    files = build_index([doc(n, ["alpha", f"w{n}"], []) for n in range(3)])
+    manifest = json.loads(files["search/manifest.json"])
+    assert set(manifest) == {"version", "docs", "chunk", "stopwords", "shards"}
+    assert manifest["docs"] == 3 and manifest["chunk"] == search_index.CHUNK
+    assert all(isinstance(first, str) and name.startswith("t/") for first, name in manifest["shards"])
+    (empty,) = build_index([]).values()
+    assert {**json.loads(empty), "docs": 3, "shards": manifest["shards"]} == manifest
+
+
+@given(st.lists(st.tuples(st.integers(0, 3000), st.booleans()), max_size=60), st.integers(0, 3100))
+def test_cutting_postings_keeps_the_docs_before_start(pairs: list[tuple[int, bool]], start: int) -> None:
+    docs = sorted(dict(pairs).items())
+    out = bytearray()
+    previous = -1
+    for number, strong in docs:
+        search_index._encode((number - previous - 1) * 2 + strong, out)
+        previous = number
+    kept, last = search_index._cut(out.decode("ascii"), previous, start)
+    expected = [(n, s) for n, s in docs if n < start]
+    assert decode(kept) == expected
+    assert last == (expected[-1][0] if expected else -1)
+
+
+@given(st.text(max_size=40))
+def test_terms_drop_marks_as_the_plain_rule_does(text: str) -> None:
+    folded = "".join(
+        c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.category(c).startswith("M")
+    )
+    expected = [
+        t
+        for t in search_index._WORD.findall(folded)
+        if t not in search_index.STOPWORDS
+        and (len(t) > 1 or t.isdigit())
+        and len(t) <= 40
+        and max(t) < "\U00010000"
+    ]
+    assert terms(text) == expected
