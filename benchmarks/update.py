@@ -12,7 +12,9 @@ same stand-in (``--via``), so nothing touches the network. Each of ``--runs`` ru
 the next day. Printed: wall time, CPU, peak RSS, and the update's own step times.
 
 Usage: python benchmarks/update.py [--events 150000] [--runs 3] [--jobs 2]
-                                   [--workdir DIR] [--keep]
+                                   [--workdir DIR] [--keep] [--per-host N] [--delay S]
+``--per-host``/``--delay``: enrich's politeness towards each source host (default:
+daybook's, 2 requests in flight and 0.5 s between starts).
 A work folder given with --workdir is kept and reused (the setup takes many minutes and
 several GB: the site has some 800,000 files); the default, beside the project, is removed
 at the end unless --keep.
@@ -98,11 +100,14 @@ def prepare(work: Path, events: int, jobs: int, api: StandInAPI) -> None:
     (work / "prepared").write_text(last.isoformat(), encoding="utf-8")
 
 
-def update_command(db: Path, out: Path, date: dt.date, api: StandInAPI, jobs: int) -> list[str]:
+def update_command(
+    db: Path, out: Path, date: dt.date, api: StandInAPI, jobs: int, politeness: list[str] | None = None
+) -> list[str]:
     return [
         *DAYBOOK, "--db", str(db), "update", str(out), "--api", api.api,
         "--from", str(date), "--to", str(date),
         "--via", api.base, "--allow-private", "--wayback", "off", "--jobs", str(jobs),
+        *(politeness or []),
     ]  # fmt: skip
 
 
@@ -132,6 +137,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--per-host", type=int, help="enrich's requests in flight per host (default: daybook's)"
+    )
+    parser.add_argument(
+        "--delay", type=float, help="enrich's seconds between starts per host (default: daybook's)"
+    )
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="update-bench-", dir=ROOT.parent))
     work.mkdir(parents=True, exist_ok=True)
@@ -153,7 +164,9 @@ def main(argv: list[str]) -> int:
             date = last + dt.timedelta(days=1)
             api.edit(PullSettings().title(date), wikitext(day, date))
             load = os.getloadavg()[0]
-            seconds, cpu, rss, output = run(update_command(db, out, date, api, args.jobs))
+            politeness = [*(["--per-host", str(args.per_host)] if args.per_host else [])]
+            politeness += ["--delay", str(args.delay)] if args.delay is not None else []
+            seconds, cpu, rss, output = run(update_command(db, out, date, api, args.jobs, politeness))
             print(
                 f"\nrun {number} ({date}, load {load:.1f}): {seconds:.2f} s, CPU {cpu:.2f} s, {rss:.0f} MiB"
             )

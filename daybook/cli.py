@@ -94,6 +94,20 @@ web_options = options(
         help="Wayback Machine availability API asked about dead links (also DAYBOOK_WAYBACK);"
         " 'off' never asks.",
     ),
+    click.option(
+        "--per-host",
+        type=click.IntRange(min=1),
+        default=FetchSettings.per_host,
+        show_default=True,
+        help="Requests in flight to one host.",
+    ),
+    click.option(
+        "--delay",
+        type=click.FloatRange(min=0),
+        default=FetchSettings.delay,
+        show_default=True,
+        help="Seconds between request starts to one host.",
+    ),
     user_agent_option,
 )
 # What the site is made of (build, and update, which must build it alike).
@@ -272,20 +286,6 @@ def events(ctx: click.Context, on: str | None, start: str | None, end: str | Non
     default=32,
     show_default=True,
     help="Requests in flight, all hosts together.",
-)
-@click.option(
-    "--per-host",
-    type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="Requests in flight to one host.",
-)
-@click.option(
-    "--delay",
-    type=click.FloatRange(min=0),
-    default=0.5,
-    show_default=True,
-    help="Seconds between request starts to one host.",
 )
 @click.option(
     "--timeout",
@@ -557,6 +557,8 @@ def update(
     via: str | None,
     allow_private: bool,
     wayback: str,
+    per_host: int,
+    delay: float,
     user_agent: str,
     formats: str,
     base_url: str,
@@ -582,6 +584,8 @@ def update(
                 allow_private=allow_private,
                 via=via or None,
                 wayback=wayback_url(wayback),
+                per_host=per_host,
+                delay=delay,
             ),
             build=build_options(formats, base_url, opinion_dir),
             jobs=jobs,
