@@ -208,11 +208,14 @@ def update(
             step("commit")
             repo.init()
             first = head is None
-            # A killed run may have written files it did not commit: this run made (or
-            # found made) every page that run did, since the state was not saved.
-            repo.stage(None if first else [*written.touched])
             report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=first)
-            report.commit = repo.commit(report.message)
+            if first:
+                repo.stage(None)
+                report.commit = repo.commit(report.message)
+            else:
+                # A killed run may have written files it did not commit: this run made (or
+                # found made) every page that run did, since the state was not saved.
+                report.commit = repo.commit_paths(written.touched, report.message)
 
         report.written = update_site(
             store,

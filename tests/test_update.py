@@ -374,10 +374,10 @@ KILL_POINTS = [
     ("daybook.store:Store.save_relation", 1),  # the lists stored, not marked done
     ("daybook.writer:Writer.write", 1),  # the first file written
     ("daybook.writer:Writer.write", 40),  # the site half written
-    ("daybook.siterepo:SiteRepo.stage", 1),  # staged, not committed
-    ("git update-index", 1),  # git staging
+    ("git commit-tree", 1),  # the objects written, no commit yet
     ("git update-ref", 1),  # git committing
-    ("daybook.siterepo:SiteRepo.commit", 1),  # committed, the work not yet forgotten
+    ("daybook.siterepo:SiteRepo.commit_paths", 1),  # committed, the site's state not saved
+    ("daybook.pagecache:SiteState.save", 1),  # the state saved, the work not yet forgotten
 ]
 
 
