@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from daybook import urls
@@ -49,16 +49,27 @@ class SiteIndex:
 
     A full build loads every event at once (``load_all``); an incremental one looks
     up only the days it needs, a whole day at a time, since an event's slug is made
-    unique among its day's.
+    unique among its day's. Given ``known`` (the paths the last build gave events,
+    from the site's state) and the days changed since (``changed``), an incremental
+    build takes the path of an event of any other day from there, and its headline
+    from the store, without making its day's slugs again.
     """
 
-    def __init__(self, store: Store, names: Names | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        names: Names | None = None,
+        *,
+        known: Callable[[Sequence[str]], dict[str, str]] | None = None,
+    ) -> None:
         self.store = store
         self.day_counts = store.day_counts()
         self.days = list(self.day_counts)
         self._refs: dict[str, EventRef] = {}
         self._by_day: dict[dt.date, list[EventRef]] = {}
         self._names = names
+        self._known = known
+        self.changed: set[dt.date] = set()
 
     @property
     def names(self) -> Names:
@@ -86,13 +97,27 @@ class SiteIndex:
 
     def preload(self, event_ids: Iterable[str]) -> None:
         """Look up, a day at a time, the events not known yet."""
-        missing = [i for i in event_ids if i not in self._refs]
+        missing = [i for i in dict.fromkeys(event_ids) if i not in self._refs]
+        if self._known is not None and missing:
+            missing = self._from_known(missing)
         dates = set(self.store.event_dates(missing).values()) - set(self._by_day)
         rows = self.store.headlines_of_days(dates) if len(dates) > 1 else ()
         for date, group in itertools.groupby(rows, key=lambda r: r[1]):
             self._add_day(date, [(ident, text) for ident, _, text in group])
         for date in sorted(dates):
             self.day(date)  # a single day, or one with no events
+
+    def _from_known(self, event_ids: list[str]) -> list[str]:
+        """Refs of unchanged days' events from the last build's paths; the rest, unknown."""
+        assert self._known is not None
+        stems = self._known(event_ids)
+        rest = [i for i in event_ids if i not in stems]
+        for ident, date, text in self.store.event_texts([i for i in event_ids if i in stems]):
+            if date in self.changed:
+                rest.append(ident)
+            else:
+                self._refs[ident] = EventRef(ident, date, text, stems[ident])
+        return rest
 
     def _add_day(self, date: dt.date, rows: list[tuple[str, str]]) -> None:
         refs = day_refs(date, rows)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 STATE_NAME = ".daybook-site.db"
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS pages (
     digest TEXT NOT NULL,
     event_id TEXT                 -- an event page's event
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pages_by_event ON pages(event_id) WHERE event_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS redirects (stem TEXT PRIMARY KEY, event_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS names (
     kind TEXT NOT NULL,           -- entity or story
@@ -153,6 +155,14 @@ class SiteState:
         """The pages whose stem starts with ``prefix``: stem -> event id (event pages)."""
         rows = self.conn.execute(
             "SELECT stem, event_id FROM pages WHERE stem >= ? AND stem < ?", _prefix_range(prefix)
+        )
+        return dict(rows)
+
+    def event_stems(self, event_ids: Sequence[str]) -> dict[str, str]:
+        """The page each of these events had at the last build: event id -> stem."""
+        rows = self.conn.execute(
+            "SELECT p.event_id, p.stem FROM json_each(?) j JOIN pages p ON p.event_id = j.value",
+            (json.dumps(list(event_ids)),),
         )
         return dict(rows)
 

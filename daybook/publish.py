@@ -111,7 +111,10 @@ class Build:
         self.writer = Writer(out)
         self.state = SiteState(self.writer.root, full=full)
         self.names = NameRegistry(self.state.conn)
-        self.index = SiteIndex(store, names=self.names)
+        # An update takes unchanged days' event paths from the state (``_update`` says
+        # which days changed); a full build makes them all.
+        known = None if self.state.full else self.state.event_stems
+        self.index = SiteIndex(store, names=self.names, known=known)
         self.emitted: set[str] = set()  # the pages made by this build
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
@@ -354,6 +357,7 @@ def _update(
     before_save: Hook,
 ) -> WriteReport:
     store, state = build.store, build.state
+    build.index.changed.update(changed)
     prefixes = [urls.day_dir(d) + "/" for d in changed]
     # The last build's pages of the changed days, and its redirects, are made again
     # from the store; whichever of them no page claims then is removed.

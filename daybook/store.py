@@ -704,6 +704,15 @@ class Store:
         for ident, day, text in rows:
             yield ident, dt.date.fromisoformat(day), text
 
+    def event_texts(self, event_ids: Sequence[str]) -> Iterator[tuple[str, dt.date, str]]:
+        """The id, date and text of each of these events that the store holds."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.date, e.text FROM json_each(?) j JOIN events e ON e.id = j.value",
+            (json.dumps(list(event_ids)),),
+        )
+        for ident, day, text in rows:
+            yield ident, dt.date.fromisoformat(day), text
+
     def event_dates(self, event_ids: Iterable[str]) -> dict[str, dt.date]:
         """The day of each of these events that the store holds."""
         ids = list(event_ids)
@@ -1076,14 +1085,18 @@ class Store:
         inserts, rescored, replaced = [], [], []
         for event_id, rank, related_id, score, context in rows:
             length[event_id] = rank
-            old = stored.get((event_id, rank))
+            old = stored.pop((event_id, rank), None)
             if old is None:
                 inserts.append((event_id, rank, related_id, score, context))
             elif old[0] != related_id:
                 replaced.append((related_id, score, context, event_id, rank))
             elif old[1:] != (score, context):
                 rescored.append((score, context, event_id, rank))
-        conn.executemany("DELETE FROM related WHERE event_id = ? AND rank > ?", length.items())
+        # The stored rows left are of ranks the lists no longer reach.
+        extra = {event_id for event_id, _ in stored}
+        conn.executemany(
+            "DELETE FROM related WHERE event_id = ? AND rank > ?", ((i, length[i]) for i in sorted(extra))
+        )
         conn.executemany(
             "UPDATE related SET score = ?, context = ? WHERE event_id = ? AND rank = ?", rescored
         )
