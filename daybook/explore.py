@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -274,16 +275,19 @@ def search_script() -> str:
 
 
 def search_docs(
-    store: Store, index: SiteIndex | None = None, offset: int = 0
+    store: Store, index: SiteIndex | None = None, since: dt.date | None = None, skip: int = 0
 ) -> Iterator[search_index.SearchDoc]:
-    """Every event as the static index holds it, in site order, with its page (from the
-    ``offset``-th on)."""
+    """Every event as the static index holds it, in site order, with its page (of the
+    days from ``since`` on, less the first ``skip``)."""
     if index is None:
         index = SiteIndex(store)
         index.load_all()
-    for ident, date, text, names, ledes in store.search_documents(offset):
-        if (ref := index.ref(ident)) is not None:
-            yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, f"{text}\n{ledes}", names)
+    rows = store.search_documents(since, skip)
+    while batch := list(itertools.islice(rows, 5000)):
+        index.preload(row[0] for row in batch)  # many days at once, not an event at a time
+        for ident, date, text, names, ledes in batch:
+            if (ref := index.ref(ident)) is not None:
+                yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, f"{text}\n{ledes}", names)
 
 
 def write_search(build: Build, since: dt.date | None = None) -> None:
@@ -297,8 +301,17 @@ def write_search(build: Build, since: dt.date | None = None) -> None:
     search_index.ensure_schema(conn)
     update = None
     if since is not None:
-        start = build.store.search_documents_before(since) // search_index.CHUNK * search_index.CHUNK
-        docs = list(search_docs(build.store, build.index, offset=start))
+        # Docs are the events in site order (every event has one): the first to write is
+        # the first of the doc file holding the first event of ``since``.
+        counts = build.index.day_counts
+        days = [d for d in build.index.days if d < since]
+        before = sum(counts[d] for d in days)
+        start = before // search_index.CHUNK * search_index.CHUNK
+        first = since
+        while before > start:
+            first = days.pop()
+            before -= counts[first]
+        docs = list(search_docs(build.store, build.index, since=first, skip=start - before))
         try:
             update = search_index.update_index(conn, start, docs, start + len(docs))
         except search_index.IndexStateError:

@@ -755,7 +755,8 @@ class Store:
             rows = self.conn.execute(
                 "SELECT es.event_id, es.url, a.title, a.lede, a.image, a.publisher, a.archived, a.final_url"
                 " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
-                f" WHERE a.outcome = 'ok' AND es.event_id IN ({','.join('?' * len(part))})"
+                # "+": the planner would otherwise walk every 'ok' article by the outcome index.
+                f" WHERE +a.outcome = 'ok' AND es.event_id IN ({','.join('?' * len(part))})"
                 " ORDER BY es.event_id, es.position",
                 part,
             )
@@ -1219,25 +1220,19 @@ class Store:
         )
         return {title: count for title, count in rows if title != exclude}
 
-    def search_documents(self, offset: int = 0) -> Iterator[tuple[str, dt.date, str, str, str]]:
+    def search_documents(
+        self, since: dt.date | None = None, skip: int = 0
+    ) -> Iterator[tuple[str, dt.date, str, str, str]]:
         """What the search index holds of every event, in site order: id, date, text, names,
-        ledes; from the ``offset``-th on."""
+        ledes; of the days from ``since`` on, less the first ``skip``."""
         rows = self.conn.execute(
             "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
             " JOIN search_docs d ON d.event_id = e.id JOIN event_search s ON s.rowid = d.doc"
-            " ORDER BY e.date, e.position LIMIT -1 OFFSET ?",
-            (offset,),
+            " WHERE e.date >= ? ORDER BY e.date, e.position",
+            (since.isoformat() if since else "",),
         )
-        for ident, date, text, names, ledes in rows:
+        for ident, date, text, names, ledes in itertools.islice(rows, skip, None):
             yield ident, dt.date.fromisoformat(date), text, names, ledes
-
-    def search_documents_before(self, date: dt.date) -> int:
-        """How many events of the search index come before ``date`` in site order."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM events e JOIN search_docs d ON d.event_id = e.id WHERE e.date < ?",
-            (date.isoformat(),),
-        ).fetchone()
-        return int(row[0])
 
     def search(
         self,
