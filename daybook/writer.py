@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -44,6 +45,7 @@ class Writer:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
+        self._root = str(self.root)
         self.report = WriteReport()
         # path -> digest of what this build gave it: enough to refuse a second, different
         # content without holding every page in memory.
@@ -103,9 +105,22 @@ class Writer:
 
     def keep(self, path: str) -> bool:
         """Count a file as part of this build without rewriting it (its inputs did not
-        change). Returns False, and keeps nothing, if the file is not there."""
-        full = self.target(path)
-        if path in self._built or not full.is_file():
+        change). Returns False, and keeps nothing, if the file is not there (or is not a
+        plain file)."""
+        if path in self._built:
+            return False
+        folder, _, _ = path.rpartition("/")
+        if folder not in self._folders:  # a folder not seen yet: check it the slow way
+            self.target(path)
+        elif "\\" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
+            raise WriteError(f"{path!r}: not a relative path inside the output folder")
+        elif not self._folders[folder]:
+            raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+        try:
+            mode = os.lstat(os.path.join(self._root, path)).st_mode
+        except OSError:
+            return False
+        if not stat.S_ISREG(mode):
             return False
         self._built[path] = _KEPT
         self.report.unchanged += 1
