@@ -136,9 +136,12 @@ class SiteState:
         """Whether the site has a page at ``stem`` (as this build left it so far)."""
         return self.conn.execute("SELECT 1 FROM pages WHERE stem = ?", (stem,)).fetchone() is not None
 
-    def record(self, stem: str, digest: str, event_id: str | None = None) -> None:
-        before = self.conn.execute("SELECT digest FROM pages WHERE stem = ?", (stem,)).fetchone()
-        if before is None:
+    def record(self, stem: str, digest: str, event_id: str | None = None, *, new: bool | None = None) -> None:
+        """Note the page made from ``digest``; ``new``: whether the site had no page there
+        (None: look it up)."""
+        if new is None:
+            new = not self.has(stem)
+        if new:
             self.added.add(stem)
             self.removed.discard(stem)
         self.conn.execute(

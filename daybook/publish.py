@@ -131,10 +131,12 @@ class Build:
         stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
         digest = page_digest(kind, page, f"{self._settings}|{title}|{description}")
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
-        if not (self.state.digest(stem) == digest and all(self.writer.keep(p) for p in paths)):
+        before = self.state.digest(stem)
+        if not (before == digest and all(self.writer.keep(p) for p in paths)):
             for path, content in render_all(kind, page, self.options.formats, title, description).items():
                 self.writer.write(path, content)
-        self.state.record(stem, digest, event_id)
+        # A full build's state starts empty: whether a page is new is the state's to say.
+        self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)
         self.emitted.add(stem)
 
     def remove_page(self, stem: str) -> None:

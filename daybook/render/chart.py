@@ -17,11 +17,8 @@ MAX_SLOT = 40  # a few months stay bars, not blocks
 
 
 def _months(first: dt.date, last: dt.date) -> list[dt.date]:
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    return months
+    start, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return [dt.date(n // 12, n % 12 + 1, 1) for n in range(start, end + 1)]
 
 
 def _label(month: dt.date) -> str:
