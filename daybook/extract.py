@@ -24,7 +24,6 @@ from typing import Any
 
 import ftfy
 import ftfy.bad_codecs  # registers the "sloppy-windows-1252" codec used below
-import htmldate
 import lxml.etree
 import lxml.html
 
@@ -443,6 +442,8 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _published(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    import htmldate  # heavy (a tenth of a second), and only needed once a page is fetched
+
     try:
         # The page's own markup first; a date in the URL only when the page has none.
         found = htmldate.find_date(
