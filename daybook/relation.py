@@ -1,27 +1,74 @@
 """The relate stage over the store: compute every event's related list and keep it current.
 
 ``refresh`` brings the stored lists in step with the stored events. Beside the lists
-the store keeps the settings they were computed with and the events (id, date,
-entities) they were computed from. When the settings are the same, the difference
-between those events and the stored ones (the days ingested since) is applied to a
-``relate.Relation`` restored from the store, which re-ranks only the lists that can
-change; the rest of the lists are left as they are. Otherwise, or when asked, every
-list is computed again.
+(``related``) the store keeps the settings they were computed with, the events (id,
+date, entities) they were computed from (``relation_basis``), and, written in the
+same transaction as the lists, a snapshot of the whole ``relate.Relation`` (its index
+and every list, packed as arrays of ints: ``relation_snapshot``). Triggers note each
+day whose events are deleted or inserted after it (``relate_days``).
+
+The snapshot is parts: the first is the relation packed (``Relation.state``, 24 MB at
+150,000 events); each refresh then adds one part with only what it changed
+(``Relation.delta``: the new events, the changed posting lists and related lists, a
+few hundred KB), so that it writes little. Once the parts after the first are many
+(``MAX_PARTS``, ``PARTS_SHARE``), a refresh packs the whole again, from the parts it
+read and what it changed. A part's large arrays are read in place (``decode``), and
+an event's or an entity's data is unpacked only when an update touches it.
+
+With the same settings, a refresh resumes the snapshot: it reads the events of the
+days noted only, diffs them against the snapshot's events of those days (an edited
+event keeps its id, so an id may be both removed and added), and lets the relation
+re-rank only the lists that can change. It reads no other event or list: a day costs
+about what its own lists do, whatever the size of the archive; a refresh with no day
+noted reads nothing more.
 
 A day ingested again deletes its events' rows of ``related`` and every row naming
-them (so a removed event never lingers in a list). The next refresh recomputes such
-damaged lists as they were (from the stored events they were computed from), then
-applies the change, so it reports exactly the lists whose content changed.
+them (ON DELETE CASCADE: a removed event never lingers in a list). Those damaged lists
+are known from the snapshot: the noted days' events' lists, and the lists naming one
+of those events. Each is written again along with each list that changed (``changed``
+plus the damaged lists still there, as before the snapshot); a list's rows are
+updated where they differ. Every list written gets a ``relation_basis`` row, whose
+trigger tells publish which event pages to render.
+
+Without a snapshot fit to resume (a store from before schema 6, whose ``relate_days``
+missed what changed before it; lists saved without one; an unreadable one, of another
+format or machine, or not matching the events) or when asked (``full``), a refresh
+works from the tables: with the same settings it restores the relation from the
+stored lists and basis (recomputing the damaged lists, which lost rows, from the
+basis) and applies the difference between the basis and the events; otherwise it
+computes every list. Either way it then saves a whole snapshot for the next.
+
+The changes noted are cleared up to the last one the refresh read, in the transaction
+that saves its lists: a day changed meanwhile is applied by the next refresh.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
+import json
+import marshal
+import struct
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from daybook.relate import Relation, Settings
+from daybook.relate_index import ITEMSIZE
 from daybook.store import Store
+
+# The snapshot's layout: a snapshot of another is not read (it is made again).
+SNAPSHOT_FORMAT = 1
+# A refresh adds its changes to the snapshot as a part of their own (a few hundred KB,
+# not the whole relation again) until the parts after the first are this many, or
+# this share of its size; then the whole is packed again.
+MAX_PARTS = 32
+PARTS_SHARE = 0.5
+# Numbers are packed in this machine's order and size: a store moved to another machine
+# relates from the tables once.
+MACHINE = (sys.byteorder, ITEMSIZE)
 
 
 @dataclass(frozen=True)
@@ -55,8 +102,32 @@ def refresh(
 
     ``workers``: processes the lists may be computed in (the result is the same).
     """
-    settings = settings or Settings()
+    with _no_gc():
+        return _refresh(store, settings or Settings(), full=full, workers=workers)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: relating makes hundreds of thousands of tuples
+    and no garbage cycles to speak of, and each pass of the collector would walk every
+    event's data again (a third of an incremental refresh's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _refresh(store: Store, settings: Settings, *, full: bool, workers: int) -> RelateReport:
     started = time.perf_counter()
+    if not full and store.relation_settings() == settings_json(settings):
+        report = _resume(store, settings, workers, started)
+        if report is not None:
+            return report
+    # Changes noted from here on are applied by the next refresh, not forgotten.
+    seen, _ = store.relate_days()
     current = store.relate_items()
     if full or store.relation_settings() != settings_json(settings):
         relation = Relation(current, settings, workers=workers)
@@ -64,6 +135,8 @@ def refresh(
             settings_json(settings),
             ((item, relation.related(item.id)) for item in current),
             replace=True,
+            snapshot=(SNAPSHOT_FORMAT, pack(relation)),
+            seen=seen,
         )
         return RelateReport(
             settings=settings,
@@ -86,7 +159,11 @@ def refresh(
     # pages need nothing, but the store needs its rows again.
     rewrite = sorted({*change.changed, *(i for i in damaged if i in now)})
     store.save_relation(
-        settings_json(settings), ((now[i], relation.related(i)) for i in rewrite), dropped=change.removed
+        settings_json(settings),
+        ((now[i], relation.related(i)) for i in rewrite),
+        dropped=change.removed,
+        snapshot=(SNAPSHOT_FORMAT, pack(relation)),
+        seen=seen,
     )
     return RelateReport(
         settings=settings,
@@ -96,3 +173,129 @@ def refresh(
         full=False,
         seconds=time.perf_counter() - started,
     )
+
+
+def _resume(store: Store, settings: Settings, workers: int, started: float) -> RelateReport | None:
+    """``refresh`` from the snapshot; None if there is none fit to resume."""
+    with store.relate_reading():  # the snapshot, the days changed since and their events: one moment
+        parts = store.relation_snapshot()
+        if not parts:
+            return None
+        seen, dates = store.relate_days()
+        current = store.relate_items(dates) if dates else []
+        events = store.relate_event_count()
+    if not dates:  # nothing changed: the lists and the snapshot stand
+        return RelateReport(settings, events, (), (), full=False, seconds=time.perf_counter() - started)
+    relation = resume(parts, settings, workers=workers)
+    if relation is None:
+        return None
+    before = relation.items_on(dates)
+    now = {item.id: item for item in current}
+    added = [item for i, item in now.items() if before.get(i) != item]
+    if any(item.id in relation and item.id not in before for item in added):
+        return None  # the snapshot has it on another day: it missed a change
+    # Their rows, and every row naming them, went with the days' events.
+    damaged = relation.damaged_by(before)
+    change = relation.update(removed=[i for i, item in before.items() if now.get(i) != item], added=added)
+    if len(relation) != events:
+        return None  # it missed a change
+    rewrite = sorted({*change.changed, *(i for i in damaged if i in relation)})
+    delta = encode({"delta": relation.delta()})
+    added_to = sum(len(data) for _, data in parts[1:]) + len(delta)
+    if len(parts) < MAX_PARTS and added_to <= PARTS_SHARE * len(parts[0][1]):
+        part, data = len(parts), delta
+    else:
+        part, data = 0, pack(relation)
+    store.save_relation(
+        settings_json(settings),
+        ((relation.item(i), relation.related(i)) for i in rewrite),
+        dropped=change.removed,
+        snapshot=(SNAPSHOT_FORMAT, data),
+        snapshot_part=part,
+        seen=seen,
+    )
+    return RelateReport(
+        settings=settings,
+        events=events,
+        changed=change.changed,
+        removed=change.removed,
+        full=False,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def pack(relation: Relation) -> bytes:
+    """The relation as the first part of a snapshot."""
+    envelope = {
+        "settings": json.dumps(settings_json(relation.settings), sort_keys=True),
+        "machine": MACHINE,
+        "relation": relation.state(),
+    }
+    return encode(envelope)
+
+
+def resume(parts: list[tuple[int, bytes]], settings: Settings, *, workers: int = 1) -> Relation | None:
+    """The relation a snapshot's (format, data) parts hold, if they are of this format,
+    machine and ``settings``; else None."""
+    if not parts or any(format != SNAPSHOT_FORMAT for format, _ in parts):
+        return None
+    try:
+        envelope, *changes = (decode(data) for _, data in parts)
+        if (
+            not isinstance(envelope, dict)
+            or envelope.get("settings") != json.dumps(settings_json(settings), sort_keys=True)
+            or envelope.get("machine") != MACHINE
+        ):
+            return None
+        deltas = [change["delta"] for change in changes if isinstance(change, dict)]
+        if len(deltas) != len(changes):
+            return None
+        return Relation.resume(envelope["relation"], settings, deltas=deltas, workers=workers)
+    except (ValueError, TypeError, KeyError, IndexError, EOFError, OverflowError, struct.error):
+        return None  # damaged: the tables still hold everything
+
+
+# A part's layout: the length of a marshal of the state, that marshal, then the state's
+# large bytes values set apart, in order: reading a part takes views of them, not copies.
+_LENGTH = struct.Struct("<Q")
+_APART = 4096  # bytes values this long or longer are set apart
+_MARK = "\0apart"  # what stands for one in the marshal: (_MARK, offset, length)
+
+
+def encode(state: object) -> bytes:
+    """A state of plain data (dicts, bytes, strings, numbers, tuples) as a snapshot part."""
+    apart: list[bytes] = []
+    offset = 0
+
+    def marked(value: object) -> object:
+        nonlocal offset
+        if isinstance(value, dict):
+            return {key: marked(item) for key, item in value.items()}
+        if isinstance(value, bytes) and len(value) >= _APART:
+            apart.append(value)
+            offset += len(value)
+            return (_MARK, offset - len(value), len(value))
+        return value
+
+    head = marshal.dumps(marked(state))  # type: ignore[arg-type]  # plain data, as documented
+    return b"".join([_LENGTH.pack(len(head)), head, *apart])
+
+
+def decode(part: bytes) -> object:
+    """What ``encode`` made ``part`` of, with views of its bytes set apart (ValueError,
+    EOFError or TypeError if it is not such a part)."""
+    whole = memoryview(part)
+    (length,) = _LENGTH.unpack_from(whole)
+    start = _LENGTH.size + length
+
+    def restored(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: restored(item) for key, item in value.items()}
+        if isinstance(value, tuple) and len(value) == 3 and value[0] == _MARK:
+            offset, size = value[1], value[2]
+            if not (isinstance(offset, int) and isinstance(size, int)) or start + offset + size > len(whole):
+                raise ValueError("snapshot: a part is cut short")
+            return whole[start + offset : start + offset + size]
+        return value
+
+    return restored(marshal.loads(whole[_LENGTH.size : start]))

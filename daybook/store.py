@@ -930,8 +930,8 @@ class Store:
 
     def relation_snapshot(self) -> list[tuple[int, bytes]]:
         """The relation as relate last saved it, as (format, data) parts: the relation packed,
-        then the changes each refresh since added. None (never saved with the lists, as
-        before schema 6, or lists saved without one since): []."""
+        then the changes each refresh since added. [] if there is none: never saved with
+        the lists (as before schema 6), lists saved without one since, or parts missing."""
         rows = self.conn.execute("SELECT part, format, data FROM relation_snapshot ORDER BY part").fetchall()
         if [row[0] for row in rows] != list(range(len(rows))):
             return []

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daybook import relate as relate_module
 from daybook.relate import Item, Related, Relation, Settings, context_order, entity_weight, relate
 
 # -- the reference pages ---------------------------------------------------------
@@ -304,6 +307,107 @@ def test_restored_relation_updates_like_the_original(
     change = restored.update(removed=[items[-1].id], added=added)
     assert change == original.update(removed=[items[-1].id], added=added)
     assert restored.lists() == original.lists()
+
+
+def packed(state: dict[str, object]) -> dict[str, object]:
+    """A relation's ``state`` or ``delta`` through marshal, as the store keeps it."""
+    data = marshal.loads(marshal.dumps(state))
+    assert isinstance(data, dict)
+    return data
+
+
+def snapshot(relation: Relation, tuning: Settings) -> Relation:
+    """The relation resumed from its state."""
+    return Relation.resume(packed(relation.state()), tuning)
+
+
+def change_of(
+    items: list[Item], extra: list[Item], tag: str, data: st.DataObject
+) -> tuple[list[str], list[Item]]:
+    """Events to remove and to add, some added again under their id with other entities."""
+    removed = data.draw(st.lists(st.sampled_from([i.id for i in items]), unique=True)) if items else []
+    added = [Item(f"{i.id}-{tag}", day(data.draw(st.integers(0, 14))), i.entities) for i in extra]
+    replaced = data.draw(st.lists(st.sampled_from(removed), unique=True)) if removed else []
+    added += [
+        Item(i, day(data.draw(st.integers(0, 12))), data.draw(st.sampled_from(extra)).entities)
+        for i in replaced
+    ]
+    return removed, added
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpora(), corpora(), corpora(), tunings, st.data())
+def test_a_resumed_relation_updates_like_the_original(
+    items: list[Item], extra: list[Item], more: list[Item], tuning: Settings, data: st.DataObject
+) -> None:
+    # Packed anew every time, or only extended (then dropped slots stay in the snapshot).
+    share = data.draw(st.sampled_from([0.0, 1.0]), label="compact share")
+    with mock.patch.object(relate_module, "COMPACT_SHARE", share):
+        original = Relation(items, tuning)
+        base, deltas = packed(original.state()), []
+        resumed = Relation.resume(base, tuning)
+        assert resumed.lists() == original.lists()
+        assert len(resumed) == len(original) and all(i.id in resumed for i in items)
+        for tag, batch in (("a", extra), ("b", more), ("c", extra), ("d", more)):
+            removed, added = change_of([resumed.item(i) for i in resumed.lists()], batch, tag, data)
+            change = resumed.update(removed=removed, added=added)
+            assert change == original.update(removed=removed, added=added)
+            assert resumed.lists() == original.lists()
+            # The changes saved after the snapshot, or a snapshot made of it all.
+            if data.draw(st.booleans(), label="delta"):
+                deltas.append(packed(resumed.delta()))
+            else:
+                base, deltas = packed(resumed.state()), []
+            resumed = Relation.resume(base, tuning, deltas=deltas)
+            assert resumed.lists() == original.lists()
+        kept = [resumed.item(i) for i in original.lists()]
+        assert resumed.lists() == relate(kept, tuning)
+        assert resumed.items_on({day(n) for n in range(15)}) == {i.id: i for i in kept}
+
+
+@settings(max_examples=100, deadline=None)
+@given(corpora(), tunings, st.data())
+def test_damaged_by_names_the_lists_holding_or_naming_the_events(
+    items: list[Item], tuning: Settings, data: st.DataObject
+) -> None:
+    relation = snapshot(Relation(items, tuning), tuning)
+    events = set(data.draw(st.lists(st.sampled_from([i.id for i in items]))))
+    lists = relation.lists()
+    expected = {
+        i for i, entries in lists.items() if (i in events and entries) or events & {r.id for r in entries}
+    }
+    assert relation.damaged_by(events) == expected
+
+
+def test_changes_resumed_out_of_order_are_refused() -> None:
+    relation = Relation([Item("a", D, ("X",)), Item("b", D, ("X",))], Settings())
+    state = packed(relation.state())
+    resumed = Relation.resume(state, Settings())
+    resumed.update(added=[Item("c", day(1), ("X",))])
+    first = packed(resumed.delta())
+    resumed = Relation.resume(state, Settings(), deltas=[first])
+    resumed.update(removed=["a"], added=[Item("d", day(2), ("X",))])
+    second = packed(resumed.delta())
+    assert Relation.resume(state, Settings(), deltas=[first, second]).lists() == resumed.lists()
+    for deltas in ([second], [second, first], [first, first]):
+        with pytest.raises(ValueError):
+            Relation.resume(state, Settings(), deltas=deltas)
+
+
+def test_a_state_not_made_by_state_is_refused() -> None:
+    state = Relation([Item("a", D, ("X",)), Item("b", D, ("X",))], Settings()).state()
+    index = state["index"]
+    assert isinstance(index, dict)
+    for broken in (
+        {**state, "k": 3},
+        {**state, "lists": b"\0"},
+        {**state, "index": {**index, "ids": "a"}},
+        {**state, "index": {**index, "post_at": b""}},
+        {**state, "index": {**index, "days": 7}},
+        {k: v for k, v in state.items() if k != "scores"},
+    ):
+        with pytest.raises((ValueError, KeyError, TypeError)):
+            Relation.resume(broken, Settings())
 
 
 def test_relate_is_pure() -> None:
