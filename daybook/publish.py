@@ -15,8 +15,11 @@ lists can touch, and leaves every other file alone.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import multiprocessing.pool
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import feeds, sitemap, urls
@@ -40,6 +43,8 @@ from daybook.render import json as json_format
 from daybook.render import xml as xml_format
 from daybook.store import Store
 from daybook.writer import Writer, WriteReport
+
+Renderer = multiprocessing.pool.Pool | None
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 FRONT_DAYS = 3  # today, yesterday, the day before
@@ -105,8 +110,14 @@ class BuildOptions:
 class Build:
     """One run of the writer over the output folder, with the site's state."""
 
-    def __init__(self, store: Store, out: Path, options: BuildOptions, *, full: bool = False) -> None:
+    def __init__(
+        self, store: Store, out: Path, options: BuildOptions, *, full: bool = False, renderer: Renderer = None
+    ) -> None:
         self.store = store
+        # A pool of worker processes rendering pages while this one builds the next: the
+        # renderers are pure functions of the page objects, which go to them pickled.
+        self.renderer = renderer
+        self._rendering: dict[str, AsyncResult[dict[str, str]]] = {}
         self.options = options
         self.writer = Writer(out)
         self.state = SiteState(self.writer.root, full=full)
@@ -133,11 +144,36 @@ class Build:
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
-            for path, content in render_all(kind, page, self.options.formats, title, description).items():
-                self.writer.write(path, content)
+            args = (kind, page, self.options.formats, title, description)
+            if self.renderer is None:
+                self._write(render_all(*args))
+            else:
+                if stem in self._rendering:  # made twice in one build: the last one stands
+                    self.flush()
+                self._rendering[stem] = self.renderer.apply_async(render_all, args)
+                self._write_rendered()
         # A full build's state starts empty: whether a page is new is the state's to say.
         self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)
         self.emitted.add(stem)
+
+    def _write(self, files: dict[str, str]) -> None:
+        for path, content in files.items():
+            self.writer.write(path, content)
+
+    def _write_rendered(self) -> None:
+        """Write what the workers have rendered so far, in the order it was asked for."""
+        while self._rendering:
+            stem, result = next(iter(self._rendering.items()))
+            if not result.ready():
+                return
+            del self._rendering[stem]
+            self._write(result.get())
+
+    def flush(self) -> None:
+        """Wait for the workers' pages and write them."""
+        for result in self._rendering.values():
+            result.wait()
+        self._write_rendered()
 
     def remove_page(self, stem: str) -> None:
         for ext in self.options.formats:
@@ -292,6 +328,14 @@ def build_site(
 Hook = Callable[[WriteReport], None] | None
 
 
+def render_pool(processes: int) -> multiprocessing.pool.Pool | None:
+    """Worker processes to render pages in, forked now (so make it before any thread
+    starts), or None where one process is all there is, or fork is not."""
+    if processes < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(processes)
+
+
 def _build_all(
     build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
 ) -> WriteReport:
@@ -308,6 +352,7 @@ def _build_all(
     build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
     build_explore(build)  # entity and story pages, the search page and its index
     build.finish(recent, latest)
+    build.flush()
     build.writer.prune()
     if before_save is not None:
         before_save(build.report)
@@ -324,6 +369,7 @@ def update_site(
     event_ids: Iterable[str] = (),
     ready: Callable[[], Iterable[dt.date]] | None = None,
     before_save: Hook = None,
+    renderer: Renderer = None,
 ) -> WriteReport:
     """Rebuild only what a change can touch: the pages of ``dates`` (their events, the
     day pages and their neighbours), the event pages of ``event_ids``, the entity and
@@ -339,8 +385,9 @@ def update_site(
     ``before_save`` is given the report once every file is written, before the site's
     state records the build (an update commits the site to git there: killed before
     the state is saved, the next update renders and commits the same pages again).
+    ``renderer``: worker processes to render pages in (see ``render_pool``).
     """
-    build = Build(store, out, options or BuildOptions())
+    build = Build(store, out, options or BuildOptions(), renderer=renderer)
     try:
         if build.state.full:
             if ready is not None:
@@ -395,6 +442,7 @@ def _update(
         write_search(build, since=min([*changed, *enriched]))
     recent, latest = build.recent_days()
     build.finish(recent, latest)
+    build.flush()
     if before_save is not None:
         before_save(build.report)
     state.save()

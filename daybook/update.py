@@ -45,7 +45,7 @@ from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
 from daybook.pagecache import STATE_NAME
-from daybook.publish import BuildOptions, update_site
+from daybook.publish import BuildOptions, Renderer, render_pool, update_site
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
 from daybook.relation import RelateReport, refresh
@@ -158,6 +158,30 @@ def update(
         if on_step is not None and name:
             on_step(name)
 
+    # Forked before enrich's thread starts: a process forked with threads about may inherit
+    # a lock one of them held.
+    renderer = render_pool(options.jobs - 1)
+    try:
+        return _update(store, out, dates, options, report, step, renderer, api=api, web=web, now=now)
+    finally:
+        if renderer is not None:
+            renderer.terminate()
+            renderer.join()
+
+
+def _update(
+    store: Store,
+    out: Path,
+    dates: Iterable[dt.date],
+    options: UpdateOptions,
+    report: UpdateReport,
+    step: Callable[[str], None],
+    renderer: Renderer,
+    *,
+    api: httpx.BaseTransport | None,
+    web: httpx.AsyncBaseTransport | None,
+    now: dt.datetime | None,
+) -> UpdateReport:
     store.start_publishing()
     step("pull")
     report.pulled = pull(store, dates, options.pull, transport=api)
@@ -225,6 +249,7 @@ def update(
             event_ids=pending.event_ids,
             ready=enriched,
             before_save=commit,
+            renderer=renderer,
         )
     store.published(dataclasses.replace(pending, dates=(*pending.dates, *extra)))
     step("")
