@@ -245,8 +245,11 @@ def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
         if ref is None:
             raise LookupError(f"event {ident} is not in the store")
         entries.append(ThreadEntry(ref.link, ident, date))
-    ids = [ident for ident, _ in thread]
-    co = _most_common(store.co_entity_counts(ids, exclude=name), registry.entity_stem)
+    if kind == "entity":
+        company = store.entity_company(name)
+    else:
+        company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
+    co = _most_common(company, registry.entity_stem)
     pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part)
     _emit_thread(build, pages, total)
     if archived_new < archived_old:

@@ -1220,15 +1220,27 @@ class Store:
         )
         return {title: count for title, count in rows if title != exclude}
 
+    def entity_company(self, title: str) -> dict[str, int]:
+        """How many of the events holding an entity hold each other entity."""
+        rows = self.conn.execute(
+            "SELECT n.title, count(*) FROM event_entities ee JOIN entities n ON n.id = ee.entity_id"
+            " WHERE ee.event_id IN (SELECT h.event_id FROM entities x JOIN event_entities h"
+            " ON h.entity_id = x.id WHERE x.title = ?) GROUP BY n.title",
+            (title,),
+        )
+        return {name: count for name, count in rows if name != title}
+
     def search_documents(
         self, since: dt.date | None = None, skip: int = 0
     ) -> Iterator[tuple[str, dt.date, str, str, str]]:
         """What the search index holds of every event, in site order: id, date, text, names,
         ledes; of the days from ``since`` on, less the first ``skip``."""
         rows = self.conn.execute(
+            # CROSS JOIN keeps this order: the days first (an index), then their text; the
+            # planner would otherwise walk the whole full-text table.
             "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
-            " JOIN search_docs d ON d.event_id = e.id JOIN event_search s ON s.rowid = d.doc"
-            " WHERE e.date >= ? ORDER BY e.date, e.position",
+            " CROSS JOIN search_docs d CROSS JOIN event_search s"
+            " WHERE d.event_id = e.id AND s.rowid = d.doc AND e.date >= ? ORDER BY e.date, e.position",
             (since.isoformat() if since else "",),
         )
         for ident, date, text, names, ledes in itertools.islice(rows, skip, None):
