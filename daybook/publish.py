@@ -49,6 +49,7 @@ Renderer = multiprocessing.pool.Pool | None
 DEFAULT_BASE_URL = "http://localhost:8000"
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
+RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at most
 
 
 # -- rendering ------------------------------------------------------------------
@@ -151,6 +152,8 @@ class Build:
                 if stem in self._rendering:  # made twice in one build: the last one stands
                     self.flush()
                 self._rendering[stem] = self.renderer.apply_async(render_all, args)
+                if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
+                    next(iter(self._rendering.values())).wait()
                 self._write_rendered()
         # A full build's state starts empty: whether a page is new is the state's to say.
         self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)

@@ -19,7 +19,7 @@ Two ways to commit:
   write again whatever changed in it.
 - ``stage(paths)`` (``git update-index``, or ``git add -A`` for everything) and then
   ``commit(message)`` (``write-tree``, ``commit-tree``, ``update-ref``): the first
-  commit, and the whole site after an interrupted update.
+  commit (an update killed later commits what it made again with ``commit_paths``).
 
 The index after ``commit_paths`` is left as it was, behind HEAD, and
 ``.git/daybook-index-behind`` says so. It is not thrown away: its stat data lets
