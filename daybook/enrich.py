@@ -153,7 +153,10 @@ async def _fetch_all(
     # and a page fetched waits in memory for its extraction. Wide enough that hosts
     # waiting out their delay leave others to fetch.
     window = asyncio.Semaphore(max(128, settings.concurrency * 8))
-    async with Fetcher(settings, transport=transport) as fetcher, asyncio.TaskGroup() as group:
+    async with (
+        Fetcher(settings, transport=transport, robots=store) as fetcher,
+        asyncio.TaskGroup() as group,
+    ):
         for job in interleave(jobs):
             await window.acquire()
             task = group.create_task(one(job))

@@ -3,7 +3,9 @@
 ``Fetcher.fetch(url)`` returns a ``Page`` or raises a ``FetchError`` (see errors.py)
 whose ``word`` says why. Around each request:
 
-- robots.txt, read once per origin, is obeyed (its Crawl-delay too);
+- robots.txt, read once per origin, is obeyed (its Crawl-delay too); with a
+  ``RobotsCache`` (enrich keeps one in the store) a copy younger than a day is used
+  rather than asking again, as RFC 9309 allows;
 - at most ``per_host`` requests in flight to one host and ``delay`` seconds between
   their starts, at most ``concurrency`` in all;
 - timeouts, 5xx, 429 and refused connections are retried with doubling waits, a
@@ -35,6 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import Protocol
 from urllib.robotparser import RobotFileParser
 
 import httpx
@@ -52,6 +55,15 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 API_MAX_BYTES = 1024 * 1024
 MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay beyond this would stall a run for days
+ROBOTS_MAX_AGE = dt.timedelta(hours=24)  # RFC 9309: a cached robots.txt, no longer than this
+
+
+class RobotsCache(Protocol):
+    """Where robots.txt answers are kept between runs: (HTTP status, body) by origin."""
+
+    def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None: ...
+
+    def save_robots(self, origin: str, status: int, body: bytes) -> None: ...
 POOL_SIZE = 8  # connections kept per connection pool (see Fetcher.__aenter__)
 _SNAPSHOT = re.compile(r"(/web/\d{1,14})(?:id_)?/")
 
@@ -112,10 +124,15 @@ class Fetcher:
     """
 
     def __init__(
-        self, settings: FetchSettings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: FetchSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        robots: RobotsCache | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         self._transport = transport
+        self._robots_cache = robots
         self._clients: list[httpx.AsyncClient] = []
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -289,19 +306,33 @@ class Fetcher:
 
     async def _read_robots(self, origin: str) -> _Rules:
         """The origin's rules, or True (fetch anything) or False (fetch nothing)."""
+        cache = self._robots_cache
+        kept = cache.robots(origin, dt.datetime.now(dt.UTC) - ROBOTS_MAX_AGE) if cache else None
+        if kept is not None:
+            return self._rules(origin, *kept)
         try:
             page = await self._get(
                 f"{origin}/robots.txt", html=False, max_bytes=ROBOTS_MAX_BYTES, robots=False
             )
         except HTTPStatusError as error:
-            # RFC 9309: no robots.txt (4xx) allows everything; a server error, nothing for now.
+            # RFC 9309: no robots.txt (4xx) allows everything; a server error, nothing for now
+            # (and is not kept: the next run asks again).
+            if error.http_status < 500 and cache is not None:
+                cache.save_robots(origin, error.http_status, b"")
             return error.http_status < 500
         except FetchError:
             # Unreachable: the page itself will fail the same way, and that failure (a dead
             # link the Wayback Machine may hold) is the one worth recording.
             return True
+        if cache is not None:
+            cache.save_robots(origin, page.status, page.body)
+        return self._rules(origin, page.status, page.body)
+
+    def _rules(self, origin: str, status: int, body: bytes) -> _Rules:
+        if status >= 400:
+            return status < 500
         rules = RobotFileParser()
-        rules.parse(page.body.decode("utf-8", errors="replace").splitlines())
+        rules.parse(body.decode("utf-8", errors="replace").splitlines())
         delay = rules.crawl_delay(self.settings.user_agent)
         if delay is not None:
             host = self._host(origin)

@@ -263,6 +263,16 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT OR IGNORE INTO relate_days (date) VALUES (new.date);
     END;
     """,
+    # 7: enrich (issue 6). Each origin's robots.txt as last read, so that updates every
+    # few hours ask a host for it once a day (RFC 9309 allows a day's caching).
+    """
+    CREATE TABLE robots (
+        origin TEXT PRIMARY KEY,          -- scheme://host[:port]
+        status INTEGER NOT NULL,          -- HTTP status of the answer (a 4xx allows everything)
+        body BLOB NOT NULL,
+        fetched_at TEXT NOT NULL          -- ISO 8601, UTC
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -804,6 +814,21 @@ class Store:
                  response.body, response.archived, response.fetched_at),
             )  # fmt: skip
             self._save_article(conn, source_id, response, article, dead=dead)
+
+    def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None:
+        """An origin's robots.txt as kept (status, body), if read since ``newer_than``."""
+        row = self.conn.execute(
+            "SELECT status, body FROM robots WHERE origin = ? AND fetched_at > ?",
+            (origin, newer_than.astimezone(dt.UTC).isoformat(timespec="seconds")),
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def save_robots(self, origin: str, status: int, body: bytes) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO robots (origin, status, body, fetched_at) VALUES (?, ?, ?, ?)",
+                (origin, status, body, _now()),
+            )
 
     def save_failure(self, source_id: str, status: int | str, reason: str) -> None:
         """Record that a source could not be fetched, unless an earlier attempt succeeded."""

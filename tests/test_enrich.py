@@ -3,6 +3,7 @@ fault, each case checked in what the store keeps."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,17 @@ def test_retry_failed_and_refresh(run: Run, tmp_path: Path) -> None:
         assert run.web.count("/fault/target") == moved
         refreshed = enrich(store, settings(run.web), workers=0, refresh=True)
         assert refreshed.total == 2 and run.web.count("/fault/target") == moved + 1
+
+
+def test_robots_txt_is_read_once_a_day_across_runs(run: Run, tmp_path: Path) -> None:
+    with Store(tmp_path / "r.db") as store:
+        fill(store, [FAULTS["robots"]])
+        robots = len([h for h in run.web.hits("/robots.txt") if h[0] == "robots.test"])
+        enrich(store, settings(run.web), workers=0)
+        enrich(store, settings(run.web), workers=0, retry_failed=True)  # the same rules, kept
+        assert len([h for h in run.web.hits("/robots.txt") if h[0] == "robots.test"]) == robots + 1
+        assert [r.status for r in store.source_records()] == ["robots"]
+        assert store.robots("http://robots.test", dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
 
 
 def test_failed_refresh_keeps_the_good_result(run: Run, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ private-address guard and the Wayback fallback, over a swapped transport or loop
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gzip
 import itertools
 import socket
@@ -18,16 +19,18 @@ import pytest
 from standin_web import StandInWeb
 
 from daybook.errors import FetchError, HTTPStatusError, NetworkError, RefusedError, UsageError
-from daybook.fetch import Fetcher, FetchSettings, Page, retry_after
+from daybook.fetch import ROBOTS_MAX_AGE, Fetcher, FetchSettings, Page, RobotsCache, retry_after
 from daybook.transport import is_public
 
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 
 
-def fetch_all(settings: FetchSettings, handler: Handler, urls: list[str]) -> list[Page | FetchError]:
+def fetch_all(
+    settings: FetchSettings, handler: Handler, urls: list[str], robots: RobotsCache | None = None
+) -> list[Page | FetchError]:
     async def main() -> list[Page | FetchError]:
-        async with Fetcher(settings, transport=httpx.MockTransport(handler)) as fetcher:
+        async with Fetcher(settings, transport=httpx.MockTransport(handler), robots=robots) as fetcher:
 
             async def one(url: str) -> Page | FetchError:
                 try:
@@ -206,6 +209,54 @@ def test_robots_server_error_disallows_and_missing_allows() -> None:
 
     (page,) = fetch_all(FetchSettings(delay=0), missing, ["https://a.test/x"])
     assert isinstance(page, Page)
+
+
+class KeptRobots:
+    """A robots.txt cache in memory, as the store keeps one."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[int, bytes, dt.datetime]] = {}
+
+    def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None:
+        found = self.kept.get(origin)
+        return None if found is None or found[2] <= newer_than else (found[0], found[1])
+
+    def save_robots(self, origin: str, status: int, body: bytes) -> None:
+        self.kept[origin] = (status, body, dt.datetime.now(dt.UTC))
+
+
+def test_robots_kept_for_a_day_between_runs_and_server_errors_never() -> None:
+    calls: Counter[str] = Counter()
+    status = {"robots": 200}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls[request.url.path] += 1
+        if request.url.path == "/robots.txt":
+            rules = b"User-agent: *\nDisallow: /no/\n"
+            return httpx.Response(status["robots"], content=rules, headers={"Content-Type": "text/plain"})
+        return html(request)
+
+    cache, urls = KeptRobots(), ["https://a.test/yes", "https://a.test/no/1"]
+    for _ in range(2):  # the second run reads the rules kept by the first
+        yes, no = fetch_all(FetchSettings(delay=0, retries=0), handler, urls, robots=cache)
+        assert isinstance(yes, Page) and isinstance(no, RefusedError) and no.word == "robots"
+    assert calls["/robots.txt"] == 1 and calls["/no/1"] == 0
+    # A day later the copy is stale: asked again. A server error is not kept.
+    status["robots"] = 503
+    cache.kept["https://a.test"] = (200, b"", dt.datetime.now(dt.UTC) - ROBOTS_MAX_AGE)
+    (refused,) = fetch_all(FetchSettings(delay=0, retries=0), handler, urls[:1], robots=cache)
+    assert isinstance(refused, RefusedError) and calls["/robots.txt"] == 2
+    assert cache.kept["https://a.test"][2] < dt.datetime.now(dt.UTC) - ROBOTS_MAX_AGE + dt.timedelta(
+        minutes=1
+    )
+    fetch_all(FetchSettings(delay=0, retries=0), handler, urls[:1], robots=cache)
+    assert calls["/robots.txt"] == 3
+    # A missing robots.txt (404) is kept: it allows everything.
+    status["robots"] = 404
+    for _ in range(2):
+        (page,) = fetch_all(FetchSettings(delay=0, retries=0), handler, urls[1:], robots=cache)
+        assert isinstance(page, Page)
+    assert calls["/robots.txt"] == 4
 
 
 def test_content_type_and_size_checks() -> None:
