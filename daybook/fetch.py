@@ -64,6 +64,8 @@ class RobotsCache(Protocol):
     def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None: ...
 
     def save_robots(self, origin: str, status: int, body: bytes) -> None: ...
+
+
 POOL_SIZE = 8  # connections kept per connection pool (see Fetcher.__aenter__)
 _SNAPSHOT = re.compile(r"(/web/\d{1,14})(?:id_)?/")
 
