@@ -58,16 +58,16 @@ MAX_CRAWL_DELAY = 30.0  # a robots.txt Crawl-delay beyond this would stall a run
 ROBOTS_MAX_AGE = dt.timedelta(hours=24)  # RFC 9309: a cached robots.txt, no longer than this
 
 
+POOL_SIZE = 8  # connections kept per connection pool (see Fetcher.__aenter__)
+_SNAPSHOT = re.compile(r"(/web/\d{1,14})(?:id_)?/")
+
+
 class RobotsCache(Protocol):
     """Where robots.txt answers are kept between runs: (HTTP status, body) by origin."""
 
     def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None: ...
 
     def save_robots(self, origin: str, status: int, body: bytes) -> None: ...
-
-
-POOL_SIZE = 8  # connections kept per connection pool (see Fetcher.__aenter__)
-_SNAPSHOT = re.compile(r"(/web/\d{1,14})(?:id_)?/")
 
 
 @dataclass(frozen=True, kw_only=True)
