@@ -370,7 +370,7 @@ def update_site(
     *,
     dates: Iterable[dt.date],
     event_ids: Iterable[str] = (),
-    ready: Callable[[], Iterable[dt.date]] | None = None,
+    ready: Callable[[WriteReport], Iterable[dt.date]] | None = None,
     before_save: Hook = None,
     renderer: Renderer = None,
 ) -> WriteReport:
@@ -381,7 +381,8 @@ def update_site(
     those days are removed (or redirected, if the event lives on under a new slug). A
     folder never built before (or whose state is lost) gets a full build.
 
-    ``ready`` is called once the pages that do not show sources' metadata are made,
+    ``ready`` is given the report so far once the pages that do not show sources'
+    metadata are made (and written),
     before those that do (the changed days' own pages, the search index, the front
     page and feeds): an update enriches the new sources meanwhile. It returns further
     days whose sources' metadata changed, whose pages are then made again too.
@@ -394,7 +395,7 @@ def update_site(
     try:
         if build.state.full:
             if ready is not None:
-                ready()
+                ready(build.report)
             return _build_all(build, None, before_save)
         return _update(build, sorted(set(dates)), event_ids, ready, before_save)
     finally:
@@ -405,7 +406,7 @@ def _update(
     build: Build,
     changed: list[dt.date],
     event_ids: Iterable[str],
-    ready: Callable[[], Iterable[dt.date]] | None,
+    ready: Callable[[WriteReport], Iterable[dt.date]] | None,
     before_save: Hook,
 ) -> WriteReport:
     store, state = build.store, build.state
@@ -433,7 +434,10 @@ def _update(
         build.day(date)
     update_explore(build, changed, names_before)
     # Then the changed days' own pages, and whatever shows the latest metadata.
-    enriched = sorted(set(ready()) - set(changed)) if ready is not None else []
+    enriched: list[dt.date] = []
+    if ready is not None:
+        build.flush()  # every file so far on disk: ``ready`` may look at them
+        enriched = sorted(set(ready(build.report)) - set(changed))
     for date in [*changed, *enriched]:
         if date in build.index.day_counts:
             build.day(date)

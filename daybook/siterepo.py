@@ -94,6 +94,9 @@ class SiteRepo:
         self.root = root
         self._git_dir = root / ".git"
         self._identity: list[str] | None = None
+        # Tree entries of files whose blobs ``prepare`` wrote, by path, with the file's
+        # (inode, size, mtime) then: a file replaced since is read again at the commit.
+        self._prepared: dict[bytes, tuple[tuple[int, int, int] | None, bytes | None]] = {}
 
     @property
     def exists(self) -> bool:
@@ -158,6 +161,31 @@ class SiteRepo:
         self._git("update-ref", "-m", "daybook update", "HEAD", commit, parent)
         return commit
 
+    def prepare(self, paths: Iterable[str]) -> None:
+        """Write the blobs of these files now, for a ``commit_paths`` to come: an update
+        does so while it waits for enrich, and the commit then reads and writes only the
+        files changed since."""
+        if not self.exists:
+            return
+        writer = _ObjectWriter(self.root, os.fsencode(self._git_dir / "objects"))
+        for path in sorted({self._site_path(p) for p in paths}):
+            key = self._stat_key(path)
+            self._prepared[path] = (key, self._blob_entry(writer, path, path.rpartition(b"/")[2]))
+
+    def _stat_key(self, path: bytes) -> tuple[int, int, int] | None:
+        try:
+            info = os.lstat(os.path.join(os.fsencode(self.root), path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def _entry(self, writer: _ObjectWriter, path: bytes, name: bytes) -> bytes | None:
+        """``_blob_entry``, or what ``prepare`` found if the file is as it was then."""
+        prepared = self._prepared.pop(path, None)
+        if prepared is not None and prepared[0] == self._stat_key(path) and prepared[1] != _A_FOLDER:
+            return prepared[1]
+        return self._blob_entry(writer, path, name)
+
     def _site_path(self, path: str) -> bytes:
         parts = path.split("/")
         if "\0" in path or any(not part or part.startswith(".") for part in parts):
@@ -195,7 +223,7 @@ class SiteRepo:
             reading = beside.submit(self._head_trees, reader, root_tree, depth_first)
             for folder, here in files.items():
                 for name in here:
-                    here[name] = self._blob_entry(writer, _join(folder, name), name)
+                    here[name] = self._entry(writer, _join(folder, name), name)
             old_id, old_raw, old = reading.result()
 
         # The new trees, deepest first; an empty one is left out of its parent.

@@ -219,8 +219,11 @@ def _update(
 
         extra: list[dt.date] = []
 
-        def enriched() -> list[dt.date]:
-            """Wait for enrich; the days whose sources it told something new."""
+        def enriched(written: WriteReport) -> list[dt.date]:
+            """Wait for enrich; the days whose sources it told something new. Meanwhile
+            the blobs of the files written so far go into git, for the commit."""
+            if head is not None:
+                repo.prepare(written.touched)
             waited = time.perf_counter()
             report.enriched = enriching.result()
             report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited

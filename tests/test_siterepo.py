@@ -369,3 +369,17 @@ def test_the_first_commit_makes_the_repository(tmp_path: Path) -> None:
     assert commit is not None and repo.head() == commit
     assert git(root, "ls-tree", "-r", "--name-only", "HEAD").split() == ["index.html", "news/index.md"]
     assert_sound(root)
+
+
+def test_prepared_blobs_are_used_only_for_files_unchanged_since(site: Path) -> None:
+    repo = SiteRepo(site)
+    paths = write(site, {"index.html": "front, new", "news/2024/05/10/index.html": "a day", "index.md": None})
+    repo.prepare(paths)
+    # After prepare, one file is replaced (as the writer does: a new file renamed over it).
+    replacement = site / "news" / "2024" / "05" / "10" / "new.tmp"
+    replacement.write_text("the day, rendered again", encoding="utf-8")
+    os.replace(replacement, site / "news/2024/05/10/index.html")
+    assert repo.commit_paths(paths, "prepared") is not None
+    assert_sound(site)
+    assert git(site, "show", "HEAD:news/2024/05/10/index.html") == "the day, rendered again"
+    assert git(site, "show", "HEAD:index.html") == "front, new"
