@@ -131,6 +131,7 @@ class Build:
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
+        self._archives_done = False
 
     @property
     def report(self) -> WriteReport:
@@ -225,8 +226,11 @@ class Build:
             self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=f"Moved: {ref.headline}")
             self.state.set_redirect(stem, event_id)
 
-    def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
-        """Archive, opinion and front pages, feeds, sitemap."""
+    def archives(self) -> None:
+        """The stylesheet, archive and opinion pages: what shows no event's sources (once a build)."""
+        if self._archives_done:
+            return
+        self._archives_done = True
         self.writer.write("assets/style.css", html.stylesheet())
         for archive in archive_pages(self.index):
             self.emit("archive", archive, title=archive.title)
@@ -234,6 +238,10 @@ class Build:
             self.emit("opinion", piece, title=piece.title, description=piece.summary)
         stem = urls.opinion_index_path("md").removesuffix(".md")
         self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), "Opinion")
+
+    def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
+        """Archive, opinion and front pages, feeds, sitemap."""
+        self.archives()
         newest = list(reversed(recent))
         days = self.index.days
         front = FrontPage(
@@ -434,6 +442,7 @@ def _update(
         build.day(date)
     update_explore(build, changed, names_before)
     # Then the changed days' own pages, and whatever shows the latest metadata.
+    build.archives()
     enriched: list[dt.date] = []
     if ready is not None:
         build.flush()  # every file so far on disk: ``ready`` may look at them

@@ -97,6 +97,9 @@ class SiteRepo:
         # Tree entries of files whose blobs ``prepare`` wrote, by path, with the file's
         # (inode, size, mtime) then: a file replaced since is read again at the commit.
         self._prepared: dict[bytes, tuple[tuple[int, int, int] | None, bytes | None]] = {}
+        # HEAD's trees read so far, by folder: (tree id, body, entries); kept by id, so a
+        # tree read for ``prepare`` serves the commit if HEAD has it still.
+        self._trees: dict[bytes, tuple[bytes, bytes, list[bytes]]] = {}
 
     @property
     def exists(self) -> bool:
@@ -168,9 +171,14 @@ class SiteRepo:
         if not self.exists:
             return
         writer = _ObjectWriter(self.root, os.fsencode(self._git_dir / "objects"))
-        for path in sorted({self._site_path(p) for p in paths}):
+        changed = sorted({self._site_path(p) for p in paths})
+        for path in changed:
             key = self._stat_key(path)
             self._prepared[path] = (key, self._blob_entry(writer, path, path.rpartition(b"/")[2]))
+        with _ObjectReader(self) as reader:  # and HEAD's trees on the way to them
+            head = reader.read(["HEAD"])[0]
+            if head is not None and changed:
+                self._head_trees(reader, _commit_of(self.root, head)[1], _folders_of(changed))
 
     def _stat_key(self, path: bytes) -> tuple[int, int, int] | None:
         try:
@@ -205,13 +213,7 @@ class SiteRepo:
         for path in changed:
             folder, _, name = path.rpartition(b"/")
             files.setdefault(folder, {})[name] = None
-            while folder:
-                parent, _, base = folder.rpartition(b"/")
-                below = folders.setdefault(parent, set())
-                if base in below:
-                    break
-                below.add(base)
-                folder = parent
+            _mark_parents(folder, folders)
         depth_first = sorted(set(files) | set(folders), key=_depth)
         for folder in depth_first:
             if os.path.islink(os.path.join(os.fsencode(self.root), folder)):
@@ -268,7 +270,11 @@ class SiteRepo:
                     parent, _, base = folder.rpartition(b"/")
                     at = _find(old[parent], base + b"/")
                     old_id[folder] = None if at is None else old[parent][at][-20:]
-            present = [folder for folder in level if old_id[folder] is not None]
+            for folder in level:
+                kept = self._trees.get(folder)
+                if kept is not None and kept[0] == old_id[folder]:  # read by ``prepare``
+                    old_raw[folder], old[folder] = kept[1], kept[2]
+            present = [folder for folder in level if old_id[folder] is not None and folder not in old]
             found = reader.read([(old_id[folder] or b"").hex() for folder in present])
             for folder, obj in zip(present, found, strict=True):
                 if obj is None or obj[1] != "tree":
@@ -278,6 +284,10 @@ class SiteRepo:
             for folder in level:
                 if old_id[folder] is None:
                     old_raw[folder], old[folder] = b"", []
+        for folder, body in old_raw.items():
+            tree_id = old_id[folder]
+            if tree_id is not None:
+                self._trees[folder] = (tree_id, body, old[folder])
         return old_id, old_raw, old
 
     def _blob_entry(self, writer: _ObjectWriter, path: bytes, name: bytes) -> bytes | None:
@@ -507,6 +517,28 @@ def _commit_of(root: Path, obj: tuple[str, str, bytes]) -> tuple[str, str]:
     if kind != "commit" or not body.startswith(b"tree ") or body[45:46] != b"\n":
         raise GitError(f"{root}: HEAD is not a commit of a SHA-1 repository")
     return oid, body[5:45].decode()
+
+
+def _mark_parents(folder: bytes, folders: dict[bytes, set[bytes]]) -> None:
+    """Note ``folder`` in its parent's set, and so on up (folder -> the folders beneath it)."""
+    while folder:
+        parent, _, base = folder.rpartition(b"/")
+        below = folders.setdefault(parent, set())
+        if base in below:
+            return
+        below.add(base)
+        folder = parent
+
+
+def _folders_of(paths: list[bytes]) -> list[bytes]:
+    """The folders of these paths and every folder above them, parents first."""
+    folders: dict[bytes, set[bytes]] = {}
+    files = set()
+    for path in paths:
+        folder = path.rpartition(b"/")[0]
+        files.add(folder)
+        _mark_parents(folder, folders)
+    return sorted(files | set(folders), key=_depth)
 
 
 def _depth(folder: bytes) -> int:
