@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -272,6 +273,12 @@ MIGRATIONS: tuple[str, ...] = (
         body BLOB NOT NULL,
         fetched_at TEXT NOT NULL          -- ISO 8601, UTC
     ) WITHOUT ROWID;
+    """,
+    # 8: update (issue 6). Event pages are rendered again when their related list changes
+    # as a page shows it (which events, the shared entities), not at every list rewritten
+    # (a score that moved shows nowhere): save_relation records those, not a trigger.
+    """
+    DROP TRIGGER IF EXISTS lists_to_publish;
     """,
 )
 
@@ -1051,13 +1058,16 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys=OFF")
         try:
             with self.transaction() as conn:
+                shown: set[str] | None = None  # lists changed as pages show them (None: all)
                 if replace:
                     conn.execute("DELETE FROM related")
                     conn.execute("DELETE FROM relation_basis")
                     new_rows: Iterable[Row] = rows(lists)
                 else:
                     lists = list(lists)
-                    new_rows = self._changed_rows(conn, [item.id for item, _ in lists], list(rows(lists)))
+                    new_rows, shown = self._changed_rows(
+                        conn, [item.id for item, _ in lists], list(rows(lists))
+                    )
                 conn.executemany("DELETE FROM relation_basis WHERE event_id = ?", ((i,) for i in dropped))
                 conn.executemany(
                     "INSERT INTO related (event_id, rank, related_id, score, context) VALUES (?, ?, ?, ?, ?)",
@@ -1067,6 +1077,11 @@ class Store:
                     "INSERT OR REPLACE INTO relation_basis (event_id, date, entities, listed)"
                     " VALUES (?, ?, ?, ?)",
                     basis,
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO publish_events (event_id) SELECT value FROM json_each(?)"
+                    " WHERE EXISTS (SELECT 1 FROM publish_state)",
+                    (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
                 )
                 if replace:
                     conn.execute(
@@ -1095,10 +1110,11 @@ class Store:
 
     def _changed_rows(
         self, conn: sqlite3.Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
-    ) -> list[tuple[str, int, str, float, str]]:
+    ) -> tuple[list[tuple[str, int, str, float, str]], set[str]]:
         """Make the stored lists of events ``ids`` hold exactly ``rows``, but for the rows to
         insert, which are returned: a row of the same rank is updated where it differs
-        (its related event's index entry only if that changed), extra ones deleted."""
+        (its related event's index entry only if that changed), extra ones deleted. Also
+        returned: the events whose list changed other than in its scores."""
         stored: dict[tuple[str, int], tuple[str, float, str]] = {
             (event_id, rank): (related_id, score, context)
             for event_id, rank, related_id, score, context in conn.execute(
@@ -1109,17 +1125,34 @@ class Store:
         }
         length: dict[str, int] = dict.fromkeys(ids, 0)
         inserts, rescored, replaced = [], [], []
+        # A list that lost rows with an event deleted (a day ingested again) shows that
+        # event no more, whatever it holds now: as long as it was (basis) > what is left.
+        left = Counter(event_id for event_id, _ in stored)
+        shown: set[str] = {
+            event_id
+            for event_id, listed in conn.execute(
+                "SELECT event_id, listed FROM relation_basis"
+                " WHERE event_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+            if listed != left[event_id]
+        }
         for event_id, rank, related_id, score, context in rows:
             length[event_id] = rank
             old = stored.pop((event_id, rank), None)
             if old is None:
                 inserts.append((event_id, rank, related_id, score, context))
+                shown.add(event_id)
             elif old[0] != related_id:
                 replaced.append((related_id, score, context, event_id, rank))
+                shown.add(event_id)
             elif old[1:] != (score, context):
                 rescored.append((score, context, event_id, rank))
+                if old[2] != context:
+                    shown.add(event_id)
         # The stored rows left are of ranks the lists no longer reach.
         extra = {event_id for event_id, _ in stored}
+        shown |= extra
         conn.executemany(
             "DELETE FROM related WHERE event_id = ? AND rank > ?", ((i, length[i]) for i in sorted(extra))
         )
@@ -1130,7 +1163,7 @@ class Store:
             "UPDATE related SET related_id = ?, score = ?, context = ? WHERE event_id = ? AND rank = ?",
             replaced,
         )
-        return inserts
+        return inserts, shown
 
     def related(self, event_id: str) -> list[RelatedEvent]:
         """An event's stored related events, best first."""
