@@ -28,7 +28,6 @@ from daybook.enrich import reextract
 from daybook.errors import DaybookError, UsageError
 from daybook.fetch import DEFAULT_WAYBACK, USER_AGENT, FetchSettings
 from daybook.ingest import discover, ingest_paths
-from daybook.publish import DEFAULT_BASE_URL, BuildOptions, build_site
 from daybook.pull import (
     DEFAULT_API,
     DEFAULT_TITLE_PATTERN,
@@ -39,10 +38,10 @@ from daybook.pull import (
 )
 from daybook.pull import pull as pull_days
 from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
-from daybook.relation import refresh
 from daybook.search import DEFAULT_LIMIT, PageLocator
 from daybook.search import search as search_events
 from daybook.serve import serve as make_server
+from daybook.site import DEFAULT_BASE_URL, BuildOptions
 from daybook.siterepo import SiteRepo, site_path
 from daybook.store import MARK_END, MARK_START, Store
 from daybook.update import UpdateOptions, parse_interval, update_lock
@@ -389,6 +388,8 @@ def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_di
     Files whose content did not change are left untouched; files no page produces
     any more are removed.
     """
+    from daybook.publish import build_site  # the build's modules: only for the commands that build
+
     err = Console(stderr=True)
     with open_store(ctx) as store:
         options = build_options(formats, base_url, opinion_dir)
@@ -424,6 +425,8 @@ def relate(ctx: click.Context, ranker: Ranker, k: int, full: bool, jobs: int) ->
     The first run (or a change of ranker or k) computes every list; later runs update
     only the lists that the days ingested since can change, and say how many did.
     """
+    from daybook.relation import refresh
+
     with open_store(ctx) as store:
         report = refresh(store, Settings(ranker=ranker, k=k), full=full, workers=jobs)
     click.echo(report.summary())

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import httpx
 
 from daybook.errors import FetchError
-from daybook.extract import extract_article
 from daybook.fetch import Fetcher, FetchSettings, Page
 from daybook.model import Article
 from daybook.store import RawResponse, SourceJob, Store
@@ -172,6 +171,8 @@ def extract_and_pack(
 
 
 def _extract(body: bytes, url: str, headers: tuple[tuple[str, str], ...], job: SourceJob) -> Article:
+    from daybook.extract import extract_article  # imported with the first page, not at start-up
+
     try:
         return extract_article(body, url=url, headers=dict(headers), outlet=job.outlet or None)
     except Exception:  # one page lxml cannot take must not stop the run; the page is kept

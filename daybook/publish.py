@@ -15,10 +15,7 @@ lists can touch, and leaves every other file alone.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import multiprocessing.pool
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
@@ -31,7 +28,6 @@ from daybook.context import (
     event_page,
     summary,
 )
-from daybook.errors import UsageError
 from daybook.explore import build_explore, update_explore, write_search
 from daybook.names import NameRegistry
 from daybook.opinion import load_opinion
@@ -41,12 +37,12 @@ from daybook.render import data as page_data
 from daybook.render import html, markdown
 from daybook.render import json as json_format
 from daybook.render import xml as xml_format
+from daybook.site import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
+from daybook.site import BuildOptions as BuildOptions
+from daybook.site import Renderer
 from daybook.store import Store
 from daybook.writer import Writer, WriteReport
 
-Renderer = multiprocessing.pool.Pool | None
-
-DEFAULT_BASE_URL = "http://localhost:8000"
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at most
@@ -88,24 +84,6 @@ def render_all(
 
 
 # -- the build -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What to build: formats, the site's public address, the opinion folder."""
-
-    formats: tuple[str, ...] = urls.FORMATS
-    base_url: str = DEFAULT_BASE_URL
-    opinion_dir: Path | None = None
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.formats) - set(urls.FORMATS))
-        if unknown or not self.formats:
-            raise UsageError(
-                f"unknown format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(urls.FORMATS)}"
-            )
-        if not self.base_url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
 
 
 class Build:
@@ -337,14 +315,6 @@ def build_site(
 
 
 Hook = Callable[[WriteReport], None] | None
-
-
-def render_pool(processes: int) -> multiprocessing.pool.Pool | None:
-    """Worker processes to render pages in, forked now (so make it before any thread
-    starts), or None where one process is all there is, or fork is not."""
-    if processes < 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork").Pool(processes)
 
 
 def _build_all(

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -45,14 +46,16 @@ from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
 from daybook.pagecache import STATE_NAME
-from daybook.publish import BuildOptions, Renderer, render_pool, update_site
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
-from daybook.relation import RelateReport, refresh
+from daybook.site import BuildOptions, Renderer, render_pool
 from daybook.siterepo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
 from daybook.wikitext import parse_wikitext
 from daybook.writer import WriteReport
+
+if TYPE_CHECKING:  # imported when an update gets to them (see ``_update``)
+    from daybook.relation import RelateReport
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,6 +201,10 @@ def _update(
     # beside relate and the first part of publish, which need none of what it finds.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
         enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
+        # Imported now, while enrich waits on its first answers: not before it starts.
+        from daybook.publish import update_site
+        from daybook.relation import refresh
+
         if store.relate_due():
             report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
             store.relate_done()
