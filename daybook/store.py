@@ -27,6 +27,24 @@ from daybook.relate import Item, Related
 
 DEFAULT_PATH = Path("daybook.db")
 
+
+def _sources_to_search(row: str) -> str:
+    """In a trigger on source_articles (``row``: new or old): the search index takes again
+    the ledes and titles of every event citing the source."""
+    return f"""
+        UPDATE event_search SET
+            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+                     JOIN source_articles a ON a.source_id = es.source_id
+                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                     AND a.outcome = 'ok'),
+            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
+                      JOIN source_articles a ON a.source_id = es.source_id
+                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                      AND a.outcome = 'ok')
+        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
+                        WHERE es.source_id = {row}.source_id);"""
+
+
 # Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a
 # released entry: append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -130,7 +148,7 @@ MIGRATIONS: tuple[str, ...] = (
     # lines, and its sources' ledes and titles. Ingest fills it a day at a time
     # (``Store._index_day``); these triggers keep it current as events go and enrich
     # records what a source says.
-    """
+    f"""
     CREATE TABLE search_docs (
         doc INTEGER PRIMARY KEY,          -- the event's rowid in event_search (an alias, so VACUUM keeps it)
         event_id TEXT NOT NULL UNIQUE
@@ -144,43 +162,13 @@ MIGRATIONS: tuple[str, ...] = (
         DELETE FROM search_docs WHERE event_id = old.id;
     END;
     CREATE TRIGGER articles_enter_search AFTER INSERT ON source_articles BEGIN
-        UPDATE event_search SET
-            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
-                     JOIN source_articles a ON a.source_id = es.source_id
-                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                     AND a.outcome = 'ok'),
-            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
-                      JOIN source_articles a ON a.source_id = es.source_id
-                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                      AND a.outcome = 'ok')
-        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
-                        WHERE es.source_id = new.source_id);
+        {_sources_to_search("new")}
     END;
     CREATE TRIGGER articles_change_search AFTER UPDATE ON source_articles BEGIN
-        UPDATE event_search SET
-            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
-                     JOIN source_articles a ON a.source_id = es.source_id
-                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                     AND a.outcome = 'ok'),
-            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
-                      JOIN source_articles a ON a.source_id = es.source_id
-                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                      AND a.outcome = 'ok')
-        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
-                        WHERE es.source_id = new.source_id);
+        {_sources_to_search("new")}
     END;
     CREATE TRIGGER articles_leave_search AFTER DELETE ON source_articles BEGIN
-        UPDATE event_search SET
-            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
-                     JOIN source_articles a ON a.source_id = es.source_id
-                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                     AND a.outcome = 'ok'),
-            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
-                      JOIN source_articles a ON a.source_id = es.source_id
-                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
-                      AND a.outcome = 'ok')
-        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
-                        WHERE es.source_id = old.source_id);
+        {_sources_to_search("old")}
     END;
     -- The events already stored, in site order.
     INSERT INTO search_docs (event_id) SELECT id FROM events ORDER BY date, position;
