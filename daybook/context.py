@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from daybook import urls
 from daybook.model import Event
-from daybook.names import NameIndex, NameRegistry
+from daybook.names import NameIndex, Names
 from daybook.pages import (
     ArchivePage,
     DayPage,
@@ -26,8 +26,6 @@ from daybook.pages import (
     SourceLink,
 )
 from daybook.store import ArticleMeta, Store
-
-Names = NameIndex | NameRegistry
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def event_page(
     by_url = {a.url: a for a in articles}
     lede, image = lede_and_image(articles)
     return EventPage(
-        stem=_ref(index, event.id).stem,
+        stem=require_ref(index, event.id).stem,
         id=event.id,
         date=event.date,
         category=event.category,
@@ -200,7 +198,8 @@ def event_page(
     )
 
 
-def _ref(index: SiteIndex, event_id: str) -> EventRef:
+def require_ref(index: SiteIndex, event_id: str) -> EventRef:
+    """Where an event lives; LookupError if the store does not hold it."""
     ref = index.ref(event_id)
     if ref is None:  # the store changed under the build: a bug, not bad input
         raise LookupError(f"event {event_id} is not in the store")
@@ -209,7 +208,7 @@ def _ref(index: SiteIndex, event_id: str) -> EventRef:
 
 def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> EventSummary:
     return EventSummary(
-        link=_ref(index, event.id).link,
+        link=require_ref(index, event.id).link,
         id=event.id,
         date=event.date,
         story=event.story,

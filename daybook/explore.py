@@ -27,7 +27,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from daybook import search_index, urls
-from daybook.context import SiteIndex
+from daybook.context import SiteIndex, require_ref
 from daybook.pages import Link, MonthCount, ThreadEntry, ThreadPage
 from daybook.render import data as page_data
 from daybook.render import html
@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # publish imports this module
 
 PAGE_SIZE = 100
 CO_ENTITIES = 12
-PREFIXES = ("entity/", "story/")
 
 
 def parts(total: int, size: int = PAGE_SIZE) -> list[tuple[int | None, int, int]]:
@@ -51,12 +50,6 @@ def parts(total: int, size: int = PAGE_SIZE) -> list[tuple[int | None, int, int]
     """
     archived = max(0, (total - size) // size)
     return [(n + 1, n * size, (n + 1) * size) for n in range(archived)] + [(None, archived * size, total)]
-
-
-def monthly(entries: Sequence[ThreadEntry]) -> tuple[MonthCount, ...]:
-    """Events per month, months with events only, oldest first."""
-    counts = Counter(entry.date.replace(day=1) for entry in entries)
-    return tuple(MonthCount(month, n) for month, n in sorted(counts.items()))
 
 
 def thread_pages(
@@ -241,10 +234,7 @@ def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
     index.preload(ident for ident, _ in thread[start:])
     entries: list[ThreadEntry | None] = [None] * start
     for ident, date in thread[start:]:
-        ref = index.ref(ident)
-        if ref is None:
-            raise LookupError(f"event {ident} is not in the store")
-        entries.append(ThreadEntry(ref.link, ident, date))
+        entries.append(ThreadEntry(require_ref(index, ident).link, ident, date))
     if kind == "entity":
         company = store.entity_company(name)
     else:

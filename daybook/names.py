@@ -50,20 +50,27 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
     return slugs
 
 
-class NameIndex:
-    """The page stem (path without extension) of every entity and story of the store."""
+def _stem(kind: str, slug: str | None) -> str | None:
+    """The page stem of an entity's or story's slug."""
+    if slug is None:
+        return None
+    return (urls.entity_path if kind == "entity" else urls.story_path)(slug, "md").removesuffix(".md")
 
-    def __init__(self, entities: Iterable[str], stories: Iterable[str]) -> None:
-        self.entity_slugs = assign_slugs(entities)
-        self.story_slugs = assign_slugs(stories)
+
+class Names:
+    """Where each entity's and story's page lives; ``slug`` is the subclass's to give."""
+
+    def slug(self, kind: str, name: str) -> str | None:
+        raise NotImplementedError
+
+    def stem(self, kind: str, name: str) -> str | None:
+        return _stem(kind, self.slug(kind, name))
 
     def entity_stem(self, title: str) -> str | None:
-        slug = self.entity_slugs.get(title)
-        return None if slug is None else urls.entity_path(slug, "md").removesuffix(".md")
+        return self.stem("entity", title)
 
     def story_stem(self, name: str) -> str | None:
-        slug = self.story_slugs.get(name)
-        return None if slug is None else urls.story_path(slug, "md").removesuffix(".md")
+        return self.stem("story", name)
 
     def entity_links(self, titles: Iterable[str]) -> tuple[Link, ...]:
         """Links to these entities' pages, in the order given."""
@@ -74,7 +81,18 @@ class NameIndex:
         return tuple(Link(n, stem) for n in names if (stem := self.story_stem(n)) is not None)
 
 
-class NameRegistry:
+class NameIndex(Names):
+    """The page stem (path without extension) of every entity and story of the store."""
+
+    def __init__(self, entities: Iterable[str], stories: Iterable[str]) -> None:
+        self.entity_slugs = assign_slugs(entities)
+        self.story_slugs = assign_slugs(stories)
+
+    def slug(self, kind: str, name: str) -> str | None:
+        return (self.entity_slugs if kind == "entity" else self.story_slugs).get(name)
+
+
+class NameRegistry(Names):
     """Every name's slug as the site state keeps it (``pagecache.SiteState``): looked
     up one name at a time, and assigned as names appear and go, by the rule of
     ``assign_slugs``, without reading every name of the archive.
@@ -106,24 +124,6 @@ class NameRegistry:
             row = self.conn.execute("SELECT slug FROM names WHERE kind = ? AND name = ?", key).fetchone()
             self._slugs[key] = row[0] if row else self._assign(kind, name)
         return self._slugs[key]
-
-    def stem(self, kind: str, name: str) -> str | None:
-        slug = self.slug(kind, name)
-        if slug is None:
-            return None
-        return (urls.entity_path if kind == "entity" else urls.story_path)(slug, "md").removesuffix(".md")
-
-    def entity_stem(self, title: str) -> str | None:
-        return self.stem("entity", title)
-
-    def story_stem(self, name: str) -> str | None:
-        return self.stem("story", name)
-
-    def entity_links(self, titles: Iterable[str]) -> tuple[Link, ...]:
-        return tuple(Link(t, stem) for t in titles if (stem := self.entity_stem(t)) is not None)
-
-    def story_links(self, names: Iterable[str]) -> tuple[Link, ...]:
-        return tuple(Link(n, stem) for n in names if (stem := self.story_stem(n)) is not None)
 
     def events(self, kind: str, name: str) -> int:
         """How many events held the name at the last build (0: a new name)."""

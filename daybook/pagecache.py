@@ -169,12 +169,6 @@ class SiteState:
         )
         return dict(rows)
 
-    def previous_pages_under(self, prefix: str) -> dict[str, str | None]:
-        """As ``pages_under``, in the last build's record (a full build's ``previous``)."""
-        if not self.full:
-            return self.pages_under(prefix)
-        return {s: e for s, (_, e) in self.previous.items() if s.startswith(prefix)}
-
     def previous_events(self) -> dict[str, str]:
         """Every event page of the last build: stem -> event id (full builds only)."""
         return {s: e for s, (_, e) in self.previous.items() if e is not None}
