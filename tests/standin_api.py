@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 
 from standin_web import _Handler as WebHandler
-from standin_web import _Server as QuietServer
+from standin_web import origin, serve, shut
 
 API_PATH = "/w/api.php"
 ARTICLE = (
@@ -57,9 +57,7 @@ class StandInAPI:
 
     @property
     def base(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return origin(self.server)
 
     @property
     def api(self) -> str:
@@ -71,14 +69,11 @@ class StandInAPI:
         class Handler(_Handler):
             api = standin
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        shut(self.server)
 
     def content_requests(self) -> list[list[str]]:
         """The titles of each request that asked for page text."""

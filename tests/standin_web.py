@@ -123,9 +123,7 @@ class StandInWeb:
 
     @property
     def base(self) -> str:
-        assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return origin(self.server)
 
     def start(self) -> StandInWeb:
         web = self
@@ -133,14 +131,11 @@ class StandInWeb:
         class Handler(_Handler):
             standin = web
 
-        self.server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+        shut(self.server)
 
     def hits(self, target: str) -> list[tuple[str, str, float]]:
         with self.lock:
@@ -148,6 +143,26 @@ class StandInWeb:
 
     def count(self, target: str) -> int:
         return len(self.hits(target))
+
+
+def serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """A server on a free loopback port, answering in a thread of its own (a stand-in's)."""
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def origin(server: ThreadingHTTPServer | None) -> str:
+    """``http://127.0.0.1:PORT`` of a started server."""
+    assert server is not None
+    host, port = server.server_address[:2]
+    return f"http://{host!s}:{port}"
+
+
+def shut(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()
 
 
 class _Server(ThreadingHTTPServer):
