@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import sys
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from daybook.errors import ParseError
 from daybook.ingest import discover, read_days
 from daybook.model import Day, Event, event_id
+from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = [
@@ -74,6 +76,12 @@ def build_corpus(target: int, days: list[Day] | None = None) -> list[Event]:
                 break
         generation += 1
     return events
+
+
+def store_corpus(store: Store, events: Iterable[Event]) -> None:
+    """Store the corpus a day at a time, as ingest stores days."""
+    for date, day_events in itertools.groupby(sorted(events, key=lambda e: e.date), key=lambda e: e.date):
+        store.replace_day(Day(date, tuple(day_events)), origin="make_corpus", format="jsonl")
 
 
 def main(argv: list[str]) -> int:

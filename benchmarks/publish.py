@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import itertools
 import json
 import os
 import platform
@@ -48,7 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from daybook.model import Day
 from daybook.pagecache import renderer_fingerprint
 from daybook.publish import BuildOptions, build_site
 from daybook.relate import Settings
@@ -109,15 +107,14 @@ def run_child(command: list[str], cwd: Path | None = None) -> Run:
 
 def make_store(db: Path, events: int, jobs: int) -> None:
     """The corpus stored a day at a time, then related, as ingest and relate do."""
-    from make_corpus import build_corpus  # beside this script, not part of the package
+    from make_corpus import build_corpus, store_corpus  # beside this script, not part of the package
 
     started = time.perf_counter()
     corpus = build_corpus(events)
     print(f"corpus                {len(corpus):,} events in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     with Store(db) as store:
-        for date, day_events in itertools.groupby(sorted(corpus, key=lambda e: e.date), key=lambda e: e.date):
-            store.replace_day(Day(date, tuple(day_events)), origin="make_corpus", format="jsonl")
+        store_corpus(store, corpus)
         print(f"store                 {store.stats().days:,} days in {time.perf_counter() - started:.1f} s")
         report = refresh(store, Settings(), workers=jobs)
         print(f"relate                {report.summary()}")

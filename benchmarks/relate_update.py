@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import itertools
 import os
 import platform
 import pstats
@@ -49,7 +48,7 @@ from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from make_corpus import build_corpus, moved, real_days  # noqa: E402 - beside this script
+from make_corpus import build_corpus, moved, real_days, store_corpus  # noqa: E402 - beside this script
 
 
 def prepare(work: Path, events: int) -> Path:
@@ -62,8 +61,7 @@ def prepare(work: Path, events: int) -> Path:
     started = time.perf_counter()
     corpus = build_corpus(events)
     with Store(db) as store:
-        for date, day_events in itertools.groupby(sorted(corpus, key=lambda e: e.date), key=lambda e: e.date):
-            store.replace_day(Day(date, tuple(day_events)), origin="make_corpus", format="jsonl")
+        store_corpus(store, corpus)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(f"setup: {events:,} events stored in {time.perf_counter() - started:.0f} s", flush=True)
     (work / "stored").write_text("ok", encoding="utf-8")

@@ -42,7 +42,7 @@ from daybook.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from make_corpus import build_corpus, real_days  # noqa: E402 - beside this script, not the package
+from make_corpus import build_corpus, real_days, store_corpus  # noqa: E402 - beside this script, not the package
 from standin_api import StandInAPI  # noqa: E402 - the tests' stand-in, not part of the package
 
 DAYBOOK = [sys.executable, "-m", "daybook"]
@@ -78,8 +78,7 @@ def prepare(work: Path, events: int, jobs: int, api: StandInAPI) -> None:
     started = time.perf_counter()
     corpus = build_corpus(events)
     with Store(db) as store:
-        for date, day_events in itertools.groupby(sorted(corpus, key=lambda e: e.date), key=lambda e: e.date):
-            store.replace_day(Day(date, tuple(day_events)), origin="make_corpus", format="jsonl")
+        store_corpus(store, corpus)
         last = store.stats().last_date
         # An archive's sources have been enriched: each gets a result with a lede (fetching
         # 150,000 pages from the stand-in would take an hour and time nothing of interest).
