@@ -385,8 +385,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
 def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_dir: Path | None) -> None:
     """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
 
-    Files whose content did not change are left untouched; files no page produces
-    any more are removed.
+    OUT must be new, empty (but for .git) or a site daybook built. Files whose content
+    did not change are left untouched; files daybook wrote that no page produces any
+    more are removed, and no other file.
     """
     from daybook.publish import build_site  # the build's modules: only for the commands that build
 

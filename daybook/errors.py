@@ -8,7 +8,9 @@ Every error daybook raises on purpose derives from ``DaybookError``, so a caller
     ├── StoreError        the SQLite store is missing, newer than this code, or corrupt
     ├── UsageError        the caller asked for something that cannot be done (bad date, ...)
     ├── PullError         the MediaWiki API could not be reached, or gave an answer daybook cannot read
-    ├── LockedError       another ``daybook update`` is running on the same store
+    ├── LockedError       another ``daybook update`` is running on the same store, or another
+    │                     build or update is writing the same site
+    ├── SiteFolderError   the output folder holds files daybook did not write (not a daybook site)
     ├── GitError          git failed on the site's repository (update, history)
     └── FetchError        a source page could not be fetched; ``word`` is the status stored
         ├── HTTPStatusError   the server answered with an error status (404, 429, 500...)
@@ -51,7 +53,11 @@ class PullError(DaybookError):
 
 
 class LockedError(DaybookError):
-    """Another ``daybook update`` holds the store's update lock."""
+    """Another ``daybook update`` holds the store's update lock, or another build the site's."""
+
+
+class SiteFolderError(DaybookError):
+    """The output folder is not daybook's to write: it holds files daybook did not write."""
 
 
 class GitError(DaybookError):

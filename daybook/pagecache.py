@@ -1,32 +1,42 @@
-"""What the last build made each page from, kept beside the site, so the next build
-renders only the pages whose inputs changed and finds what it needs without
-reading the whole site.
+"""What the last build made each page from, and every file it wrote, kept beside the
+store (never in the site: see ``sitefolder``), so the next build renders only the pages
+whose inputs changed, finds what it needs without reading the whole site, and removes
+only files daybook wrote.
 
-The state is a SQLite file in the output folder (hidden: the site never serves it,
-git never commits it). It holds, for every page (its path without extension), a
-digest of the page object, the formats, the base URL and the renderers' own source
-(``pages``), and for an event page its event id, so a page whose event got a new slug
-becomes a redirect (``redirects``). The explore stage keeps there every entity's and
-story's slug (``names``) and which names each day's events hold (``day_names``); the
-static search index keeps its own tables (``search_index``).
+The state is a SQLite file per site. It holds, for every page (its path without
+extension), a digest of the page object, the formats, the base URL and the renderers'
+own source (``pages``), and for an event page its event id, so a page whose event got a
+new slug becomes a redirect (``redirects``); every file daybook wrote in the site, pages
+in each format, redirects, feeds, sitemaps, assets and the search index's files
+(``files``). The explore stage keeps there every entity's and story's slug (``names``)
+and which names each day's events hold (``day_names``); the static search index keeps
+its own tables (``search_index``).
 
-A build runs in one transaction, committed by ``save`` after every file is written:
-a build killed halfway leaves the state of the last finished build, whose pages the
-next build then finds changed and renders again.
+An update runs in one transaction, committed by ``save`` after every file is written:
+one killed halfway leaves the state of the last finished build, whose pages the next
+build then finds changed and renders again. A full build makes its state afresh in a
+file of its own, which ``save`` renames over the last one, or drops if it holds the same
+(a rebuild with no change leaves the state file as it was). Either way the files a
+killed build wrote are in the site's journal (``sitefolder``), which the next build reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-STATE_NAME = ".daybook-site.db"
-OLD_CACHE_NAME = ".daybook-pages.json"  # what builds before the state kept; removed
-FORMAT = "1"
+from daybook import urls
+from daybook.errors import SiteFolderError
+from daybook.sitefolder import OLD_CACHE_NAME, SitePaths
+from daybook.writer import WriteError, temporary_name
+
+FORMAT = "2"  # 2: the state beside the store, with the files written (1: in the site, without)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -54,6 +64,7 @@ CREATE TABLE IF NOT EXISTS day_names (
     PRIMARY KEY (date, kind, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS day_names_by_name ON day_names(kind, name);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID;  -- every file daybook wrote
 """
 
 
@@ -83,44 +94,87 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
 
 
 class SiteState:
-    """The state of the site in ``out``, opened for one build.
+    """The state of the site ``site``, opened for one build (whose caller holds the
+    site's lock and has checked the folder is daybook's: ``sitefolder``).
 
     ``full``: the build makes every page, so the state starts empty; what the last
-    build recorded stays readable through ``previous`` (digests and event pages).
+    build recorded stays readable through ``previous`` (digests and event pages) and
+    ``recorded`` (its files). It is also the writer's ledger (``writer.Ledger``).
     """
 
-    def __init__(self, out: Path, *, full: bool = False) -> None:
-        self.path = out / STATE_NAME
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None)
+    def __init__(self, site: SitePaths, *, full: bool = False) -> None:
+        self.site = site
+        self.path = site.state
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        site.root.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() and site.old_state.is_file():
+            _adopt(site)
+        _remove_old_state(site)
+        # What a killed build wrote (and the temporary files it may have left), before the
+        # journal takes this build's.
+        self.recovered = _recover(site)
+        self._journal = os.open(site.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        self._journaled = bool(self.recovered)
+        self.old: sqlite3.Connection | None = None
+        last = _open_last(self.path)
+        complete = last is not None and _meta(last, "format") == FORMAT and _meta(last, "complete") == "1"
+        self.full = full or not complete
+        self.previous: dict[str, tuple[str, str | None]] = {}
+        if not self.full and last is not None:
+            self.conn = last
             self.conn.executescript(_SCHEMA)
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError:  # a damaged state: start afresh with a full build
-            self.conn = self._recreate()
-        self.complete = self._meta("format") == FORMAT and self._meta("complete") == "1"
-        self.full = full or not self.complete
-        self.previous: dict[str, tuple[str, str | None]] = {}
-        self.previous_redirects = dict(self.conn.execute("SELECT stem, event_id FROM redirects"))
-        if self.full:
-            self.previous = {s: (d, e) for s, d, e in self.conn.execute("SELECT * FROM pages")}
-            for table in ("pages", "redirects", "names", "day_names", "meta"):
-                self.conn.execute(f"DELETE FROM {table}")
+        else:
+            # A full build makes its state in a file of its own; the last one is only read.
+            self.old = last
+            self.conn = _fresh(self._building)
+            if last is not None:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    self.previous = {
+                        s: (d, e) for s, d, e in last.execute("SELECT stem, digest, event_id FROM pages")
+                    }
+        source = self.old if self.full else self.conn
+        self.previous_redirects: dict[str, str] = {}
+        if source is not None:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self.previous_redirects = dict(source.execute("SELECT stem, event_id FROM redirects"))
         # Pages whose presence changed in this build (what the sitemap must follow).
         self.added: set[str] = set()
         self.removed: set[str] = set()
 
-    def _recreate(self) -> sqlite3.Connection:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None)
-        conn.executescript(_SCHEMA)
-        conn.execute("BEGIN IMMEDIATE")
-        return conn
+    @property
+    def _building(self) -> Path:
+        return self.path.with_name(self.path.name + ".new")
 
-    def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+    # -- the files daybook wrote: the writer's ledger -------------------------------
+
+    def owns(self, path: str) -> bool:
+        """Whether the last build (or a killed one since) wrote this file."""
+        if path in self.recovered:
+            return True
+        conn = self.old if self.full else self.conn
+        if conn is None:
+            return False
+        try:
+            return conn.execute("SELECT 1 FROM files WHERE path = ?", (path,)).fetchone() is not None
+        except sqlite3.DatabaseError:  # a damaged state (or one without the table): owns nothing
+            return False
+
+    def claim(self, path: str) -> None:
+        """Journal the path before its file is written (see ``sitefolder``)."""
+        line = memoryview(f"{path}\n".encode("utf-8", "surrogateescape"))
+        while line:
+            line = line[os.write(self._journal, line) :]
+        self._journaled = True
+
+    def recorded(self) -> Iterator[str]:
+        """Every file the last build (or a killed one since) wrote."""
+        conn = self.old if self.full else self.conn
+        if conn is not None:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                for (path,) in conn.execute("SELECT path FROM files ORDER BY path"):
+                    yield path
+        yield from sorted(self.recovered)
 
     # -- pages -------------------------------------------------------------------
 
@@ -219,17 +273,202 @@ class SiteState:
 
     # -- saving --------------------------------------------------------------------
 
-    def save(self) -> None:
-        """Commit this build's record: the site's files are all written."""
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('format', ?)", (FORMAT,))
-        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('complete', '1')")
-        self.conn.execute("COMMIT")
-        self.conn.execute("BEGIN IMMEDIATE")
-        old = self.path.with_name(OLD_CACHE_NAME)
-        old.unlink(missing_ok=True)
+    def save(self, made: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+        """Record this build: every file is written; ``made``: the files it wrote or kept,
+        ``removed``: those it removed."""
+        made = set(made)
+        try:
+            if self.full:
+                self.conn.executemany("INSERT INTO files (path) VALUES (?)", ((p,) for p in sorted(made)))
+            else:
+                gone = set(removed) - made
+                self.conn.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in sorted(gone)))
+                kept = made | {p for p in self.recovered if p not in gone and (self.site.root / p).is_file()}
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO files (path) VALUES (?)", ((p,) for p in sorted(kept))
+                )
+            for key, value in (("format", FORMAT), ("complete", "1"), ("site", self.site.key)):
+                self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self.conn.execute("COMMIT")
+            if self.full:
+                self._replace()
+            else:
+                self.conn.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:
+            raise WriteError(f"{self.path}: cannot save the site's state ({exc})") from exc
+        if self._journaled:  # the state records all the journal held
+            os.ftruncate(self._journal, 0)
+            self._journaled = False
+        self.recovered = set()
+
+    def _replace(self) -> None:
+        """Put the state a full build made in place of the last, unless they hold the same."""
+        same = self.old is not None and _same_content(self.conn, self.path)
+        self.conn.close()
+        if self.old is not None:
+            self.old.close()
+            self.old = None
+        if same:
+            self._building.unlink()
+        else:
+            _fsync(self._building)
+            os.replace(self._building, self.path)
+        self.full = False
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
 
     def close(self) -> None:
-        """Close; what ``save`` did not commit is rolled back."""
+        """Close; what ``save`` did not commit is rolled back (or, for a full build, dropped)."""
         if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
         self.conn.close()
+        if self.old is not None:
+            self.old.close()
+            self.old = None
+        if self.full:
+            self._building.unlink(missing_ok=True)
+        os.close(self._journal)
+
+
+def _meta(conn: sqlite3.Connection, key: str) -> str | None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def _open_last(path: Path) -> sqlite3.Connection | None:
+    """The last build's state, or None (none yet, or damaged: start afresh with a full build)."""
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        conn.close()
+        return None
+    return conn
+
+
+def _fresh(path: Path) -> sqlite3.Connection:
+    """A new state file, for a full build (renamed into place only when it is done)."""
+    for suffix in ("", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    # Not the state until renamed: a crash leaves a file the next build starts afresh.
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.executescript(_SCHEMA)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
+    """Whether the database of ``conn`` holds the same schema and rows as ``other``."""
+    conn.execute("ATTACH DATABASE ? AS other", (str(other),))
+    try:
+
+        def schema(db: str) -> list[tuple[str, ...]]:
+            return conn.execute(
+                f"SELECT type, name, tbl_name, sql FROM {db}.sqlite_master ORDER BY type, name"
+            ).fetchall()
+
+        tables = schema("main")
+        if tables != schema("other"):
+            return False
+        for kind, name, _, _ in tables:
+            if kind != "table":
+                continue
+            quoted = '"' + name.replace('"', '""') + '"'
+            for a, b in (("main", "other"), ("other", "main")):
+                query = f"SELECT EXISTS (SELECT * FROM {a}.{quoted} EXCEPT SELECT * FROM {b}.{quoted})"
+                if conn.execute(query).fetchone()[0]:
+                    return False
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.execute("DETACH DATABASE other")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _recover(site: SitePaths) -> set[str]:
+    """The paths a killed build journaled (the files it may have written); their
+    temporary files, which it may have left half written, are removed."""
+    try:
+        text = site.journal.read_bytes().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        return set()
+    paths = {line for line in text.split("\n") if line}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        with contextlib.suppress(OSError):
+            (site.root / folder / temporary_name(name)).unlink()
+    return paths
+
+
+def _adopt(site: SitePaths) -> None:
+    """Move the state an older daybook kept in the site (``OUT/.daybook-site.db``) beside the
+    store, with the record of the files it wrote: every page in each format, and the feeds,
+    sitemaps, assets and search index files there are (it removed all else at each build).
+    Its format is older: the next build is a full one, which keeps what did not change."""
+    moving = site.state.with_name(site.state.name + ".adopting")
+    moving.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(site.old_state)
+        try:
+            target = sqlite3.connect(moving, isolation_level=None)
+            try:
+                source.backup(target)
+                target.executescript(_SCHEMA)
+                target.execute("BEGIN")
+                exts = ",".join(f"('{ext}')" for ext in urls.FORMATS)
+                target.execute(
+                    f"WITH f(ext) AS (VALUES {exts})"
+                    " INSERT OR IGNORE INTO files SELECT stem || '.' || ext FROM pages, f"
+                )
+                target.executemany(
+                    "INSERT OR IGNORE INTO files (path) VALUES (?)", ((p,) for p in _old_extras(site.root))
+                )
+                target.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('complete', '0')")
+                target.execute("COMMIT")
+            finally:
+                target.close()
+        finally:
+            source.close()
+    except sqlite3.DatabaseError as exc:
+        moving.unlink(missing_ok=True)
+        raise SiteFolderError(
+            f"{site.out}: the state an older daybook left there ({site.old_state.name}) cannot be read"
+            f" ({exc}); build into a new or empty folder"
+        ) from exc
+    os.replace(moving, site.state)
+
+
+def _old_extras(root: Path) -> Iterator[str]:
+    """The files other than pages an older daybook wrote, as far as they are there."""
+    fixed = [
+        urls.SEARCH_PAGE, urls.SEARCH_SCRIPT, urls.NEWS_RSS, urls.NEWS_ATOM, urls.NEWS_JSON_FEED,
+        urls.OPINION_RSS, urls.SITEMAP, "assets/style.css",
+    ]  # fmt: skip
+    yield from (path for path in fixed if (root / path).is_file())
+    yield from (p.name for p in root.glob("sitemap-*.xml") if p.is_file())
+    search = root / urls.SEARCH_INDEX_DIR
+    yield from (p.relative_to(root).as_posix() for p in search.rglob("*.json") if p.is_file())
+
+
+def _remove_old_state(site: SitePaths) -> None:
+    """Once the state is beside the store: the files an older daybook kept in the site."""
+    if not site.state.exists():
+        return
+    for name in (site.old_state.name, f"{site.old_state.name}-journal", f"{site.old_state.name}-wal",
+                 f"{site.old_state.name}-shm", OLD_CACHE_NAME):  # fmt: skip
+        (site.root / name).unlink(missing_ok=True)

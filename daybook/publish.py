@@ -3,23 +3,26 @@
 A build makes the context (``context.SiteIndex``: every event's path), then, a day
 at a time, the page objects, renders each in every format and hands the bytes to
 the ``Writer``, which alone touches the output folder. The site's state
-(``pagecache.SiteState``, a SQLite file beside the site) remembers what every page was
-made from, so only pages whose inputs changed are rendered, and lets an update find
-what it needs (a day's pages, a name's address) without reading the whole site.
+(``pagecache.SiteState``, a SQLite file beside the store) remembers what every page was
+made from, so only pages whose inputs changed are rendered, lets an update find what it
+needs (a day's pages, a name's address) without reading the whole site, and records
+every file written, the only ones a build may replace or remove (``sitefolder``: a
+build writes only into a new or empty folder or a daybook site, one at a time).
 
-``build_site`` builds everything and removes what no page produces any more;
-``update_site`` rebuilds only the pages a change of some days and some related
+``build_site`` builds everything and removes what daybook wrote that no page produces
+any more; ``update_site`` rebuilds only the pages a change of some days and some related
 lists can touch, and leaves every other file alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
-from daybook import feeds, sitemap, urls
+from daybook import feeds, sitefolder, sitemap, urls
 from daybook.context import (
     SiteIndex,
     archive_pages,
@@ -98,22 +101,37 @@ class Build:
         self.renderer = renderer
         self._rendering: dict[str, AsyncResult[dict[str, str]]] = {}
         self.options = options
-        self.writer = Writer(out)
-        self.state = SiteState(self.writer.root, full=full)
-        self.names = NameRegistry(self.state.conn)
-        # An update takes unchanged days' event paths from the state (``_update`` says
-        # which days changed); a full build makes them all.
-        known = None if self.state.full else self.state.event_stems
-        self.index = SiteIndex(store, names=self.names, known=known)
-        self.emitted: set[str] = set()  # the pages made by this build
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
         self._archives_done = False
+        self.emitted: set[str] = set()  # the pages made by this build
+        site = sitefolder.locate(store.path, out)
+        sitefolder.check_folder(site)  # refused: nothing made, not even the lock
+        with contextlib.ExitStack() as held:
+            held.enter_context(sitefolder.site_lock(site))  # one build or update of a site at a time
+            sitefolder.check_folder(site)  # again, now that no other build can start
+            self.state = SiteState(site, full=full)
+            held.callback(self.state.close)
+            self.writer = Writer(out, self.state)
+            self.names = NameRegistry(self.state.conn)
+            # An update takes unchanged days' event paths from the state (``_update`` says
+            # which days changed); a full build makes them all.
+            known = None if self.state.full else self.state.event_stems
+            self.index = SiteIndex(store, names=self.names, known=known)
+            self._held = held.pop_all()  # until ``close``
 
     @property
     def report(self) -> WriteReport:
         return self.writer.report
+
+    def save(self) -> None:
+        """Record the build in the site's state: every file is written."""
+        self.state.save(self.writer.made, self.writer.report.removed)
+
+    def close(self) -> None:
+        """Close the state (what ``save`` did not record is dropped) and free the site."""
+        self._held.close()
 
     def emit(
         self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
@@ -243,9 +261,9 @@ class Build:
             paths = [f"{stem}.{listed}" for stem in self.state.stems()]
             self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
             for stale in root.glob("sitemap-*.xml"):
-                self.writer.remove(stale.name)
+                self.writer.remove(stale.name)  # only those daybook wrote
             return
-        on_disk = {p.name for p in root.glob("sitemap-*.xml")}
+        on_disk = {p.name for p in root.glob("sitemap-*.xml") if self.writer.owns(p.name)}
         if self.state.full or not on_disk:
             keys = {sitemap.section(stem) for stem in self.state.stems()}
         else:
@@ -311,7 +329,7 @@ def build_site(
     try:
         return _build_all(build, on_day)
     finally:
-        build.state.close()
+        build.close()
 
 
 Hook = Callable[[WriteReport], None] | None
@@ -337,7 +355,7 @@ def _build_all(
     build.writer.prune()
     if before_save is not None:
         before_save(build.report)
-    build.state.save()
+    build.save()
     return build.report
 
 
@@ -357,7 +375,7 @@ def update_site(
     story pages of the names those days' events hold or held, the search index from
     those days on, archives, front page, feeds and sitemap. Pages of events gone from
     those days are removed (or redirected, if the event lives on under a new slug). A
-    folder never built before (or whose state is lost) gets a full build.
+    folder never built before (new or empty; or whose state is damaged) gets a full build.
 
     ``ready`` is given the report so far once the pages that do not show sources'
     metadata are made (and written),
@@ -377,7 +395,7 @@ def update_site(
             return _build_all(build, None, before_save)
         return _update(build, sorted(set(dates)), event_ids, ready, before_save)
     finally:
-        build.state.close()
+        build.close()
 
 
 def _update(
@@ -431,5 +449,5 @@ def _update(
     build.flush()
     if before_save is not None:
         before_save(build.report)
-    state.save()
+    build.save()
     return build.report

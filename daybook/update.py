@@ -45,10 +45,10 @@ import httpx
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
-from daybook.pagecache import STATE_NAME
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
 from daybook.site import BuildOptions, Renderer, render_pool
+from daybook.sitefolder import check, locate
 from daybook.siterepo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
 from daybook.wikitext import parse_wikitext
@@ -148,6 +148,7 @@ def update(
     ``on_step`` is told each step's name as it starts.
     """
     options = options or UpdateOptions()
+    check(store.path, out)  # a folder daybook may not write into: refused before any work
     report = UpdateReport()
     started, current = time.perf_counter(), ""
 
@@ -210,7 +211,7 @@ def _update(
             store.relate_done()
         pending = store.pending_publish()
         repo = SiteRepo(out)
-        built = (out / STATE_NAME).is_file()
+        built = locate(store.path, out).state.is_file()
         head = repo.head()
         if pending.empty and built and head is not None:
             step("enrich")
@@ -219,9 +220,7 @@ def _update(
             if pending.empty:
                 step("")
                 return report
-        step("publish")
-        if pending.interrupted:
-            sweep_temporary_files(out)
+        step("publish")  # a killed run's temporary files go as the site's state opens
         store.publishing()
 
         extra: list[dt.date] = []
@@ -264,15 +263,6 @@ def _update(
     store.published(dataclasses.replace(pending, dates=(*pending.dates, *extra)))
     step("")
     return report
-
-
-def sweep_temporary_files(out: Path) -> None:
-    """Remove the temporary files of writes a killed update left half done."""
-    for folder, dirs, files in os.walk(out):
-        dirs[:] = [d for d in dirs if d != ".git"]
-        for name in files:
-            if name.startswith(".tmp-"):
-                Path(folder, name).unlink(missing_ok=True)
 
 
 def _enrich_apart(path: Path, settings: FetchSettings, web: httpx.AsyncBaseTransport | None) -> EnrichReport:

@@ -1,10 +1,16 @@
 """The writer: the only code that writes the site.
 
 Every file goes through ``Writer.write``: it is written to a temporary file beside
-its target and renamed over it, so a reader (or a crash) never sees half a page;
-a file whose content is unchanged is not touched, so a rebuild with no change
-writes nothing; one build may not give one path two different contents; and no
+its target and renamed over it, so a reader (or a crash, or a full disk) never sees
+half a page; a file whose content is unchanged is not touched, so a rebuild with no
+change writes nothing; one build may not give one path two different contents; and no
 path may leave the output folder.
+
+The writer replaces or removes only files daybook wrote: those this build made, and
+those its ``Ledger`` owns (the site's record, ``pagecache.SiteState``). A file of the
+user's in the site folder is never removed, and one standing where a page must go
+stops the build. The ledger is told each path before its file (or temporary file) is
+made, so a build killed halfway leaves nothing the next cannot account for.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from daybook.errors import DaybookError
 
@@ -40,12 +47,53 @@ class WriteReport:
         return f"{len(self.written)} written, {self.unchanged} unchanged, {len(self.removed)} removed"
 
 
+def temporary_name(name: str) -> str:
+    """The temporary file a file named ``name`` is written to before it is renamed over it:
+    hidden (never served, never committed), of bounded length, the same at every build
+    (the site's lock lets one build write at a time), so a killed build's is found again."""
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+    return f".tmp-{digest}{PurePosixPath(name).suffix}"
+
+
+class Ledger(Protocol):
+    """What daybook wrote in the folder before this build."""
+
+    def owns(self, path: str) -> bool:
+        """Whether daybook wrote this file (so it may replace or remove it)."""
+        ...
+
+    def claim(self, path: str) -> None:
+        """The file is about to be written (it and its temporary file): note it first."""
+        ...
+
+    def recorded(self) -> Iterable[str]:
+        """Every file daybook wrote before this build."""
+        ...
+
+
+class Recorded:
+    """A ledger of the paths it is given (the site's state keeps the real one)."""
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        self.paths = set(paths)
+
+    def owns(self, path: str) -> bool:
+        return path in self.paths
+
+    def claim(self, path: str) -> None:
+        self.paths.add(path)
+
+    def recorded(self) -> Iterable[str]:
+        return sorted(self.paths)
+
+
 class Writer:
     """Writes pages under ``root``; paths are POSIX-style and relative to it."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], ledger: Ledger | None = None) -> None:
         self.root = Path(root).resolve()
         self._root = str(self.root)
+        self.ledger: Ledger = Recorded() if ledger is None else ledger
         self.report = WriteReport()
         # path -> digest of what this build gave it: enough to refuse a second, different
         # content without holding every page in memory.
@@ -55,7 +103,13 @@ class Writer:
     def target(self, path: str) -> Path:
         """The file a relative path names, refusing anything that would leave the root."""
         pure = PurePosixPath(path)
-        if pure.is_absolute() or not pure.parts or any(p in ("..", "") for p in pure.parts) or "\\" in path:
+        if (
+            pure.is_absolute()
+            or not pure.parts
+            or any(p in ("..", "") for p in pure.parts)
+            or "\\" in path
+            or "\n" in path
+        ):
             raise WriteError(f"{path!r}: not a relative path inside the output folder")
         if any(part.startswith(".") for part in pure.parts):
             raise WriteError(f"{path!r}: hidden files are not part of the site")
@@ -85,23 +139,42 @@ class Writer:
         self._built[path] = digest
         self.report.touched.append(path)
         try:
-            if full.is_file() and full.stat().st_size == len(data) and full.read_bytes() == data:
-                self.report.unchanged += 1
-                return False
+            if full.is_file():
+                if full.stat().st_size == len(data) and full.read_bytes() == data:
+                    self.report.unchanged += 1
+                    return False
+                if previous is None and not self.ledger.owns(path):
+                    raise WriteError(
+                        f"{full}: in the way (daybook did not write this file); move it out of the"
+                        " site folder and build again"
+                    )
             full.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".tmp-", suffix=full.suffix)
+            self.ledger.claim(path)
+            tmp = full.with_name(temporary_name(full.name))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.chmod(tmp, 0o644)
+                try:
+                    _write_all(fd, data)
+                    os.fchmod(fd, 0o644)  # whatever the umask: a site is for reading
+                finally:
+                    os.close(fd)
                 os.replace(tmp, full)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
                 raise
         except OSError as exc:
             raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
         self.report.written.append(path)
         return True
+
+    def owns(self, path: str) -> bool:
+        """Whether daybook wrote the file at ``path`` (in this build or before)."""
+        return path in self._built or self.ledger.owns(path)
+
+    @property
+    def made(self) -> KeysView[str]:
+        """Every file this build wrote or kept (and did not remove since)."""
+        return self._built.keys()
 
     def keep(self, path: str) -> bool:
         """Count a file as part of this build without rewriting it (its inputs did not
@@ -127,29 +200,29 @@ class Writer:
         return True
 
     def remove(self, path: str) -> bool:
-        """Remove one page (an event that left the portal); True if it existed."""
+        """Remove one file daybook wrote (a page whose event left the portal); True if it
+        existed. A file daybook did not write is left as it is."""
         full = self.target(path)
+        if not self.owns(path):
+            return False
         self.report.touched.append(path)
+        self._built.pop(path, None)
         if not full.is_file():
             return False
-        full.unlink()
+        try:
+            full.unlink()
+        except OSError as exc:
+            raise WriteError(f"{full}: cannot remove ({exc.strerror or exc})") from exc
         self.report.removed.append(path)
         self._prune_empty_dirs(full.parent)
         return True
 
     def prune(self) -> None:
-        """Remove every site file this build did not write (after a full build).
-
-        Hidden files and folders (``.git``) are left alone.
-        """
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                if name.startswith("."):
-                    continue
-                rel = (Path(dirpath) / name).relative_to(self.root).as_posix()
-                if rel not in self._built:
-                    self.remove(rel)
+        """Remove every file daybook wrote before that this build did not (after a full
+        build). Nothing else is looked at: not the user's files, not ``.git``."""
+        for path in self.ledger.recorded():
+            if path not in self._built:
+                self.remove(path)
 
     def _prune_empty_dirs(self, folder: Path) -> None:
         while folder != self.root and folder.is_relative_to(self.root):
@@ -158,3 +231,9 @@ class Writer:
             except OSError:
                 return
             folder = folder.parent
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

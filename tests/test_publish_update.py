@@ -18,6 +18,7 @@ from daybook.model import Day, Event, event_id
 from daybook.publish import BuildOptions, build_site, update_site
 from daybook.relate import Settings
 from daybook.relation import refresh
+from daybook.sitefolder import locate
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +53,9 @@ def test_update_equals_full_build_and_touches_only_what_changed(tmp_path: Path) 
         build_site(store, incremental)
         old_airport = next(incremental.glob("news/2024/05/7/the-airport-of-porto-alegre*.md"))
         before = files(incremental)
-        shutil.copytree(incremental, full)  # the same site, to be rebuilt whole
+        # The same site, to be rebuilt whole: the folder, and the state beside the store.
+        shutil.copytree(incremental, full)
+        shutil.copyfile(locate(tmp_path / "a.db", incremental).state, locate(tmp_path / "a.db", full).state)
         changed_lists = edit_day(store)
         report = update_site(store, incremental, dates=[MAY_7], event_ids=changed_lists)
         build_site(store, full)

@@ -24,10 +24,10 @@ from daybook.errors import LockedError
 from daybook.fetch import FetchSettings
 from daybook.ingest import ingest_paths
 from daybook.model import Day, Event, Source, event_id
-from daybook.pagecache import STATE_NAME
 from daybook.publish import build_site
 from daybook.pull import PullSettings
 from daybook.reconcile import reconcile
+from daybook.sitefolder import locate
 from daybook.store import Store
 from daybook.update import UpdateOptions, every, parse_interval, update, update_lock
 
@@ -122,12 +122,12 @@ def git(out: Path, *args: str) -> str:
 
 
 def site_files(out: Path, *, hidden: bool = False) -> dict[str, bytes]:
-    """Every file of the site (``hidden``: the page cache too), never git's."""
+    """Every file of the site (``hidden``: hidden ones too), never git's."""
     found = {}
     for path in out.rglob("*"):
         rel = path.relative_to(out)
         if path.is_file() and rel.parts[0] != ".git" and (hidden or not rel.name.startswith(".")):
-            found[rel.as_posix()] = state_rows(path) if rel.name == STATE_NAME else path.read_bytes()
+            found[rel.as_posix()] = path.read_bytes()
     return found
 
 
@@ -236,8 +236,9 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
         f"daybook <daybook@localhost>|{report.message}"
     ]
     assert "first build, 110 events on 4 days" in (report.message or "")
-    assert git(out, "status", "--porcelain") == "", "every file committed, the page cache ignored"
-    assert ".daybook-site.db" not in git(out, "ls-files")
+    assert git(out, "status", "--porcelain") == "", "every file committed"
+    assert not [p for p in out.iterdir() if p.name != ".git" and p.name.startswith(".")], "no state in OUT"
+    assert locate(tmp_path / "t.db", out).state.is_file()
 
 
 def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_path: Path) -> None:
@@ -272,10 +273,10 @@ def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
     assert committed == should_change
     assert git(out, "rev-list", "--count", "HEAD") == "2\n"
     assert report.message is not None and report.message.endswith(": 1 event added, 1 changed, 1 removed")
-    # No other file was so much as rewritten (the page cache records the new pages).
+    # No other file was so much as rewritten.
     now = stamps(out)
     rewritten = {p for p in old_stamps.keys() & now.keys() if old_stamps[p] != now[p]}
-    assert rewritten - {".daybook-site.db"} <= should_change
+    assert rewritten <= should_change
     # The edited event keeps its id and its page, which now says what the portal says.
     assert edited.id == summit.id and "complete denuclearization" in edited.text
     assert summit_page in committed and "complete denuclearization" in (out / summit_page).read_text()
@@ -386,8 +387,10 @@ def copy_state(source: Path, target: Path) -> None:
 
 
 def state(folder: Path) -> dict[str, object]:
-    """What an update leaves: site files (page cache too), the commit, the store."""
+    """What an update leaves: site files (hidden ones too), the site's state and journal,
+    the commit, the store."""
     out = folder / "site"
+    site = locate(folder / "c.db", out)
     with Store(folder / "c.db") as store:
         events = store.events()
         lists = store.related_lists(e.id for e in events)
@@ -397,6 +400,8 @@ def state(folder: Path) -> dict[str, object]:
     message = git(out, "log", "-1", "--format=%s")
     return {
         "files": site_files(out, hidden=True),
+        "site state": state_rows(site.state),
+        "journal": site.journal.read_bytes(),
         "tree": git(out, "rev-parse", "HEAD^{tree}"),
         "commits": git(out, "rev-list", "--count", "HEAD"),
         "message": message.split(": ", 1)[1],  # without the wall clock

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daybook.writer import WriteError, Writer
+from daybook.writer import Recorded, WriteError, Writer
 
 
 def test_writes_then_leaves_unchanged_files_alone(tmp_path: Path) -> None:
@@ -45,16 +45,34 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
         Writer(out).write("news/x.md", "x")
 
 
-def test_prune_removes_what_this_build_did_not_write(tmp_path: Path) -> None:
-    Writer(tmp_path).write("news/2024/05/6/old.md", "x")
+def test_prune_removes_what_daybook_wrote_before_and_this_build_did_not(tmp_path: Path) -> None:
+    first = Writer(tmp_path)
+    first.write("news/2024/05/6/old.md", "x")
+    first.write("index.md", "y")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "HEAD").write_text("ref")
-    writer = Writer(tmp_path)
+    (tmp_path / "news/2024/05/6/notes.txt").write_text("mine")
+    (tmp_path / "photo.jpg").write_text("mine too")
+    writer = Writer(tmp_path, Recorded(first.made))
     writer.write("index.md", "y")
     writer.prune()
     assert writer.report.removed == ["news/2024/05/6/old.md"]
-    assert not (tmp_path / "news").exists()  # empty folders go too
-    assert (tmp_path / ".git" / "HEAD").exists()  # hidden files are not the site's
+    assert not writer.remove("photo.jpg")  # not daybook's to remove, whoever asks
+    assert (tmp_path / ".git" / "HEAD").exists()
+    assert (tmp_path / "news/2024/05/6/notes.txt").read_text() == "mine"
+    assert (tmp_path / "photo.jpg").read_text() == "mine too"
+    Writer(tmp_path, Recorded(["news/2024/05/6/notes.txt"])).remove("news/2024/05/6/notes.txt")
+    assert not (tmp_path / "news").exists()  # the folders it leaves empty go too
+
+
+def test_a_file_daybook_did_not_write_in_the_way_stops_the_build(tmp_path: Path) -> None:
+    (tmp_path / "index.md").write_text("the user's")
+    writer = Writer(tmp_path)
+    assert not writer.write("index.md", "the user's")  # the same bytes: nothing to do
+    with pytest.raises(WriteError, match=r"index.md: in the way \(daybook did not write this file\)"):
+        Writer(tmp_path).write("index.md", "daybook's")
+    assert (tmp_path / "index.md").read_text() == "the user's"
+    assert Writer(tmp_path, Recorded(["index.md"])).write("index.md", "daybook's")
 
 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
