@@ -27,11 +27,12 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from daybook import urls
+from daybook import sitemap, urls
 from daybook.errors import SiteFolderError
 from daybook.sitefolder import OLD_CACHE_NAME, SitePaths
 from daybook.writer import WriteError, temporary_name
@@ -275,7 +276,7 @@ class SiteState:
 
     def save(self, made: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
         """Record this build: every file is written; ``made``: the files it wrote or kept,
-        ``removed``: those it removed."""
+        ``removed``: those it removed (or found removed)."""
         made = set(made)
         try:
             if self.full:
@@ -453,16 +454,23 @@ def _adopt(site: SitePaths) -> None:
     os.replace(moving, site.state)
 
 
+# The search index's files (``search_index``): its manifest, doc files and term shards.
+_SEARCH_FILE = re.compile(r"manifest\.json|d/[0-9]+\.json|t/[0-9a-f]{12}\.json")
+
+
 def _old_extras(root: Path) -> Iterator[str]:
-    """The files other than pages an older daybook wrote, as far as they are there."""
+    """The files other than pages an older daybook wrote, as far as they are there and
+    named as daybook names them (a file of the user's beside them is not taken for one)."""
     fixed = [
         urls.SEARCH_PAGE, urls.SEARCH_SCRIPT, urls.NEWS_RSS, urls.NEWS_ATOM, urls.NEWS_JSON_FEED,
         urls.OPINION_RSS, urls.SITEMAP, "assets/style.css",
     ]  # fmt: skip
     yield from (path for path in fixed if (root / path).is_file())
-    yield from (p.name for p in root.glob("sitemap-*.xml") if p.is_file())
+    yield from (p.name for p in root.glob("sitemap-*.xml") if sitemap.section_of_file(p.name) and p.is_file())
     search = root / urls.SEARCH_INDEX_DIR
-    yield from (p.relative_to(root).as_posix() for p in search.rglob("*.json") if p.is_file())
+    for path in search.rglob("*.json"):
+        if _SEARCH_FILE.fullmatch(path.relative_to(search).as_posix()) and path.is_file():
+            yield path.relative_to(root).as_posix()
 
 
 def _remove_old_state(site: SitePaths) -> None:

@@ -127,7 +127,7 @@ class Build:
 
     def save(self) -> None:
         """Record the build in the site's state: every file is written."""
-        self.state.save(self.writer.made, self.writer.report.removed)
+        self.state.save(self.writer.made, self.writer.dropped)
 
     def close(self) -> None:
         """Close the state (what ``save`` did not record is dropped) and free the site."""

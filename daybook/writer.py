@@ -95,6 +95,8 @@ class Writer:
         self._root = str(self.root)
         self.ledger: Ledger = Recorded() if ledger is None else ledger
         self.report = WriteReport()
+        # Every file of daybook's this build removed, or found gone (a killed build removed it).
+        self.dropped: set[str] = set()
         # path -> digest of what this build gave it: enough to refuse a second, different
         # content without holding every page in memory.
         self._built: dict[str, bytes] = {}
@@ -207,6 +209,7 @@ class Writer:
             return False
         self.report.touched.append(path)
         self._built.pop(path, None)
+        self.dropped.add(path)
         if not full.is_file():
             return False
         try:
