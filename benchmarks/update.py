@@ -73,8 +73,11 @@ def prepare(work: Path, events: int, jobs: int, api: StandInAPI) -> None:
     if (work / "prepared").exists():
         return
     shutil.rmtree(out, ignore_errors=True)  # what an earlier setup, stopped, left
-    for leftover in work.glob("archive.db*"):
-        leftover.unlink()
+    for leftover in work.glob("archive.db*"):  # the store, its lock, its sites' states
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
     started = time.perf_counter()
     corpus = build_corpus(events)
     with Store(db) as store:

@@ -101,7 +101,10 @@ def check_folder(site: SitePaths) -> None:
         return
     if not site.root.is_dir():
         raise SiteFolderError(f"{site.out}: not a folder; build into a new or empty folder")
-    foreign = first_foreign_file(site.root)
+    try:
+        foreign = first_foreign_file(site.root)
+    except OSError as exc:
+        raise SiteFolderError(f"{site.out}: cannot look into it ({exc.strerror or exc})") from exc
     if foreign is not None:
         raise SiteFolderError(
             f"{site.out}: not a daybook site (holds {foreign}, which daybook did not write);"

@@ -1,8 +1,8 @@
 """The site's git repository: each update one commit, so every page has a history.
 
-The output folder is a repository of its own, initialised on first use. The page cache,
-the writer's temporary files, the site's state database and anything else hidden (a
-path with any part starting with ``.``) are never committed. Commits carry the user's
+The output folder is a repository of its own, initialised on first use. The writer's
+temporary files and anything else hidden (a path with any part starting with ``.``) are
+never committed (the site's state is beside the store, not in the site). Commits carry the user's
 git identity where one is configured, else daybook's own.
 
 Two ways to commit:
@@ -56,8 +56,8 @@ from types import TracebackType
 from daybook.errors import GitError, UsageError
 
 IDENTITY = {"user.name": "daybook", "user.email": "daybook@localhost"}
-# Never part of the site: the page cache of older builds, the site's state database (and its
-# -wal and -journal files), the writer's temporary files; in fact nothing hidden at any depth.
+# Never part of the site: what older builds kept in it (a page cache, the site's state database
+# and its -wal and -journal files), the writer's temporary files; in fact nothing hidden at any depth.
 EXCLUDED = ("/.daybook-pages.json", "/.daybook-site.db*", ".tmp-*", ".*")
 # A git lock file this old is stale: git holds its locks for moments.
 STALE_LOCK_SECONDS = 10.0
