@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DB ?= example.db
 
-.PHONY: install system-deps demo test lint bench
+.PHONY: install system-deps demo test quick lint bench
 
 $(BIN)/daybook: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: install
 # The whole test suite (needs ../shared beside the project).
 test: install system-deps
 	$(BIN)/pytest
+
+# The quick loop: the suite without the slow tests and the browser tests (no Chromium needed).
+quick: install
+	$(BIN)/pytest -m "not slow and not browser"
 
 lint: install
 	$(BIN)/ruff check daybook tests benchmarks

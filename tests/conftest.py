@@ -1,6 +1,10 @@
 """Shared fixtures: where the real data and the test fixtures live, the store and site
 built from the real data (once per session: they take about a minute), and headless
-Chromium."""
+Chromium (``tests/browser.py``, imported only by the tests that use it).
+
+Markers (``pyproject.toml``): ``browser`` for the tests that drive Chromium (any test
+using the ``browser`` fixture gets it), ``slow`` for those that take more than about
+two seconds; ``make quick`` runs the others."""
 
 from __future__ import annotations
 
@@ -8,11 +12,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site
@@ -20,12 +22,28 @@ from daybook.relate import Settings
 from daybook.relation import refresh
 from daybook.store import Store
 
+if TYPE_CHECKING:
+    from selenium import webdriver
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+# The session's store and site of the real data take about a minute to build.
+SLOW_FIXTURES = frozenset({"real_store", "real_site"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the ``browser`` fixture drives Chromium: it is marked ``browser``;
+    one that uses the real store or site (even through another fixture) is ``slow``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -75,30 +93,9 @@ def real_site(tmp_path_factory: pytest.TempPathFactory, real_store: Path) -> Rea
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     """Headless Debian Chromium through its own chromedriver: nothing is downloaded."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    if missing:
-        pytest.fail(
-            f"the browser tests need Debian's chromium and chromium-driver; missing {', '.join(missing)}"
-            " (apt-get install -y chromium chromium-driver, as make test does (scripts/system-deps))",
-            pytrace=False,
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(30)
+    from browser import start_chromium  # selenium only for the browser tests
+
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver
     finally:

@@ -23,6 +23,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 FORMATS = ("md", "html", "json", "xml")
+
+pytestmark = pytest.mark.browser
 # Files that are not pages, in one format only: feeds, sitemaps, assets, the search page and index.
 SINGLE_FORMAT = ("index_rss.xml", "index_atom.xml", "index_feed.json", "opinion_rss.xml", "sitemap")
 SINGLE_FORMAT_FOLDERS = ("assets/", "search")

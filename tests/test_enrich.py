@@ -38,6 +38,9 @@ FAULTS = {
 }
 DEAD_DAY = "2019-06-01"  # the day that cites the dead link: its snapshot should be nearest it
 
+# Every test reads the module's `run`: the whole stand-in web enriched, several seconds.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Run:

@@ -63,6 +63,7 @@ def sources(db: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in result.output.splitlines()]
 
 
+@pytest.mark.slow
 def test_enrich_then_sources_jsonl(web: StandInWeb, tmp_path: Path) -> None:
     db = tmp_path / "daybook.db"
     cited = [*ground_truth().values(), "http://moved.test/fault/moved", "http://gone.test/fault/gone"]
@@ -144,6 +145,7 @@ def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: str
         assert result.output.startswith("Error: ") and result.output.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_loses_nothing_and_duplicates_nothing(web: StandInWeb, tmp_path: Path) -> None:
     db = tmp_path / "daybook.db"
     # Twice the real pages: enough sources that extraction runs in worker processes.

@@ -16,6 +16,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from daybook.serve import serve
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def served(real_site: RealSite) -> Iterator[str]:

@@ -242,6 +242,7 @@ def real_articles(shared_data: Path) -> list[Article]:
     ]
 
 
+@pytest.mark.slow
 def test_coverage_on_real_pages(real_articles: list[Article]) -> None:
     """No portal outlet given: these figures are what the pages themselves say."""
     total = len(real_articles)
@@ -257,6 +258,7 @@ def test_coverage_on_real_pages(real_articles: list[Article]) -> None:
     assert share("published") >= 0.85
 
 
+@pytest.mark.slow
 def test_no_real_page_leaves_bad_text(real_articles: list[Article]) -> None:
     for article in real_articles:
         for text in (article.title, article.lede, article.publisher):

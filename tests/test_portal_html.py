@@ -47,6 +47,7 @@ def outlets(event: Event) -> list[str]:
 # --- the e-mail set (2020-2023) -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kharkiv_institute_event(parsed: Parsed) -> None:
     event = find(parsed[EMAIL]["2022-03-07.html"], "Kharkiv Institute of Physics and Technology")
     assert event.category == "Armed conflicts and attacks"
@@ -65,6 +66,7 @@ def test_kharkiv_institute_event(parsed: Parsed) -> None:
     assert event.text.endswith('"small inventory of radioactive material".')
 
 
+@pytest.mark.slow
 def test_event_with_two_sources(parsed: Parsed) -> None:
     event = find(parsed[EMAIL]["2022-03-07.html"], "Vitaly Gerasimov")
     assert outlets(event) == ["Ukrinform", "The Independent"]
@@ -74,6 +76,7 @@ def test_event_with_two_sources(parsed: Parsed) -> None:
     assert "Russia's intervention in Syria" in event.text
 
 
+@pytest.mark.slow
 def test_italic_outlet_and_empty_story(parsed: Parsed) -> None:
     event = find(parsed[EMAIL]["2022-03-07.html"], "widespread phishing attack")
     assert event.text == (
@@ -85,6 +88,7 @@ def test_italic_outlet_and_empty_story(parsed: Parsed) -> None:
     assert event.entities == ("Belarus", "Phishing")
 
 
+@pytest.mark.slow
 def test_role_heading_categories_and_two_link_story(parsed: Parsed) -> None:
     day = parsed[EMAIL]["2020-04-01.html"]
     hobby = find(day, "Hobby Lobby")
@@ -102,6 +106,7 @@ def test_role_heading_categories_and_two_link_story(parsed: Parsed) -> None:
     )
 
 
+@pytest.mark.slow
 def test_interwiki_links_are_plain_text(parsed: Parsed) -> None:
     event = find(parsed[EMAIL]["2021-03-10.html"], "Diego Molano Aponte")
     assert "Diego Molano Aponte" not in event.entities
@@ -111,6 +116,7 @@ def test_interwiki_links_are_plain_text(parsed: Parsed) -> None:
     assert "Deutsche Eisschnelllauf-Gemeinschaft" in desg.entities  # a red link still names its page
 
 
+@pytest.mark.slow
 def test_email_day_without_content_is_empty(parsed: Parsed) -> None:
     assert parsed[EMAIL]["2020-10-05.html"] == Day(date=dt.date(2020, 10, 5), events=())
 
@@ -118,6 +124,7 @@ def test_email_day_without_content_is_empty(parsed: Parsed) -> None:
 # --- the MediaWiki set (2025-2026) ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_relative_links_and_story(parsed: Parsed) -> None:
     event = find(parsed[MEDIAWIKI]["2025-09-14.html"], "At least 53 Palestinians")
     assert event.category == "Armed conflicts and attacks"
@@ -134,6 +141,7 @@ def test_relative_links_and_story(parsed: Parsed) -> None:
     assert outlets(event) == ["Al Jazeera"]
 
 
+@pytest.mark.slow
 def test_absolute_links_and_italic_outlet(parsed: Parsed) -> None:
     event = find(parsed[MEDIAWIKI]["2025-09-14.html"], "police station in Cauca")
     assert event.story == ("Colombian conflict",)
@@ -141,6 +149,7 @@ def test_absolute_links_and_italic_outlet(parsed: Parsed) -> None:
     assert "Cauca Department" in event.entities
 
 
+@pytest.mark.slow
 def test_language_note_is_not_part_of_the_outlet(parsed: Parsed) -> None:
     event = find(parsed[MEDIAWIKI]["2026-01-15.html"], "Utrecht city centre")
     assert outlets(event) == ["NOS", "AFP via Al Arabiya"]
@@ -149,6 +158,7 @@ def test_language_note_is_not_part_of_the_outlet(parsed: Parsed) -> None:
     assert "Dutch" not in event.text
 
 
+@pytest.mark.slow
 def test_red_links_and_superscripts(parsed: Parsed) -> None:
     assert "Lorenzo Bugli" in find(parsed[MEDIAWIKI]["2025-09-16.html"], "Lorenzo Bugli").entities
     rail = find(parsed[MEDIAWIKI]["2025-10-13.html"], "two trains collide")
@@ -180,6 +190,7 @@ def sourced_items_by_regex(raw: str) -> int:
     return sum('class="external' in match[1] for match in _LEAF_ITEM.finditer(raw, start))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("folder", "days"), [(EMAIL, 816), (MEDIAWIKI, 285)])
 def test_whole_set_parses_and_sources_agree(
     parsed: Parsed, shared_data: Path, folder: str, days: int

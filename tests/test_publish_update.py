@@ -110,6 +110,7 @@ def check_update_equals_full(store: Store, site: Path, full: Path, dates: list[d
     assert files(site) == files(full)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sitemap_limit", [sitemap.LIMIT, 150])
 def test_updates_of_long_threads_and_colliding_names_equal_full_builds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sitemap_limit: int

@@ -262,12 +262,14 @@ def brute_force(items: list[Item], tuning: Settings) -> dict[str, tuple[Related,
     return lists
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(corpora(), tunings)
 def test_lists_equal_brute_force(items: list[Item], tuning: Settings) -> None:
     assert relate(items, tuning) == brute_force(items, tuning)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(corpora(), corpora(), tunings, st.data())
 def test_update_equals_full_recomputation(
@@ -335,6 +337,7 @@ def change_of(
     return removed, added
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(corpora(), corpora(), corpora(), tunings, st.data())
 def test_a_resumed_relation_updates_like_the_original(

@@ -110,6 +110,7 @@ tunings = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(days, min_size=1, max_size=6),

@@ -108,6 +108,7 @@ def check_updates(first: Texts, steps: list[tuple[int, Texts]]) -> None:
     assert "zzz" not in index._shard("zzz")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(texts, max_size=30),

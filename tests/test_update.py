@@ -220,6 +220,7 @@ def day_of(*events: Event) -> Day:
 # -- update ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> None:
     out = tmp_path / "site"
     with Store(tmp_path / "t.db") as store:
@@ -241,6 +242,7 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     assert locate(tmp_path / "t.db", out).state.is_file()
 
 
+@pytest.mark.slow
 def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_path: Path) -> None:
     out = tmp_path / "site"
     with Store(tmp_path / "t.db") as store:
@@ -253,6 +255,7 @@ def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_pat
     assert api.content_requests()[asked:] == [[TITLES[D3]]]
 
 
+@pytest.mark.slow
 def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
     api: StandInAPI, tmp_path: Path
 ) -> None:
@@ -287,6 +290,7 @@ def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
     assert any(p.startswith("news/2024/06/1/") and p not in committed for p in full)
 
 
+@pytest.mark.slow
 def test_update_and_history_commands(api: StandInAPI, tmp_path: Path) -> None:
     db, out = tmp_path / "c.db", tmp_path / "site"
     first = CliRunner().invoke(cli, cli_args(api, db, out), obj={})
@@ -445,6 +449,7 @@ def kill_base(
     api.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "nth"), KILL_POINTS, ids=[f"{w.rsplit('.')[-1]}-{n}" for w, n in KILL_POINTS]
 )
@@ -459,6 +464,7 @@ def test_a_killed_update_is_finished_by_the_next(
     assert state(folder) == expected
 
 
+@pytest.mark.slow
 def test_a_killed_first_build_is_finished_by_the_next(tmp_path: Path) -> None:
     api = standin(D0, FILLER, D1, D2)
     try:

@@ -385,6 +385,7 @@ def test_mangled_fixtures(path: Path, start: int, length: int, inserts: list[tup
     check(text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.sampled_from(["{{a|", "[[", "<ref>", "<div>", "'''", "*", "[[File:x|", "{{nowrap|", "{|\n|"]),
        st.integers(1, 600), st.booleans())  # fmt: skip

@@ -1,0 +1,66 @@
+"""Golden tests of whole builds: the bundled example (as ``make demo`` builds it) and one
+real day of the shared data, each built in a fresh folder and compared, file by file and
+byte for byte, with the tree committed under ``tests/golden/site-<name>/``.
+
+Hidden files (the site's state ``.daybook-site.db``, a ``.git``) are not the site and are
+not compared. When a change of the output is intended, ``scripts/regenerate-golden-sites``
+rebuilds the trees; review ``git diff tests/golden`` and commit it with the change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from golden_sites import DAY, EXAMPLE, GoldenSite, build, compare, published
+
+
+def check(site: GoldenSite, work: Path) -> None:
+    assert site.expected.is_dir(), f"{site.expected} missing: run scripts/regenerate-golden-sites"
+    built = build(site, work)
+    difference = compare(site.expected, built)
+    if difference:
+        pytest.fail(difference.report(site.expected, built), pytrace=False)
+
+
+def test_example_site_is_golden(tmp_path: Path) -> None:
+    check(EXAMPLE, tmp_path)
+
+
+def test_real_day_site_is_golden(tmp_path: Path, shared_data: Path) -> None:
+    check(DAY, tmp_path)
+
+
+def test_build_is_deterministic(tmp_path: Path) -> None:
+    """Two builds in fresh folders of different names publish the same bytes."""
+    first = build(EXAMPLE, tmp_path / "a")
+    second = build(EXAMPLE, tmp_path / "another-folder")
+    difference = compare(first, second)
+    assert not difference, difference.report(first, second)
+
+
+def test_comparison_reports_missing_extra_and_differing_files(tmp_path: Path) -> None:
+    expected, actual = tmp_path / "expected", tmp_path / "actual"
+    for root in (expected, actual):
+        (root / "news").mkdir(parents=True)
+        (root / "same.md").write_text("same\n")
+        (root / ".daybook-site.db").write_bytes(root.name.encode())  # hidden: ignored
+        (root / ".git").mkdir()
+        (root / ".git" / "HEAD").write_text(root.name)
+    (expected / "gone.html").write_text("gone\n")
+    (actual / "new.json").write_text("{}\n")
+    (expected / "news" / "day.md").write_text("# Day\n\nold line\n")
+    (actual / "news" / "day.md").write_text("# Day\n\nnew line\n")
+    (expected / "news" / "image.bin").write_bytes(b"\xff\x00")
+    (actual / "news" / "image.bin").write_bytes(b"\xfe\x00")
+
+    assert sorted(published(actual)) == ["new.json", "news/day.md", "news/image.bin", "same.md"]
+    difference = compare(expected, actual)
+    assert difference.missing == ["gone.html"]
+    assert difference.extra == ["new.json"]
+    assert difference.differing == ["news/day.md", "news/image.bin"]
+    report = difference.report(expected, actual)
+    assert "-old line\n+new line" in report
+    assert "news/image.bin: binary, 2 bytes expected, 2 built" in report
+    assert "scripts/regenerate-golden-sites" in report
+    assert not compare(expected, expected)
