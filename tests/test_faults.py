@@ -34,7 +34,7 @@ from daybook.relate import Settings
 from daybook.relation import refresh
 from daybook.store import Store
 
-# pytestmark = pytest.mark.slow  (registered with the markers)
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
