@@ -154,9 +154,11 @@ def read_file(path: Path, *, date: dt.date | None = None) -> Reading:
         if kind == "html" and _blank_body(data):
             return Reading([], EMPTY_BODY, date)
         if date is None and error.reason.startswith("no date"):
+            # The parsers' own words speak to a caller of their date= argument.
             raise ParseError(
                 name,
-                "no date in its name or its content: name the file like 2022-03-07.html, or give --date YYYY-MM-DD",
+                "no date in its name or its content: name the file like 2022-03-07.html,"
+                " or give --date YYYY-MM-DD",
             ) from error
         raise
     if any(day.events for day in days):
