@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -27,7 +29,7 @@ from daybook.enrich import enrich as enrich_sources
 from daybook.enrich import reextract
 from daybook.errors import DaybookError, UsageError
 from daybook.fetch import DEFAULT_WAYBACK, USER_AGENT, FetchSettings
-from daybook.ingest import discover, ingest_paths
+from daybook.ingest import ingest_paths, plan
 from daybook.pull import (
     DEFAULT_API,
     DEFAULT_TITLE_PATTERN,
@@ -43,7 +45,7 @@ from daybook.search import search as search_events
 from daybook.serve import serve as make_server
 from daybook.site import DEFAULT_BASE_URL, BuildOptions
 from daybook.siterepo import SiteRepo, site_path
-from daybook.store import MARK_END, MARK_START, Store
+from daybook.store import MARK_END, MARK_START, Store, url_scheme
 from daybook.update import UpdateOptions, parse_interval, update_lock
 from daybook.update import every as every_interval
 from daybook.update import update as update_site
@@ -65,6 +67,51 @@ def options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
     return apply
 
+
+class DateParam(click.ParamType[dt.date, Any]):
+    """A day, written YYYY-MM-DD, that the calendar has."""
+
+    name = "date"
+    _shape = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        if not self._shape.fullmatch(str(value)):
+            self.fail(f"{value!r} is not a date (want YYYY-MM-DD)", param, ctx)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            self.fail(f"{value!r} is not a date ({exc})", param, ctx)
+
+
+DATE = DateParam()
+
+
+def _check_range(ctx: click.Context, param: click.Parameter, value: dt.date | None) -> dt.date | None:
+    """The callback of --from and --to: whichever comes second on the command line finds
+    the other in ``ctx.meta`` and refuses a range that ends before it starts."""
+    bounds = ctx.meta.setdefault("daybook.date_range", {})
+    bounds[param.name] = value
+    start, end = bounds.get("start"), bounds.get("end")
+    if start is not None and end is not None and start > end:
+        raise click.UsageError(f"--from {start} is after --to {end}", ctx)
+    return value
+
+
+def date_range_options(first: str, last: str) -> Callable[[F], F]:
+    """``--from D --to D`` (dates, passed as ``start`` and ``end``), checked to be in order."""
+    return options(
+        click.option("--from", "start", type=DATE, callback=_check_range, help=first),
+        click.option("--to", "end", type=DATE, callback=_check_range, help=last),
+    )
+
+
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 on any warning (an input that held no event, a day not on the wiki): for scheduled jobs.",
+)
 
 user_agent_option = click.option(
     "--user-agent",
@@ -109,12 +156,25 @@ web_options = options(
     ),
     user_agent_option,
 )
+
+
+def site_formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """--formats, split and checked as the build will check them."""
+    formats = tuple(f.strip() for f in value.split(",") if f.strip())
+    try:
+        BuildOptions(formats=formats)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+    return formats
+
+
 # What the site is made of (build, and update, which must build it alike).
 site_options = options(
     click.option(
         "--formats",
         default=",".join(FORMATS),
         show_default=True,
+        callback=site_formats,
         help="Comma-separated formats to write (md, html, json, xml).",
     ),
     click.option(
@@ -132,13 +192,9 @@ site_options = options(
 )
 
 
-def build_options(formats: str, base_url: str, opinion_dir: Path | None) -> BuildOptions:
+def build_options(formats: tuple[str, ...], base_url: str, opinion_dir: Path | None) -> BuildOptions:
     """The site's options from ``site_options``."""
-    return BuildOptions(
-        formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-        base_url=base_url,
-        opinion_dir=opinion_dir,
-    )
+    return BuildOptions(formats=formats, base_url=base_url, opinion_dir=opinion_dir)
 
 
 def wayback_url(option: str) -> str | None:
@@ -156,8 +212,21 @@ def domain_errors() -> Iterator[None]:
 
 
 @contextmanager
-def open_store(ctx: click.Context) -> Iterator[Store]:
-    with domain_errors(), Store(ctx.obj["db"]) as store:
+def usage_errors() -> Iterator[None]:
+    """Where the arguments are checked, before any work: a ``UsageError`` is click's usage
+    error (exit status 2), any other domain error a one-line error (1)."""
+    try:
+        yield
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except DaybookError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def open_store(ctx: click.Context, *, create: bool = False) -> Iterator[Store]:
+    """The store of --db; only the commands that add data (``create``) make one."""
+    with domain_errors(), Store(ctx.obj["db"], create=create) as store:
         yield store
 
 
@@ -173,22 +242,53 @@ def progress_bar(label: str, console: Console, *, shown: bool = True) -> Progres
     )
 
 
-def parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
+def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """--db: a path; a URL names a kind of store daybook does not have (yet)."""
+    scheme = url_scheme(value)
+    if scheme is not None:
+        where = "DAYBOOK_DB" if ctx.get_parameter_source("db") is ParameterSource.ENVIRONMENT else "--db"
+        raise click.UsageError(
+            f"unsupported store URL scheme {scheme!r} in {where}; daybook stores are SQLite files", ctx
+        )
+    return value
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date (want YYYY-MM-DD)", param_hint=option) from exc
+        yield
+    except click.UsageError as exc:
+        exc.ctx = None  # shown without the usage lines: the error is the one line to read
+        raise
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DaybookGroup(click.Group):
+    """The command group, whose usage errors (a bad option value, a missing argument) are
+    one line, ``Error: ...``, like every other error, with click's exit status 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line():
+            return super().invoke(ctx)
+
+
+@click.group(cls=DaybookGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="DAYBOOK_DB",
     default="daybook.db",
     show_default=True,
-    help="The SQLite store (also DAYBOOK_DB).",
+    callback=_store_path,
+    help="The SQLite store (also DAYBOOK_DB). Only ingest, pull and update create it.",
 )
 @click.version_option(__version__, prog_name="daybook")
 @click.pass_context
@@ -196,35 +296,60 @@ def cli(ctx: click.Context, db: str) -> None:
     """daybook: the Wikipedia Current Events Portal as a linked news archive."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    source = ctx.get_parameter_source("db")
+    ctx.obj["db_given"] = source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--date",
+    "on",
+    type=DATE,
+    help="The day of the page (YYYY-MM-DD), for one file whose name and content carry none.",
+)
+@strict_option
 @click.pass_context
-def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, strict: bool) -> None:
     """Ingest portal day files: .wiki/.wikitext/.txt, .html/.htm, or .jsonl; folders are searched.
 
-    The date comes from a file name like 2022-03-07.html, else from the page. A day
-    ingested again replaces that day's events. Files that fail are reported and
-    skipped; the exit status is then 1.
+    The date comes from --date, else a file name like 2022-03-07.html, else the page.
+    A day ingested again replaces that day's events. Files that fail are reported and
+    skipped; the exit status is then 1. A file that holds no event (an empty capture)
+    is named in a warning and stores nothing: a day stored before keeps its events.
     """
+    with usage_errors():
+        files = plan(paths, date=on)
     err = Console(stderr=True)
-    with open_store(ctx) as store:
-        total = len(discover(paths))
-        with progress_bar("ingest", err, shown=total >= PROGRESS_THRESHOLD) as progress:
-            task = progress.add_task("ingest", total=total)
-            report = ingest_paths(store, paths, on_file=lambda _: progress.advance(task))
+    with (
+        open_store(ctx, create=True) as store,
+        progress_bar("ingest", err, shown=len(files) >= PROGRESS_THRESHOLD) as progress,
+    ):
+        task = progress.add_task("ingest", total=len(files))
+        report = ingest_paths(store, files, date=on, on_file=lambda _: progress.advance(task))
     for failure in report.failures:
         click.echo(f"failed: {failure}", err=True)
+    for skipped in report.skipped:
+        click.echo(f"warning: {skipped}", err=True)
     added = sum(len(c.added) for c in report.changes)
     edited = sum(len(c.edited) for c in report.changes)
     removed = sum(len(c.removed) for c in report.changes)
-    click.echo(
-        f"{report.files - len(report.failures)} of {report.files} files ingested: "
+    ingested = report.files - len(report.failures) - len(report.skipped)
+    summary = (
+        f"{ingested} of {report.files} files ingested: "
         f"{report.days} days, {report.events} events ({added} new, {edited} edited, {removed} removed)"
     )
+    if report.skipped:
+        summary += f"; {_count(len(report.skipped), 'file')} skipped: no events"
+    click.echo(summary)
     if report.failures:
         raise click.ClickException(f"{len(report.failures)} file(s) failed")
+    if strict and report.skipped:
+        raise click.ClickException(f"--strict: {_count(len(report.skipped), 'file')} skipped: no events")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @cli.command()
@@ -243,20 +368,18 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--date", "on", help="One day (YYYY-MM-DD).")
-@click.option("--from", "start", help="First day of a range (inclusive).")
-@click.option("--to", "end", help="Last day of a range (inclusive).")
+@click.option("--date", "on", type=DATE, help="One day (YYYY-MM-DD).")
+@date_range_options("First day of a range (inclusive).", "Last day of a range (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
 @click.pass_context
-def events(ctx: click.Context, on: str | None, start: str | None, end: str | None, fmt: str) -> None:
+def events(
+    ctx: click.Context, on: dt.date | None, start: dt.date | None, end: dt.date | None, fmt: str
+) -> None:
     """The stored events, in page order. The JSONL form can be ingested again."""
-    day = parse_date(on, "--date")
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
-    with domain_errors():
-        if day is not None and (first or last):
-            raise UsageError("give either --date or --from/--to, not both")
+    if on is not None and (start or end):
+        raise click.UsageError("give either --date or --from/--to, not both")
     with open_store(ctx) as store:
-        found = store.events(date=day, start=first, end=last)
+        found = store.events(date=on, start=start, end=end)
     if fmt == "jsonl":
         out = sys.stdout
         for event in found:
@@ -315,7 +438,7 @@ def enrich(
     marked archived. Stopped at any point, a rerun goes on where it stopped. Failures
     are kept with their reason (see `daybook sources`); --retry-failed tries them again.
     """
-    with domain_errors():
+    with usage_errors():
         if offline and (via or refresh or retry_failed):
             raise UsageError("--offline fetches nothing: drop --via, --refresh and --retry-failed")
         settings = FetchSettings(
@@ -382,7 +505,9 @@ def sources(ctx: click.Context, fmt: str) -> None:
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @site_options
 @click.pass_context
-def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_dir: Path | None) -> None:
+def build(
+    ctx: click.Context, out: Path, formats: tuple[str, ...], base_url: str, opinion_dir: Path | None
+) -> None:
     """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
 
     OUT must be new, empty (but for .git) or a site daybook built. Files whose content
@@ -391,9 +516,10 @@ def build(ctx: click.Context, out: Path, formats: str, base_url: str, opinion_di
     """
     from daybook.publish import build_site  # the build's modules: only for the commands that build
 
+    with usage_errors():
+        options = build_options(formats, base_url, opinion_dir)
     err = Console(stderr=True)
     with open_store(ctx) as store:
-        options = build_options(formats, base_url, opinion_dir)
         days = len(store.dates())
         with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
             task = progress.add_task("build", total=days)
@@ -475,8 +601,7 @@ pull_options = options(
         default=",".join(ENGLISH_MONTHS),
         help="The 12 month names for {month_name}, comma-separated (also DAYBOOK_MONTH_NAMES).",
     ),
-    click.option("--from", "start", help="First day to pull (YYYY-MM-DD)."),
-    click.option("--to", "end", help="Last day to pull (inclusive; default: today)."),
+    date_range_options("First day to pull (YYYY-MM-DD).", "Last day to pull (inclusive; default: today)."),
     click.option(
         "--days",
         type=click.IntRange(min=1),
@@ -494,45 +619,57 @@ def pull_settings(api: str, title_pattern: str, month_names: str, user_agent: st
     )
 
 
-def chosen_days(start: str | None, end: str | None, days: int | None) -> list[dt.date] | None:
+def chosen_days(first: dt.date | None, last: dt.date | None, days: int | None) -> list[dt.date] | None:
     """The days --from/--to ask for; None for --days (recent days move with the clock)."""
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if days is not None and (first or last):
         raise UsageError("give either --days or --from/--to, not both")
     if last is not None and first is None:
         raise UsageError("--to needs --from")
     if first is None:
         return None
-    return date_range(first, last or dt.datetime.now(dt.UTC).date())
+    if last is None:
+        last = dt.datetime.now(dt.UTC).date()
+        if first > last:
+            raise UsageError(f"--from {first} is after today ({last}, by UTC): give --to too")
+    return date_range(first, last)
 
 
 @cli.command()
 @pull_options
 @user_agent_option
+@strict_option
 @click.pass_context
 def pull(
     ctx: click.Context,
     api: str,
     title_pattern: str,
     month_names: str,
-    start: str | None,
-    end: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
     days: int | None,
     user_agent: str,
+    strict: bool,
 ) -> None:
     """Fetch portal day pages from the MediaWiki API and keep their wikitext, revision and time.
 
     Give --from D [--to D] or --days N. A day whose revision did not change since it
     was pulled is not fetched again. `daybook update` turns what was pulled into events.
     """
-    with domain_errors():
+    with usage_errors():
         settings = pull_settings(api, title_pattern, month_names, user_agent)
         dates = chosen_days(start, end, days)
         if dates is None and days is None:
             raise UsageError("which days? give --from D [--to D] or --days N")
-    with open_store(ctx) as store:
+    with open_store(ctx, create=True) as store:
         report = pull_days(store, dates if dates is not None else recent_days(days or 1), settings)
     click.echo(report.summary())
+    if strict and report.missing:
+        raise click.ClickException(f"--strict: {_not_on_the_wiki(report.missing)}")
+
+
+def _not_on_the_wiki(missing: list[dt.date]) -> str:
+    listed = ", ".join(day.isoformat() for day in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    return f"{_count(len(missing), 'day')} not on the wiki ({listed})"
 
 
 @cli.command()
@@ -548,6 +685,7 @@ def pull(
     help="Processes relate may use.",
 )
 @click.option("--every", metavar="INTERVAL", help="Run again every INTERVAL (2h, 30m, 1h30m) until stopped.")
+@strict_option
 @click.pass_context
 def update(
     ctx: click.Context,
@@ -555,8 +693,8 @@ def update(
     api: str,
     title_pattern: str,
     month_names: str,
-    start: str | None,
-    end: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
     days: int | None,
     via: str | None,
     allow_private: bool,
@@ -564,11 +702,12 @@ def update(
     per_host: int,
     delay: float,
     user_agent: str,
-    formats: str,
+    formats: tuple[str, ...],
     base_url: str,
     opinion_dir: Path | None,
     jobs: int,
     every: str | None,
+    strict: bool,
 ) -> None:
     """Bring the archive up to date from Wikipedia and commit the site in OUT to git.
 
@@ -577,9 +716,10 @@ def update(
     renders again only the pages that changed, and commits OUT (a git repository,
     made on first use) with a message saying what changed. With nothing new, no file
     is written and no commit made. Killed at any point, the next update finishes the
-    job. A second update of the same store exits at once while one runs.
+    job. A second update of the same store exits at once while one runs. With --strict,
+    a pulled page that held no event or a day not on the wiki makes the exit status 1.
     """
-    with domain_errors():
+    with usage_errors():
         dates = chosen_days(start, end, days)
         options = UpdateOptions(
             pull=pull_settings(api, title_pattern, month_names, user_agent),
@@ -595,15 +735,25 @@ def update(
             jobs=jobs,
         )
         interval = parse_interval(every) if every else None
-    with open_store(ctx) as store, domain_errors(), update_lock(store.path):
+    with open_store(ctx, create=True) as store, domain_errors(), update_lock(store.path):
 
         def once() -> None:
             report = update_site(store, out, dates or recent_days(days or 7), options)
             click.echo(report.summary())
             for failure in report.failures:
                 click.echo(f"failed: {failure}", err=True)
+            for skipped in report.skipped:
+                click.echo(f"warning: {skipped}", err=True)
             if report.failures and interval is None:
                 raise click.ClickException(f"{len(report.failures)} page(s) could not be read")
+            missing = report.pulled.missing if report.pulled else []
+            warned = [f"{_count(len(report.skipped), 'page')} skipped: no events"] if report.skipped else []
+            warned += [_not_on_the_wiki(missing)] if missing else []
+            if strict and warned:
+                message = f"--strict: {'; '.join(warned)}"
+                if interval is None:
+                    raise click.ClickException(message)
+                click.echo(f"Error: {message}", err=True)  # on a schedule: said, and the next round comes
 
         def again() -> None:
             try:
@@ -644,8 +794,7 @@ def history(page: str, site: Path) -> None:
 
 @cli.command()
 @click.argument("words", nargs=-1, required=True)
-@click.option("--from", "start", help="First day (inclusive).")
-@click.option("--to", "end", help="Last day (inclusive).")
+@date_range_options("First day (inclusive).", "Last day (inclusive).")
 @click.option("--entity", help="Only events holding this entity (its article title).")
 @click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
@@ -653,8 +802,8 @@ def history(page: str, site: Path) -> None:
 def search(
     ctx: click.Context,
     words: tuple[str, ...],
-    start: str | None,
-    end: str | None,
+    start: dt.date | None,
+    end: dt.date | None,
     entity: str | None,
     limit: int,
     fmt: str,
@@ -664,11 +813,10 @@ def search(
     Events with all the words come first, best first, the newer first on a tie; a word
     ending in * matches the words it begins; "quoted words" must stand together.
     """
-    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     with open_store(ctx) as store:
         locate = PageLocator()
         query = " ".join(words)
-        hits = search_events(store, query, start=first, end=last, entity=entity, limit=limit, locate=locate)
+        hits = search_events(store, query, start=start, end=end, entity=entity, limit=limit, locate=locate)
     if fmt == "jsonl":
         for hit in hits:
             sys.stdout.write(json.dumps(hit.to_json(), ensure_ascii=False) + "\n")
@@ -689,11 +837,16 @@ def search(
 def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> None:
     """Serve the site built in OUT, and search at /search?q=WORDS (add &format=json for JSON).
 
-    Search uses the store (--db) if it exists, else the site's own static index.
+    Search uses the store (--db) if it exists, else the site's own static index; a
+    store named by --db or DAYBOOK_DB must exist.
     """
+    db = Path(ctx.obj["db"])
+    if ctx.obj["db_given"] or db.exists():
+        with open_store(ctx):  # checked now, not at the first search
+            pass
     with domain_errors():
         try:
-            server = make_server(out, host=host, port=port, db=Path(ctx.obj["db"]), quiet=quiet)
+            server = make_server(out, host=host, port=port, db=db if db.exists() else None, quiet=quiet)
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
     click.echo(f"Serving {out.resolve()} at {server.url}/ (search: {server.searcher.backend}); Ctrl-C stops")

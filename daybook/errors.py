@@ -5,7 +5,8 @@ Every error daybook raises on purpose derives from ``DaybookError``, so a caller
 
     DaybookError
     ├── ParseError        a portal page (wikitext, HTML or JSONL) could not be read
-    ├── StoreError        the SQLite store is missing, newer than this code, or corrupt
+    ├── StoreError        no store at the path, a URL given for one, a file that is not a
+    │                     daybook store, a damaged one, or one newer than this code
     ├── UsageError        the caller asked for something that cannot be done (bad date, ...)
     ├── PullError         the MediaWiki API could not be reached, or gave an answer daybook cannot read
     ├── LockedError       another ``daybook update`` is running on the same store, or another
@@ -41,7 +42,8 @@ class ParseError(DaybookError):
 
 
 class StoreError(DaybookError):
-    """The store cannot be opened or used as asked."""
+    """The store cannot be opened or used as asked; names the file (``Store`` turns SQLite's
+    errors about the file into this)."""
 
 
 class UsageError(DaybookError):

@@ -1,19 +1,25 @@
 """Ingest: portal day files (wikitext, rendered HTML, daybook JSONL) into the store.
 
 Reading and parsing are per file; a file that fails is reported and skipped while
-the rest are stored, each day in its own transaction.
+the rest are stored, each day in its own transaction. A file that holds no event (an
+empty capture) stores nothing and is reported as skipped, with why: it never replaces
+the events a day had.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from daybook.errors import ParseError
+import lxml.etree
+import lxml.html
+
+from daybook.errors import ParseError, UsageError
 from daybook.model import Day, Event, Source, event_id
 from daybook.portal import date_from_name
 from daybook.portal_html import parse_portal_html
@@ -25,6 +31,41 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 KNOWN_SUFFIXES = WIKITEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 
+# Why an input held no event.
+EMPTY_BODY = "empty body"  # nothing in the file, or an HTML page with an empty <body>
+NULL_CAPTURE = "null capture"  # the e-mail edition's "null" where the day's content should be
+ONLY_HEADER = "only the header"  # a wikitext page with its template and no bullet
+NO_EVENTS = "no events"  # anything else that reads as a portal page and lists no event
+
+# The e-mail service wrote a bare "null" in the content cell when it had no copy of the day.
+_NULL_CELL = re.compile(rb">\s*null\s*<")
+_BULLET = re.compile(r"^[ \t]*\*", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that held no event: nothing was stored, and ``kept`` events of its day stay."""
+
+    name: str
+    reason: str  # EMPTY_BODY, NULL_CAPTURE, ONLY_HEADER or NO_EVENTS
+    date: dt.date | None = None  # the day it names, when it names one
+    kept: int = 0  # events the store holds for that day, left as they were
+
+    def __str__(self) -> str:
+        text = f"{self.name}: {self.reason}; skipped"
+        if self.kept:
+            text += f", the store keeps its {self.kept} event{'s' if self.kept != 1 else ''} of {self.date}"
+        return text
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One file read: the days it holds with events, or why it holds none."""
+
+    days: list[Day]
+    empty: str | None = None  # why there is no event (EMPTY_BODY...); None when there are some
+    date: dt.date | None = None  # the day the file names (its name, the page, or the caller)
+
 
 @dataclass
 class IngestReport:
@@ -33,6 +74,7 @@ class IngestReport:
     files: int = 0
     changes: list[DayChange] = field(default_factory=list)
     failures: list[ParseError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def days(self) -> int:
@@ -57,6 +99,20 @@ def discover(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+def plan(paths: Iterable[str | Path], *, date: dt.date | None = None) -> list[Path]:
+    """The files to ingest (``discover``), checked against ``date`` before any is read.
+
+    A date given names the day of one page: it takes one wikitext or HTML file.
+    """
+    files = discover(paths)
+    if date is not None:
+        if len(files) != 1:
+            raise UsageError(f"--date names the day of one page: give one file, not {len(files)}")
+        if files[0].suffix.lower() in JSONL_SUFFIXES:
+            raise UsageError("--date does not apply to JSONL: each event carries its own date")
+    return files
+
+
 def file_format(path: Path) -> str:
     """``wikitext``, ``html`` or ``jsonl``, from the file's suffix."""
     suffix = path.suffix.lower()
@@ -70,8 +126,17 @@ def file_format(path: Path) -> str:
     raise ParseError(str(path), f"unknown file type {suffix or '(none)'!r}; expected one of {known}")
 
 
-def read_days(path: Path) -> list[Day]:
-    """Parse one file into the days it holds (one, or several for JSONL)."""
+def read_days(path: Path, *, date: dt.date | None = None) -> list[Day]:
+    """Parse one file into the days it holds with events (one, or several for JSONL;
+    none for an empty capture). ``date``, if given, is the page's day."""
+    return read_file(path, date=date).days
+
+
+def read_file(path: Path, *, date: dt.date | None = None) -> Reading:
+    """Read one file: its days with events, or why it has none.
+
+    The page's day is ``date`` if given, else the one its name carries, else its own.
+    """
     name = str(path)
     if not path.exists():
         raise ParseError(name, "no such file or folder")
@@ -80,13 +145,55 @@ def read_days(path: Path) -> list[Day]:
         data = path.read_bytes()
     except OSError as exc:
         raise ParseError(name, f"cannot read: {exc.strerror or exc}") from exc
-    date = date_from_name(path.name)
+    date = date or date_from_name(path.name)
+    if not data.lstrip(b"\xef\xbb\xbf").strip():
+        return Reading([], EMPTY_BODY, date)
+    try:
+        days = _parse(kind, data, name, date)
+    except ParseError as error:
+        if kind == "html" and _blank_body(data):
+            return Reading([], EMPTY_BODY, date)
+        if date is None and error.reason.startswith("no date"):
+            # The parsers' own words speak to a caller of their date= argument.
+            raise ParseError(
+                name,
+                "no date in its name or its content: name the file like 2022-03-07.html,"
+                " or give --date YYYY-MM-DD",
+            ) from error
+        raise
+    if any(day.events for day in days):
+        return Reading([day for day in days if day.events])
+    if kind == "html" and _NULL_CELL.search(data):
+        why = NULL_CAPTURE
+    elif kind == "wikitext":
+        why = wikitext_emptiness(data.decode("utf-8", "replace"))
+    else:
+        why = NO_EVENTS
+    return Reading([], why, days[0].date if days else date)
+
+
+def wikitext_emptiness(text: str) -> str:
+    """Why a wikitext page that gave no event has none: ONLY_HEADER, or NO_EVENTS."""
+    return NO_EVENTS if _BULLET.search(text) else ONLY_HEADER
+
+
+def _parse(kind: str, data: bytes, name: str, date: dt.date | None) -> list[Day]:
     if kind == "html":
         return [parse_portal_html(data, name=name, date=date)]
     text = _decode_utf8(data, name)
     if kind == "wikitext":
         return [parse_wikitext(text, name=name, date=date)]
     return days_from_jsonl(text, name=name)
+
+
+def _blank_body(data: bytes) -> bool:
+    """Whether an HTML page shows no text at all (a capture of nothing)."""
+    try:
+        root = lxml.html.document_fromstring(data)
+    except (lxml.etree.LxmlError, ValueError):
+        return False
+    body = root.find("body")
+    return body is None or not body.text_content().strip()
 
 
 def _decode_utf8(data: bytes, name: str) -> str:
@@ -161,7 +268,7 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
 
 
 def iter_days(files: Iterable[Path]) -> Iterator[tuple[Path, list[Day] | ParseError]]:
-    """Each file with its parsed days, or the error that stopped it."""
+    """Each file with its parsed days (those with events), or the error that stopped it."""
     for path in files:
         try:
             yield path, read_days(path)
@@ -173,19 +280,28 @@ def ingest_paths(
     store: Store,
     paths: Iterable[str | Path],
     *,
+    date: dt.date | None = None,
     on_file: Callable[[Path], None] | None = None,
 ) -> IngestReport:
     """Ingest files and folders into ``store``; every day replaces what the store had.
 
-    A file that cannot be parsed is recorded in the report and skipped.
+    ``date`` is the day of the one page given (``plan``), for a page whose name and
+    content carry none. A file that cannot be parsed is recorded in the report and
+    skipped; so is one that holds no event, which leaves its day as the store had it
+    (an empty capture must not wipe a day out).
     """
-    files = discover(paths)
+    files = plan(paths, date=date)
     report = IngestReport(files=len(files))
-    for path, result in iter_days(files):
-        if isinstance(result, ParseError):
-            report.failures.append(result)
+    for path in files:
+        try:
+            reading = read_file(path, date=date)
+        except ParseError as error:
+            report.failures.append(error)
         else:
-            for day in result:
+            if reading.empty is not None:
+                kept = len(store.events(date=reading.date)) if reading.date else 0
+                report.skipped.append(Skipped(str(path), reading.empty, reading.date, kept))
+            for day in reading.days:
                 report.changes.append(store.replace_day(day, origin=str(path), format=file_format(path)))
         if on_file is not None:
             on_file(path)

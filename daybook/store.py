@@ -14,7 +14,9 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import sqlite3
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -478,36 +480,111 @@ _MERGED: dict[tuple[str, str], str | None] = {
 
 
 def resolve_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The store path: the one given, else ``DAYBOOK_DB``, else ``./daybook.db``."""
-    if path:
-        return Path(path)
-    return Path(os.environ.get("DAYBOOK_DB") or DEFAULT_PATH)
+    """The store path: the one given, else ``DAYBOOK_DB``, else ``./daybook.db``.
+
+    A URL (``postgresql://...``) is refused: daybook stores are SQLite files.
+    """
+    given = os.fspath(path) if path else os.environ.get("DAYBOOK_DB") or os.fspath(DEFAULT_PATH)
+    scheme = url_scheme(given)
+    if scheme is not None:
+        raise StoreError(f"unsupported store URL scheme {scheme!r}; daybook stores are SQLite files")
+    return Path(given)
+
+
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def url_scheme(value: str) -> str | None:
+    """The scheme of a store given as a URL (``postgresql`` of ``postgresql://host/db``), else None."""
+    match = _URL.match(value)
+    return match[1] if match else None
+
+
+# SQLite's primary result codes that mean the file or its disk, not daybook's SQL, is the trouble.
+_UNUSABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PERM,
+    }
+)
+
+
+def store_error(name: str, exc: sqlite3.Error) -> StoreError | None:
+    """The one-line ``StoreError`` naming the file for what SQLite said about it; None for an
+    error of daybook's own SQL (a constraint, a misuse), which should show as the bug it is."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_NOTADB or (primary is None and "not a database" in str(exc)):
+        return StoreError(f"{name}: not a daybook store ({exc})")
+    if primary == sqlite3.SQLITE_CORRUPT or (primary is None and "malformed" in str(exc)):
+        return StoreError(f"{name}: the store is damaged ({exc}); restore it from a copy")
+    if primary in _UNUSABLE:
+        return StoreError(f"{name}: cannot use the store ({exc})")
+    return None
 
 
 class Store:
-    """An open daybook store. Use as a context manager, or call ``close()``."""
+    """An open daybook store. Use as a context manager, or call ``close()``.
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    ``create=False`` opens only an existing store, creating no file at all (the commands
+    that read); ``create=True`` makes the store when there is none (those that add data).
+    An SQLite error about the file itself, at open or later in a ``with`` block, becomes
+    a ``StoreError`` naming the file.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.path = resolve_path(path)
+        self.name = os.fspath(path) if path else os.fspath(self.path)  # as given, for messages
         if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a folder, not a daybook store")
-        if not self.path.parent.exists():
-            raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
+            raise StoreError(f"{self.name}: is a folder, not a daybook store")
+        if create and not self.path.parent.exists():
+            raise StoreError(f"{self.name}: folder {self.path.parent} does not exist")
+        # mode=rw never creates the file (nor -wal, -shm): a mistyped path stays a mistake.
+        uri = f"file:{urllib.parse.quote(os.fspath(self.path.absolute()))}?mode={'rwc' if create else 'rw'}"
         try:
             # Autocommit mode: transactions are explicit (``transaction()``), one per day.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            if not create and not self.path.exists():
+                raise self._missing() from None
+            raise store_error(self.name, exc) or StoreError(f"{self.name}: cannot open ({exc})") from exc
+        try:
+            self._check_kind(create)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable daybook store ({exc})") from exc
+        except BaseException as exc:
+            self.conn.close()
+            if isinstance(exc, sqlite3.Error) and (error := store_error(self.name, exc)) is not None:
+                raise error from exc
+            raise
+
+    def _missing(self) -> StoreError:
+        return StoreError(f"no daybook store at {self.name}; create one with daybook ingest")
+
+    def _check_kind(self, create: bool) -> None:
+        """Refuse, before anything is written, a database that is not daybook's (nor empty)."""
+        if self.schema_version > 0:
+            return
+        if self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(f"{self.name}: not a daybook store (an SQLite database of something else)")
+        if not create:  # an empty file: no store yet
+            raise self._missing()
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
         self.close()
+        # The one place an SQLite error met while using the store becomes a StoreError.
+        if isinstance(exc, sqlite3.Error) and (error := store_error(self.name, exc)) is not None:
+            raise error from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -520,7 +597,7 @@ class Store:
         version = self.schema_version
         if version > len(MIGRATIONS):
             raise StoreError(
-                f"{self.path}: schema version {version} is newer than this daybook knows "
+                f"{self.name}: schema version {version} is newer than this daybook knows "
                 f"({len(MIGRATIONS)}); upgrade daybook"
             )
         for number in range(version, len(MIGRATIONS)):
@@ -1385,6 +1462,14 @@ class Store:
                 kept = tuple(r[0] for r in conn.execute("SELECT id FROM events WHERE date = ?", (date,)))
                 return DayChange(page.date, added=(), removed=(), kept=kept)
             return self._replace_day(conn, day, origin=page.origin, format="wikitext")
+
+    def portal_page_read(self, page: PortalPage) -> None:
+        """Mark a pulled revision ingested though it held no event to store (the day is left
+        as it was), so that the next update does not read it again."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE portal_pages SET ingested = revision WHERE date = ?", (page.date.isoformat(),)
+            )
 
     def start_publishing(self) -> None:
         """Record, from now on, what changes for ``daybook update`` to publish (the first

@@ -45,6 +45,7 @@ import httpx
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
+from daybook.ingest import Skipped, wikitext_emptiness
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
 from daybook.site import BuildOptions, Renderer, render_pool
@@ -76,6 +77,7 @@ class UpdateReport:
     pulled: PullReport | None = None
     days: list[DayChange] = field(default_factory=list)
     failures: list[ParseError] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # pulled pages that held no event
     enriched: EnrichReport | None = None
     related: RelateReport | None = None
     written: WriteReport | None = None
@@ -88,11 +90,13 @@ class UpdateReport:
         lines = []
         if self.pulled is not None:
             lines.append(f"pull: {self.pulled.summary()}")
-        if self.days or self.failures:
+        if self.days or self.failures or self.skipped:
             changed = [c for c in self.days if c.changed]
             line = f"ingest: {_count(len(self.days), 'day')}, {len(changed)} changed"
             if self.failures:
                 line += f", {len(self.failures)} failed"
+            if self.skipped:
+                line += f", {len(self.skipped)} skipped (no events)"
             lines.append(line)
         if self.enriched is not None and self.enriched.total:
             lines.append(f"enrich: {self.enriched.summary()}")
@@ -195,6 +199,11 @@ def _update(
             day = parse_wikitext(page.wikitext, name=page.origin, date=page.date)
         except ParseError as error:  # one unreadable page must not hold back the others
             report.failures.append(error)
+            continue
+        if not day.events:  # a page not filled in yet, or blanked: the day stays as stored
+            kept = len(store.events(date=page.date))
+            report.skipped.append(Skipped(page.origin, wikitext_emptiness(page.wikitext), page.date, kept))
+            store.portal_page_read(page)
             continue
         report.days.append(store.ingest_portal_page(page, day))
     step("relate")

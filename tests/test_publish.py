@@ -217,7 +217,7 @@ def test_build_command(tmp_path: Path) -> None:
     assert "written" in result.output and (tmp_path / "out" / "index.md").is_file()
     assert not (tmp_path / "out" / "index.html").exists()
     bad = runner.invoke(cli, ["--db", str(db), "build", str(tmp_path / "out"), "--formats", "pdf"], obj={})
-    assert bad.exit_code == 1 and "unknown format" in bad.output
+    assert bad.exit_code == 2 and "unknown format" in bad.output
 
 
 def test_rebuild_renders_only_pages_whose_inputs_changed(tmp_path: Path) -> None:

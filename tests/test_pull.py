@@ -171,4 +171,4 @@ def test_pull_command(api: StandInAPI, tmp_path: Path) -> None:
     assert recent.exit_code == 0 and "2 days: 1 pulled" in recent.output
     for wrong in (["pull"], ["pull", "--days", "2", "--from", "2024-05-06"], ["pull", "--to", "2024-05-06"]):
         failed = CliRunner().invoke(cli, ["--db", db, *wrong], obj={})
-        assert failed.exit_code == 1 and failed.output.startswith("Error: ")
+        assert failed.exit_code == 2 and failed.output.startswith("Error: ")
