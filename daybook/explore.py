@@ -252,8 +252,7 @@ def search_page() -> str:
     data = {
         "kind": "search",
         "formats": None,
-        "source": page_data.PORTAL_URL,
-        "license": {"name": page_data.LICENSE, "url": page_data.LICENSE_URL},
+        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
         "action": urls.link(urls.SEARCH_PAGE),
         "query": "",
         "status": "",

@@ -253,8 +253,7 @@ def results_page(query: str, hits: list[Hit]) -> str:
     data = {
         "kind": "search",
         "formats": None,
-        "source": page_data.PORTAL_URL,
-        "license": {"name": page_data.LICENSE, "url": page_data.LICENSE_URL},
+        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
         "action": "/search",
         "query": query,
         "status": status,

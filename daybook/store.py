@@ -1352,6 +1352,26 @@ class Store:
                 found[date] = int(row[0])
         return found
 
+    def read_revisions(self, dates: Iterable[dt.date]) -> dict[dt.date, int]:
+        """The portal revision each of these days' stored events were read from, where
+        they came from a pulled page (a day ingested from a file has none)."""
+        found: dict[dt.date, int] = {}
+        for date in dates:
+            row = self.conn.execute(
+                "SELECT d.origin, p.title FROM days d JOIN portal_pages p ON p.date = d.date"
+                " WHERE d.date = ?",
+                (date.isoformat(),),
+            ).fetchone()
+            if row is None:
+                continue
+            # The day's origin names the revision its events came from (``PortalPage.origin``),
+            # which may be older than the one pulled last, when that changed no event.
+            origin, prefix = row[0], f"{row[1]} (revision "
+            number = origin[len(prefix) : -1]
+            if origin.startswith(prefix) and origin.endswith(")") and number.isdigit():
+                found[date] = int(number)
+        return found
+
     def save_portal_page(self, page: PortalPage) -> None:
         """Keep a pulled page; its events are stored by ``ingest_portal_page``."""
         with self.transaction() as conn:
