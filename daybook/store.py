@@ -1278,19 +1278,19 @@ class Store:
 
     def search_documents(
         self, since: dt.date | None = None, skip: int = 0
-    ) -> Iterator[tuple[str, dt.date, str, str, str]]:
+    ) -> Iterator[tuple[str, dt.date, str, str, str, str]]:
         """What the search index holds of every event, in site order: id, date, text, names,
-        ledes; of the days from ``since`` on, less the first ``skip``."""
+        ledes, titles; of the days from ``since`` on, less the first ``skip``."""
         rows = self.conn.execute(
             # CROSS JOIN keeps this order: the days first (an index), then their text; the
             # planner would otherwise walk the whole full-text table.
-            "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
-            " CROSS JOIN search_docs d CROSS JOIN event_search s"
+            "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, ''), coalesce(s.titles, '')"
+            " FROM events e CROSS JOIN search_docs d CROSS JOIN event_search s"
             " WHERE d.event_id = e.id AND s.rowid = d.doc AND e.date >= ? ORDER BY e.date, e.position",
             (since.isoformat() if since else "",),
         )
-        for ident, date, text, names, ledes in itertools.islice(rows, skip, None):
-            yield ident, dt.date.fromisoformat(date), text, names, ledes
+        for ident, date, text, names, ledes, titles in itertools.islice(rows, skip, None):
+            yield ident, dt.date.fromisoformat(date), text, names, ledes, titles
 
     def search(
         self,
