@@ -189,6 +189,7 @@ def event_page(
                 url=s.url,
                 title=by_url[s.url].title if s.url in by_url else None,
                 archived_url=by_url[s.url].archived_url if s.url in by_url else None,
+                publisher=by_url[s.url].publisher if s.url in by_url else None,
             )
             for s in event.sources
         ),

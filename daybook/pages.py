@@ -32,6 +32,7 @@ class SourceLink:
     url: str
     title: str | None = None
     archived_url: str | None = None
+    publisher: str | None = None  # as enrich found it (og:site_name...), else None
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,13 @@ def event_page(page: EventPage, ext: str) -> Obj:
         "headline": page.headline,
         "lede": page.lede,
         "sources": [
-            {"outlet": s.outlet, "url": s.url, "title": s.title, "archived_url": s.archived_url}
+            {
+                "outlet": s.outlet,
+                "url": s.url,
+                "title": s.title,
+                "archived_url": s.archived_url,
+                "publisher": s.publisher,
+            }
             for s in page.sources
         ],
         "image": page.cover_image,
