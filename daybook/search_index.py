@@ -637,7 +637,8 @@ class StaticIndex:
         hits = []
         for doc in best:
             chunk = self._load(f"d/{doc // self.chunk}.json")
-            ident, date, text, stem, more = chunk[doc % self.chunk]
+            ident, date, text, stem, *rest = chunk[doc % self.chunk]
+            more = rest[0] if rest else ""  # rows of a site built before they held it
             hits.append(
                 StaticHit(
                     ident, dt.date.fromisoformat(date), text, stem, scores[doc], snippet(text, more, words)

@@ -144,7 +144,7 @@
           return load("d/" + Math.floor(doc / manifest.chunk) + ".json").then(function (chunk) {
             var row = chunk[doc % manifest.chunk];  // [id, date, text, stem, more]
             return {id: row[0], date: row[1], headline: row[2], url: "/" + row[3] + ".html",
-                    snippet: snippet(row[2], row[4], words)};
+                    snippet: snippet(row[2], row[4] || "", words)};  // row[4]: absent before version 2
           });
         }));
       });
