@@ -18,12 +18,10 @@ install: $(BIN)/daybook
 system-deps:
 	scripts/system-deps
 
-# The main job on the bundled example days (offline, embedded SQLite store).
+# The main job on the bundled example days (offline, embedded SQLite store): ingest, enrich
+# from a loopback stand-in for the web serving examples/articles, relate, build (scripts/demo).
 demo: install
-	$(BIN)/daybook --db $(DB) ingest examples
-	$(BIN)/daybook --db $(DB) stats
-	$(BIN)/daybook --db $(DB) relate
-	$(BIN)/daybook --db $(DB) build example-site --opinion examples/opinion
+	BIN=$(BIN) DB=$(DB) OUT=example-site scripts/demo
 
 # The whole test suite (needs ../shared beside the project).
 test: install system-deps

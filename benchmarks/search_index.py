@@ -64,7 +64,10 @@ def documents(events: list[Event]) -> list[SearchDoc]:
         refs = day_refs(date, [(e.id, e.text) for e in day_events])
         for event, ref in zip(day_events, refs, strict=True):
             names = "\n".join([*event.entities, *event.story])
-            docs.append(SearchDoc(event.id, date, event.text, ref.stem, event.text, names))
+            # Enriched sources' titles and ledes fill a doc row's snippet text (at most
+            # MORE_CHARS): stood in for by the event's words, for every event citing a source.
+            more = " ".join([event.text] * 3) if event.sources else ""
+            docs.append(SearchDoc(event.id, date, event.text, ref.stem, event.text, names, more))
     return docs
 
 

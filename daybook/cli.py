@@ -837,7 +837,8 @@ def search(
 def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> None:
     """Serve the site built in OUT, and search at /search?q=WORDS (add &format=json for JSON).
 
-    Search uses the store (--db) if it exists, else the site's own static index; a
+    Search ranks and cuts snippets as the site's search.html does, over the site's own index,
+    or, for a site built without one, over the same index made from the store (--db); a
     store named by --db or DAYBOOK_DB must exist.
     """
     db = Path(ctx.obj["db"])

@@ -68,6 +68,7 @@ class SiteIndex:
         self._names = names
         self._known = known
         self.changed: set[dt.date] = set()
+        self._revisions: dict[dt.date, int | None] = {}
 
     @property
     def names(self) -> Names:
@@ -121,6 +122,12 @@ class SiteIndex:
         refs = day_refs(date, rows)
         self._by_day[date] = refs
         self._refs.update((r.id, r) for r in refs)
+
+    def revision(self, date: dt.date) -> int | None:
+        """The portal revision a day's events were read from (for attribution), if pulled."""
+        if date not in self._revisions:
+            self._revisions[date] = self.store.read_revisions([date]).get(date)
+        return self._revisions[date]
 
     def neighbour_dates(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The stored days just before and after ``date`` (which need not be stored)."""
@@ -182,6 +189,7 @@ def event_page(
                 url=s.url,
                 title=by_url[s.url].title if s.url in by_url else None,
                 archived_url=by_url[s.url].archived_url if s.url in by_url else None,
+                publisher=by_url[s.url].publisher if s.url in by_url else None,
             )
             for s in event.sources
         ),
@@ -195,6 +203,7 @@ def event_page(
         day=day_link(event.date),
         entity_links=index.names.entity_links(event.entities),
         story_links=index.names.story_links(event.story),
+        revision=index.revision(event.date),
     )
 
 
@@ -221,7 +230,14 @@ def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> 
 def day_page(date: dt.date, summaries: Iterable[EventSummary], index: SiteIndex) -> DayPage:
     previous, following = index.neighbours(date)
     stem = urls.day_path(date, "md").removesuffix(".md")
-    return DayPage(stem=stem, date=date, events=tuple(summaries), previous=previous, next=following)
+    return DayPage(
+        stem=stem,
+        date=date,
+        events=tuple(summaries),
+        previous=previous,
+        next=following,
+        revision=index.revision(date),
+    )
 
 
 def archive_pages(index: SiteIndex) -> list[ArchivePage]:

@@ -252,8 +252,7 @@ def search_page() -> str:
     data = {
         "kind": "search",
         "formats": None,
-        "source": page_data.PORTAL_URL,
-        "license": {"name": page_data.LICENSE, "url": page_data.LICENSE_URL},
+        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
         "action": urls.link(urls.SEARCH_PAGE),
         "query": "",
         "status": "",
@@ -278,9 +277,11 @@ def search_docs(
     rows = store.search_documents(since, skip)
     while batch := list(itertools.islice(rows, 5000)):
         index.preload(row[0] for row in batch)  # many days at once, not an event at a time
-        for ident, date, text, names, ledes in batch:
+        for ident, date, text, names, ledes, titles in batch:
             if (ref := index.ref(ident)) is not None:
-                yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, f"{text}\n{ledes}", names)
+                # Titles first: short, they fit the doc row's snippet text before the ledes.
+                more = " · ".join(line for field in (titles, ledes) for line in field.splitlines() if line)
+                yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, text, names, more)
 
 
 def write_search(build: Build, since: dt.date | None = None) -> None:

@@ -32,6 +32,7 @@ class SourceLink:
     url: str
     title: str | None = None
     archived_url: str | None = None
+    publisher: str | None = None  # as enrich found it (og:site_name...), else None
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,11 @@ class EventPage:
     # Each entity's and story line's own page (explore); the Markdown does not show them.
     entity_links: tuple[Link, ...] = ()
     story_links: tuple[Link, ...] = ()
+    revision: int | None = None  # the portal revision the store's events came from, if pulled
 
     @property
     def portal_url(self) -> str:
-        return urls.portal_day_url(self.date)
+        return urls.portal_day_url(self.date, self.revision)
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,11 @@ class DayPage:
     events: tuple[EventSummary, ...]
     previous: Link | None = None
     next: Link | None = None
+    revision: int | None = None  # the portal revision the store's events came from, if pulled
 
     @property
     def portal_url(self) -> str:
-        return urls.portal_day_url(self.date)
+        return urls.portal_day_url(self.date, self.revision)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ class OpinionPiece:
     author: str
     body_markdown: str
     summary: str
+    # Where the piece was first published and under what licence, if its front matter says.
+    source: str | None = None
+    license: str | None = None
+    license_url: str | None = None
 
 
 @dataclass(frozen=True)

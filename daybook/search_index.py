@@ -5,7 +5,21 @@ up to date by updates that cost in proportion to what changed.
 Terms are words lower-cased, accents dropped (NFKD, combining marks removed), split
 on anything but letters and digits, without a few English stopwords and single
 letters. ``assets/search.js`` applies the same rule in the browser, and the same
-ranking as ``StaticIndex`` here, which the tests and benchmarks use.
+ranking and snippets as ``StaticIndex`` here, which ``daybook serve`` answers
+``/search`` with and the tests and benchmarks use.
+
+The ranking (``StaticIndex.search``, README "Explore"): each query word matches the
+docs holding it as a term, and, for 3 letters or more, the docs holding a term it
+begins (``elect`` matches ``election``) at ``PREFIX_WEIGHT``; as one of the event's
+entity or story names it counts twice. A doc's score is the sum over the words it
+matches of ``ln(1 + docs / docs matching the word)`` times that weight. Docs matching
+every word come first, then those matching fewer; within each, the higher score
+(compared to a millionth), then the newer doc (site order: the later day, then the
+later on its day). Quotes and ``*`` group nothing: a phrase counts as its words.
+
+A hit's snippet (``snippet``) is cut from its doc row: the event's text, else (no
+word matched there) its sources' titles and ledes, ``SNIPPET_WORDS`` words from just
+before the first matched word, each matched word marked.
 
 Files under ``search/``:
 
@@ -14,7 +28,9 @@ Files under ``search/``:
 - ``t/<hash>.json``: one shard, ``{term: postings}`` for a run of terms in sorted order
   (about ``SHARD_BYTES``); named by content, so a cached shard is never stale;
 - ``d/<k>.json``: the docs ``k * chunk`` to ``(k + 1) * chunk - 1``, each
-  ``[event id, date, headline, page stem]``.
+  ``[event id, date, text, page stem, more]``: the event's text (its headline, cut at
+  ``TEXT_CHARS``) and its sources' titles and ledes (cut at ``MORE_CHARS``), what
+  snippets are cut from.
 
 Docs are numbered in site order, oldest first: a new day appends docs and leaves the
 doc files already written as they are. A term's postings are its docs in ascending
@@ -80,8 +96,14 @@ SHARD_BYTES = 24_000
 # grow (benchmarks/search_index.py, 150,000 docs: 64 reads 15 % fewer shard bytes than
 # 256, for a manifest of 587 shards rather than 377).
 SEGMENT_MOD = 256
-CHUNK = 16  # docs per doc file: each result shown costs at most one such file
-HEADLINE_CHARS = 160
+# Docs per doc file: each result shown costs at most one such file. 8 rather than 16 since
+# rows carry their snippets' text: a query then reads about as many bytes as before
+# (benchmarks/search_index.py).
+CHUNK = 8
+TEXT_CHARS = 320  # of the event's text kept in its doc row: its headline, and its snippet's text
+MORE_CHARS = 240  # of its sources' titles and ledes kept there, for a snippet where only they match
+SNIPPET_WORDS = 24
+MARK_START, MARK_END = "\x02", "\x03"  # around matched words in a snippet (as the store's search)
 STOPWORDS = frozenset(
     (  # noqa: SIM905 - two lines of words read better than a column of forty strings
         "a an and are as at be by for from has had have he her his in into is it its of on or over"
@@ -131,8 +153,9 @@ class SearchDoc:
     date: dt.date
     headline: str
     stem: str  # its page, without extension
-    text: str  # its own words and its sources' ledes
+    text: str  # its own words
     names: str  # its entities and story lines
+    more: str = ""  # its sources' titles and ledes
 
 
 def _encode(value: int, out: bytearray) -> None:
@@ -181,9 +204,24 @@ def _cut(postings: str, last: int, start: int) -> tuple[str, int]:
     return postings[:end], last
 
 
+def _cut_text(text: str, limit: int) -> str:
+    """``text`` with collapsed spaces, cut at a word within ``limit`` characters (then "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut + "…"
+
+
 def _doc_row(doc: SearchDoc) -> list[str]:
-    headline = doc.headline if len(doc.headline) <= HEADLINE_CHARS else doc.headline[:HEADLINE_CHARS] + "…"
-    return [doc.id, doc.date.isoformat(), headline, doc.stem]
+    return [doc.id, doc.date.isoformat(), _cut_text(doc.headline, TEXT_CHARS), doc.stem,
+            _cut_text(doc.more, MORE_CHARS)]  # fmt: skip
+
+
+def _doc_terms(doc: SearchDoc) -> tuple[set[str], set[str]]:
+    """A doc's terms, and those of them that are its names (its strong terms)."""
+    strong = set(terms(doc.names))
+    return strong.union(terms(doc.text), terms(doc.more)), strong
 
 
 def _doc_files(first: int, rows: list[list[str]]) -> dict[str, bytes]:
@@ -223,7 +261,7 @@ def _shards(keys: list[str], values: list[str], starts: Iterable[int]) -> list[S
 
 def _manifest(docs: int, shards: Iterable[tuple[str, str]]) -> bytes:
     manifest = {
-        "version": 1,
+        "version": 2,
         "docs": docs,
         "chunk": CHUNK,
         "stopwords": sorted(STOPWORDS),  # search.js takes them from here
@@ -238,8 +276,8 @@ def _build(docs: Iterable[SearchDoc]) -> tuple[dict[str, bytes], dict[str, int],
     rows: list[list[str]] = []
     for number, doc in enumerate(docs):
         rows.append(_doc_row(doc))
-        strong = set(terms(doc.names))
-        for term in strong.union(terms(doc.text)):
+        held, strong = _doc_terms(doc)
+        for term in held:
             entry = postings.get(term)
             if entry is None:
                 entry = postings[term] = [-1, bytearray()]
@@ -261,7 +299,7 @@ def build_index(docs: Iterable[SearchDoc]) -> dict[str, bytes]:
 
 # -- the state kept for updates (see the module docstring) ----------------------
 
-STATE_VERSION = 1  # of the search_* tables: another version is rebuilt, never read
+STATE_VERSION = 2  # of the search_* tables: another version is rebuilt, never read (2: rows with text)
 
 
 class IndexStateError(Exception):
@@ -363,8 +401,8 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
     # The docs each term of the new docs gains, in order.
     gains: dict[str, list[tuple[int, bool]]] = {}
     for number, doc in enumerate(docs, start):
-        strong = set(terms(doc.names))
-        for term in strong.union(terms(doc.text)):
+        holds, strong = _doc_terms(doc)
+        for term in holds:
             gains.setdefault(term, []).append((number, term in strong))
     # The last doc of each term that loses docs (all from start on) or gains some.
     losing: dict[str, int] = dict(
@@ -471,15 +509,66 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
 # -- reading: what search.js does, in Python -----------------------------------
 
 
+def _matches_word(term: str, word: str) -> float:
+    """How a term counts for a query word: 1 the word itself, PREFIX_WEIGHT a longer term it
+    begins (a word of 3 letters or more), else 0."""
+    if term == word:
+        return 1.0
+    return PREFIX_WEIGHT if len(word) >= 3 and term.startswith(word) else 0.0
+
+
+def _fold(word: str) -> str:
+    """A word of a text as a term: lower-cased, marks dropped (as ``terms``)."""
+    folded = word.lower()
+    return folded if folded.isascii() else unicodedata.normalize("NFKD", folded).translate(_UNMARKED)
+
+
+def _mark(piece: str, words: Sequence[str]) -> str | None:
+    """A whitespace-separated piece of text with its matching words marked, or None."""
+    found = False
+
+    def mark(match: re.Match[str]) -> str:
+        nonlocal found
+        term = _fold(match[0])
+        if any(_matches_word(term, word) for word in words):
+            found = True
+            return f"{MARK_START}{match[0]}{MARK_END}"
+        return match[0]
+
+    marked = _WORD.sub(mark, piece)
+    return marked if found else None
+
+
+def snippet(text: str, more: str, words: Sequence[str]) -> str:
+    """A hit's snippet: from its text, else (no query word matched there) its sources'
+    titles and ledes, at most SNIPPET_WORDS pieces from 4 before the first one matched;
+    matched words between MARK_START and MARK_END. search.js cuts the same."""
+    pieces: list[str] = []
+    first = None
+    for field in (text, more):
+        # Rows hold text with single spaces (``_cut_text``): split as search.js splits.
+        marked = [_mark(piece, words) or piece for piece in field.split(" ") if piece]
+        first = next((at for at, m in enumerate(marked) if MARK_START in m), None)
+        if first is not None:
+            pieces = marked
+            break
+    if first is None:  # matched by its names alone
+        pieces, first = [piece for piece in text.split(" ") if piece], 0
+    begin = max(0, min(first - 4, len(pieces) - SNIPPET_WORDS))
+    end = min(len(pieces), begin + SNIPPET_WORDS)
+    return ("… " if begin else "") + " ".join(pieces[begin:end]) + (" …" if end < len(pieces) else "")
+
+
 @dataclass(frozen=True)
 class StaticHit:
     """A result of the static search."""
 
     id: str
     date: dt.date
-    headline: str
+    headline: str  # the event's text, cut at TEXT_CHARS
     stem: str
     score: float
+    snippet: str  # matched words between MARK_START and MARK_END
 
 
 class StaticIndex:
@@ -519,10 +608,9 @@ class StaticIndex:
         shard = self._shard(word)
         weights: dict[int, float] = {}
         for term, postings in shard.items():
-            exact = term == word
-            if not (exact or (len(word) >= 3 and term.startswith(word))):
+            factor = _matches_word(term, word)
+            if not factor:
                 continue
-            factor = 1.0 if exact else PREFIX_WEIGHT
             for doc, strong in decode(postings):
                 weight = factor * (2.0 if strong else 1.0)
                 if weight > weights.get(doc, 0.0):
@@ -549,6 +637,11 @@ class StaticIndex:
         hits = []
         for doc in best:
             chunk = self._load(f"d/{doc // self.chunk}.json")
-            ident, date, headline, stem = chunk[doc % self.chunk]
-            hits.append(StaticHit(ident, dt.date.fromisoformat(date), headline, stem, scores[doc]))
+            ident, date, text, stem, *rest = chunk[doc % self.chunk]
+            more = rest[0] if rest else ""  # rows of a site built before they held it
+            hits.append(
+                StaticHit(
+                    ident, dt.date.fromisoformat(date), text, stem, scores[doc], snippet(text, more, words)
+                )
+            )
         return hits

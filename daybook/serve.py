@@ -2,8 +2,10 @@
 
 A threaded stdlib HTTP/1.1 server. ``GET /search?q=WORDS`` answers in HTML, or with
 ``format=json`` a JSON list of hits (``id``, ``date``, ``text``, ``url``: the event
-page's path, ``snippet``, ``score``). It searches the store (SQLite FTS5) when there
-is one, else the site's own static index. Every other path is a file of the site,
+page's path, ``snippet``, ``score``). It searches as the site's own ``search.html``
+does, by the one rule of ``search_index`` (ranking and snippets), over the same data:
+the site's static index, or, for a site built without one, an index the server makes
+from the store (``--db``) as a build would. Every other path is a file of the site,
 sent with the content type of its format; a path that would leave the site (``..``,
 an encoded one, a symlink out) or names a hidden file is not found.
 
@@ -25,12 +27,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from daybook import __version__, urls
+from daybook import __version__, search_index, urls
 from daybook.render import data as page_data
 from daybook.render import html
-from daybook.search import DEFAULT_LIMIT, Hit, PageLocator, search
+from daybook.search import DEFAULT_LIMIT, Hit
 from daybook.search_index import StaticIndex
-from daybook.store import Store
+from daybook.store import MARK_END, MARK_START, Store
+
+# Hits carry the static index's marks as the store's: the same two characters.
+assert (MARK_START, MARK_END) == (search_index.MARK_START, search_index.MARK_END)
 
 MAX_LIMIT = 100
 CONTENT_TYPES = {
@@ -78,40 +83,50 @@ def resolve(root: Path, raw_path: str) -> Path | None:
 
 
 class Searcher:
-    """Search for the server: the store's FTS5 index if there is a store, else the site's
-    static index."""
+    """Search for the server, by the rule of the site's own search (``search_index``):
+    over the site's static index, or, where the site has none (built without HTML), over
+    one made in memory from the store, again whenever the store changed."""
 
     def __init__(self, root: Path, db: Path | None) -> None:
         self.root = root
         self.db = db if db is not None and db.is_file() else None
-        self._local = threading.local()  # one store connection per thread
-        self.locate = PageLocator()  # shared: paths are the same for every thread
+        self._lock = threading.Lock()
+        self._made: tuple[tuple[int, ...], dict[str, bytes]] | None = None  # (store's stamp, files)
+
+    @property
+    def _folder(self) -> Path:
+        return self.root / urls.SEARCH_INDEX_DIR
 
     @property
     def backend(self) -> str:
-        return f"store {self.db}" if self.db else "the site's static index"
+        if (self._folder / "manifest.json").is_file() or self.db is None:
+            return "the site's static index"
+        return f"an index made from store {self.db}"
 
-    def _store(self) -> Store:
-        local = self._local
-        if getattr(local, "store", None) is None:
-            local.store, local.version = Store(self.db), None
-        store: Store = local.store
-        version = store.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != local.version:
-            if local.version is not None:  # another process changed the store
-                self.locate.clear()
-            local.version = version
-        return store
+    def _index(self) -> StaticIndex | None:
+        folder = self._folder
+        if (folder / "manifest.json").is_file():
+            return StaticIndex(lambda name: (folder / name).read_bytes())
+        if self.db is None:
+            return None
+        from daybook.explore import search_docs  # the build's documents; only needed here
+
+        # The store's files' times and sizes: a write by another process changes them.
+        files = [self.db, self.db.with_name(self.db.name + "-wal")]
+        stamp = tuple(n for f in files if f.exists() for n in (f.stat().st_mtime_ns, f.stat().st_size))
+        with self._lock:
+            if self._made is None or self._made[0] != stamp:
+                with Store(self.db) as store:
+                    self._made = stamp, search_index.build_index(search_docs(store))
+            made = self._made[1]
+        return StaticIndex(lambda name: made[f"{urls.SEARCH_INDEX_DIR}/{name}"])
 
     def search(self, query: str, limit: int) -> list[Hit]:
-        if self.db is not None:
-            return search(self._store(), query, limit=limit, locate=self.locate)
-        folder = self.root / urls.SEARCH_INDEX_DIR
-        if not (folder / "manifest.json").is_file():
+        index = self._index()
+        if index is None:
             return []
-        index = StaticIndex(lambda name: (folder / name).read_bytes())
         return [
-            Hit(rank, h.id, h.date, h.headline, urls.link(f"{h.stem}.html"), h.headline, h.score)
+            Hit(rank, h.id, h.date, h.headline, urls.link(f"{h.stem}.html"), h.snippet, h.score)
             for rank, h in enumerate(index.search(query, limit), start=1)
         ]
 
@@ -253,8 +268,7 @@ def results_page(query: str, hits: list[Hit]) -> str:
     data = {
         "kind": "search",
         "formats": None,
-        "source": page_data.PORTAL_URL,
-        "license": {"name": page_data.LICENSE, "url": page_data.LICENSE_URL},
+        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
         "action": "/search",
         "query": query,
         "status": status,

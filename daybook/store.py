@@ -1355,19 +1355,19 @@ class Store:
 
     def search_documents(
         self, since: dt.date | None = None, skip: int = 0
-    ) -> Iterator[tuple[str, dt.date, str, str, str]]:
+    ) -> Iterator[tuple[str, dt.date, str, str, str, str]]:
         """What the search index holds of every event, in site order: id, date, text, names,
-        ledes; of the days from ``since`` on, less the first ``skip``."""
+        ledes, titles; of the days from ``since`` on, less the first ``skip``."""
         rows = self.conn.execute(
             # CROSS JOIN keeps this order: the days first (an index), then their text; the
             # planner would otherwise walk the whole full-text table.
-            "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, '') FROM events e"
-            " CROSS JOIN search_docs d CROSS JOIN event_search s"
+            "SELECT e.id, e.date, s.text, s.names, coalesce(s.ledes, ''), coalesce(s.titles, '')"
+            " FROM events e CROSS JOIN search_docs d CROSS JOIN event_search s"
             " WHERE d.event_id = e.id AND s.rowid = d.doc AND e.date >= ? ORDER BY e.date, e.position",
             (since.isoformat() if since else "",),
         )
-        for ident, date, text, names, ledes in itertools.islice(rows, skip, None):
-            yield ident, dt.date.fromisoformat(date), text, names, ledes
+        for ident, date, text, names, ledes, titles in itertools.islice(rows, skip, None):
+            yield ident, dt.date.fromisoformat(date), text, names, ledes, titles
 
     def search(
         self,
@@ -1427,6 +1427,26 @@ class Store:
             ).fetchone()
             if row is not None:
                 found[date] = int(row[0])
+        return found
+
+    def read_revisions(self, dates: Iterable[dt.date]) -> dict[dt.date, int]:
+        """The portal revision each of these days' stored events were read from, where
+        they came from a pulled page (a day ingested from a file has none)."""
+        found: dict[dt.date, int] = {}
+        for date in dates:
+            row = self.conn.execute(
+                "SELECT d.origin, p.title FROM days d JOIN portal_pages p ON p.date = d.date"
+                " WHERE d.date = ?",
+                (date.isoformat(),),
+            ).fetchone()
+            if row is None:
+                continue
+            # The day's origin names the revision its events came from (``PortalPage.origin``),
+            # which may be older than the one pulled last, when that changed no event.
+            origin, prefix = row[0], f"{row[1]} (revision "
+            number = origin[len(prefix) : -1]
+            if origin.startswith(prefix) and origin.endswith(")") and number.isdigit():
+                found[date] = int(number)
         return found
 
     def save_portal_page(self, page: PortalPage) -> None:

@@ -133,6 +133,8 @@ def wikipedia_url(title: str) -> str:
     return "https://en.wikipedia.org/wiki/" + urllib.parse.quote(title.replace(" ", "_"), safe="()',!:")
 
 
-def portal_day_url(date: dt.date) -> str:
-    """The Wikipedia portal page a day was taken from (for attribution)."""
-    return f"https://en.wikipedia.org/wiki/Portal:Current_events/{date.year}_{date:%B}_{date.day}"
+def portal_day_url(date: dt.date, revision: int | None = None) -> str:
+    """The Wikipedia portal page a day was taken from (for attribution); with ``revision``,
+    that revision of it (``?oldid=``), the text daybook read."""
+    url = f"https://en.wikipedia.org/wiki/Portal:Current_events/{date.year}_{date:%B}_{date.day}"
+    return url if revision is None else f"{url}?oldid={revision}"

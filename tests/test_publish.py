@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -93,7 +94,13 @@ def test_json_pages_follow_their_schema(example_site: Path) -> None:
         data = json.loads(path.read_text(encoding="utf-8"))
         assert data["kind"] == kind_of(path)
         jsonschema.validate(data, schemas[data["kind"]])
-        assert data["license"]["name"].startswith("CC BY-SA")
+        credits = data["credits"]
+        assert credits[-1]["covers"] == "code and layout" and credits[-1]["by"] == "daybook"
+        if data["kind"] in ("opinion", "opinion-index"):  # the pieces are their authors'
+            assert data["license"] is None and credits[0]["by"] == "The daybook team"
+        else:
+            assert data["license"]["name"].startswith("CC BY-SA")
+            assert data["source"].startswith("https://en.wikipedia.org/wiki/Portal:Current_events")
 
 
 def test_xml_pages_are_well_formed_and_carry_the_json(example_site: Path) -> None:
@@ -106,7 +113,8 @@ def test_xml_pages_are_well_formed_and_carry_the_json(example_site: Path) -> Non
         data = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         assert root.get("kind") == data["kind"]
         ns = {"d": "https://daybook.dev/ns/page/1"}
-        assert root.findtext("d:source", namespaces=ns) == data["source"]
+        assert (root.findtext("d:source", namespaces=ns) or None) == data["source"]  # nil: null
+        assert len(root.findall("d:credits/d:credit", namespaces=ns)) == len(data["credits"])
 
 
 def test_event_page_links_its_day_sources_and_related(example_site: Path) -> None:
@@ -132,7 +140,14 @@ def test_every_internal_link_resolves(example_site: Path) -> None:
 def test_html_has_attribution_alternates_and_json_ld(example_site: Path) -> None:
     page = next(example_site.glob("news/2024/05/7/the-airport-of-porto-alegre*.html"))
     doc = lxml_html.parse(str(page)).getroot()
-    assert doc.xpath("//footer//a[@rel='license']")
+    assert doc.xpath("//footer//a[@rel='license']/@href") == [
+        "https://creativecommons.org/licenses/by-sa/4.0/"
+    ]
+    day = "https://en.wikipedia.org/wiki/Portal:Current_events/2024_May_7"
+    assert doc.xpath("//footer//a/@href")[-3:-1] == [day, "https://creativecommons.org/licenses/by-sa/4.0/"]
+    footer = " ".join(doc.xpath("//footer//p[@class='license']")[0].text_content().split())
+    assert "belong to their publishers, quoted and linked for reference" in footer
+    assert footer.endswith("Code and layout: daybook (MIT).")
     assert doc.xpath("//footer//a[contains(@href, 'Portal:Current_events/2024_May_7')]")
     assert {"text/markdown", "application/json", "application/xml"} <= set(
         doc.xpath("//link[@rel='alternate']/@type")
@@ -236,3 +251,67 @@ def test_rebuild_renders_only_pages_whose_inputs_changed(tmp_path: Path) -> None
         (tmp_path / "site" / "news/2024/05/index.md").unlink()
         again = build_site(store, tmp_path / "site")
     assert again.written == ["news/2024/05/index.md"]
+
+
+def test_opinion_pages_credit_their_author_not_the_portal(tmp_path: Path) -> None:
+    folder = tmp_path / "opinion"
+    folder.mkdir()
+    (folder / "a.md").write_text(
+        "---\ntitle: Reprinted\ndate: 2024-05-08\nauthor: A. Writer\nsource: https://blog.example.org/x\n"
+        "license: CC BY 4.0\nlicense_url: https://creativecommons.org/licenses/by/4.0/\n---\nBody.\n",
+        encoding="utf-8",
+    )
+    (folder / "b.md").write_text("---\ntitle: Own\ndate: 2024-05-07\nauthor: B. Writer\n---\nBody.\n")
+    with make_store(tmp_path, ROOT / "examples") as store:
+        build_site(store, tmp_path / "site", BuildOptions(opinion_dir=folder))
+    pages = {
+        p.parent.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in (tmp_path / "site" / "opinion").rglob("*/index.json")
+    }
+    reprinted, own = pages["reprinted"], pages["own"]
+    assert reprinted["source"] == "https://blog.example.org/x"
+    assert reprinted["license"] == {
+        "name": "CC BY 4.0",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    assert reprinted["credits"][0]["by"] == "A. Writer"
+    assert own["source"] is None and own["license"] is None and own["credits"][0]["by"] == "B. Writer"
+    html = (tmp_path / "site" / "opinion" / "2024" / "05" / "7" / "own" / "index.html").read_text()
+    (line,) = lxml_html.fromstring(html).xpath("//footer/p[@class='license']")
+    footer = " ".join(line.text_content().split())
+    assert footer == "Text: Own by B. Writer, all rights with the author. Code and layout: daybook (MIT)."
+    assert "Wikipedia" not in footer and "CC BY-SA" not in html
+    front = json.loads((tmp_path / "site" / "index.json").read_text(encoding="utf-8"))
+    assert [c["by"] for c in front["credits"]] == [
+        *["Wikipedia contributors"] * 3,
+        "A. Writer",
+        "B. Writer",
+        "daybook",
+    ]
+
+
+def test_pages_of_a_pulled_day_link_the_revision_read(tmp_path: Path) -> None:
+    """A day pulled from the wiki credits the revision its events came from (``?oldid=``);
+    one ingested from a file, the day's page as it is now."""
+    from daybook.store import PortalPage
+    from daybook.wikitext import parse_wikitext
+
+    text = (ROOT / "examples" / "2024-05-08.wiki").read_text(encoding="utf-8")
+    with make_store(tmp_path, ROOT / "examples" / "2024-05-06.wiki") as store:
+        date = dt.date(2024, 5, 8)
+        for revision, wikitext in ((1001, text), (1002, text + "\n<!-- a comment -->\n")):
+            title = "Portal:Current events/2024 May 8"
+            page = PortalPage(date, title, revision, "2024-05-09T00:00:00Z", wikitext)
+            store.save_portal_page(page)
+            store.ingest_portal_page(page, parse_wikitext(wikitext, name=page.origin, date=date))
+        build_site(store, tmp_path / "site")
+    site = tmp_path / "site"
+    # Revision 1002 changed no event: the events were read from 1001.
+    pulled = "https://en.wikipedia.org/wiki/Portal:Current_events/2024_May_8?oldid=1001"
+    day = json.loads((site / "news/2024/05/8/index.json").read_text(encoding="utf-8"))
+    assert day["source"] == pulled and day["credits"][0]["name"].endswith("(revision 1001)")
+    event = json.loads(next((site / "news/2024/05/8").glob("[!i]*.json")).read_text(encoding="utf-8"))
+    assert event["source"] == pulled
+    assert pulled in (site / "news/2024/05/8/index.html").read_text(encoding="utf-8")
+    older = json.loads((site / "news/2024/05/6/index.json").read_text(encoding="utf-8"))
+    assert older["source"] == "https://en.wikipedia.org/wiki/Portal:Current_events/2024_May_6"

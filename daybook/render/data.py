@@ -1,12 +1,21 @@
 """The data of each page as plain JSON-able objects: what the JSON and XML formats carry.
 
 One function per page kind; ``render.json`` serialises these, ``render.xml`` maps
-them to daybook's XML vocabulary. Every page names its license and the portal page
-its content came from (CC BY-SA attribution).
+them to daybook's XML vocabulary.
+
+Every page says where its text comes from and which licence covers what: ``source``
+and ``license`` are its text's (a portal-derived page's: the portal's day page, at the
+revision read where the store knows it, under CC BY-SA; an opinion piece's: what its
+front matter gives, else none), and ``credits`` lists each part of the page with who
+it belongs to (``credit_*`` below): the portal's text, the cited sources' metadata
+(their publishers', quoted and linked for reference), an opinion piece's author, and
+the site's own code and layout (daybook's).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from daybook import urls
@@ -28,21 +37,105 @@ LICENSE = "CC BY-SA 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
 PORTAL_URL = "https://en.wikipedia.org/wiki/Portal:Current_events"
 
+SITE_LICENSE = {"name": "MIT", "url": "https://opensource.org/license/mit"}  # daybook's, pyproject.toml
+
 Obj = dict[str, Any]
+
+
+def _portal_license() -> Obj:
+    return {"name": LICENSE, "url": LICENSE_URL}
+
+
+def credit_portal_day(date: dt.date, revision: int | None) -> Obj:
+    """The portal's day page a page's text came from (at the revision read, if known)."""
+    name = f"Wikipedia Current Events Portal, {date.day} {date:%B %Y}"
+    return {
+        "covers": "text",
+        "name": name if revision is None else f"{name} (revision {revision})",
+        "by": "Wikipedia contributors",
+        "url": urls.portal_day_url(date, revision),
+        "license": _portal_license(),
+        "note": None,
+    }
+
+
+def credit_portal() -> Obj:
+    """The portal as a whole: a page listing events of many days (each event's page names its day)."""
+    return {
+        "covers": "text",
+        "name": "Wikipedia Current Events Portal",
+        "by": "Wikipedia contributors",
+        "url": PORTAL_URL,
+        "license": _portal_license(),
+        "note": "each event's page links the portal day it came from",
+    }
+
+
+def credit_sources() -> Obj:
+    """The cited sources' titles, ledes and images: their publishers', not the portal's."""
+    return {
+        "covers": "source metadata",
+        "name": "titles, ledes and images of the cited sources",
+        "by": "their publishers",
+        "url": None,
+        "license": None,
+        "note": "quoted and linked for reference",
+    }
+
+
+def credit_site() -> Obj:
+    return {
+        "covers": "code and layout",
+        "name": "daybook",
+        "by": "daybook",
+        "url": None,
+        "license": SITE_LICENSE,
+        "note": None,
+    }
+
+
+def credit_opinion(piece: OpinionPiece) -> Obj:
+    """An opinion piece is its author's: its source and licence where its front matter gives them."""
+    license_ = None if piece.license is None else {"name": piece.license, "url": piece.license_url}
+    return {
+        "covers": "text",
+        "name": piece.title,
+        "by": piece.author,
+        "url": piece.source if piece.source and piece.source.startswith(("http://", "https://")) else None,
+        "license": license_,
+        "note": None
+        if piece.source is None or piece.source.startswith(("http://", "https://"))
+        else f"first published in {piece.source}",
+    }
+
+
+def portal_credits(days: Iterable[tuple[dt.date, int | None]], sources: bool) -> list[Obj]:
+    """The credits of a portal-derived page: its days (none: the portal as a whole), the
+    sources' metadata if it shows any, the site."""
+    text = [credit_portal_day(date, revision) for date, revision in days] or [credit_portal()]
+    return [*text, *([credit_sources()] if sources else []), credit_site()]
 
 
 def _link(link: Link | None, ext: str) -> Obj | None:
     return None if link is None else {"text": link.text, "href": link.href(ext)}
 
 
-def _header(kind: str, stem: str, ext: str, source: str) -> Obj:
+def _header(kind: str, stem: str, ext: str, credits: list[Obj]) -> Obj:
+    """The members every page begins with: its own addresses, and its text's source and
+    licence (its first credit covering text: null if it has none) and its credits."""
+    text = next((c for c in credits if c["covers"] == "text"), None)
     return {
         "kind": kind,
         "path": urls.link(f"{stem}.{ext}"),
         "formats": {f: urls.link(f"{stem}.{f}") for f in urls.FORMATS},
-        "license": {"name": LICENSE, "url": LICENSE_URL},
-        "source": source,
+        "license": text["license"] if text else None,
+        "source": text["url"] if text else None,
+        "credits": credits,
     }
+
+
+def _shows_metadata(events: Iterable[EventSummary]) -> bool:
+    return any(e.lede for e in events)
 
 
 def _summary(event: EventSummary, ext: str) -> Obj:
@@ -60,7 +153,7 @@ def _summary(event: EventSummary, ext: str) -> Obj:
 
 def event_page(page: EventPage, ext: str) -> Obj:
     return {
-        **_header("event", page.stem, ext, page.portal_url),
+        **_header("event", page.stem, ext, portal_credits([(page.date, page.revision)], sources=True)),
         "id": page.id,
         "date": page.date.isoformat(),
         "day": _link(page.day, ext),
@@ -69,7 +162,13 @@ def event_page(page: EventPage, ext: str) -> Obj:
         "headline": page.headline,
         "lede": page.lede,
         "sources": [
-            {"outlet": s.outlet, "url": s.url, "title": s.title, "archived_url": s.archived_url}
+            {
+                "outlet": s.outlet,
+                "url": s.url,
+                "title": s.title,
+                "archived_url": s.archived_url,
+                "publisher": s.publisher,
+            }
             for s in page.sources
         ],
         "image": page.cover_image,
@@ -98,7 +197,8 @@ def _day_body(page: DayPage, ext: str) -> Obj:
 
 
 def day_page(page: DayPage, ext: str) -> Obj:
-    return {**_header("day", page.stem, ext, page.portal_url), **_day_body(page, ext)}
+    credits = portal_credits([(page.date, page.revision)], sources=_shows_metadata(page.events))
+    return {**_header("day", page.stem, ext, credits), **_day_body(page, ext)}
 
 
 def _opinion_summary(piece: OpinionPiece, ext: str) -> Obj:
@@ -115,8 +215,13 @@ def front_page(page: FrontPage, ext: str) -> Obj:
     def day(d: DayPage | None) -> Obj | None:
         return None if d is None else {"href": urls.link(f"{d.stem}.{ext}"), **_day_body(d, ext)}
 
+    days = [d for d in (page.today, page.yesterday, page.day_before) if d is not None]
+    credits = portal_credits(
+        [(d.date, d.revision) for d in days], sources=_shows_metadata(e for d in days for e in d.events)
+    )
+    credits[-1:-1] = map(credit_opinion, page.opinion)  # their summaries, before the site's credit
     return {
-        **_header("front", page.stem, ext, PORTAL_URL),
+        **_header("front", page.stem, ext, credits),
         "today": day(page.today),
         "opinion": [_opinion_summary(p, ext) for p in page.opinion],
         "yesterday": day(page.yesterday),
@@ -127,7 +232,7 @@ def front_page(page: FrontPage, ext: str) -> Obj:
 
 def archive_page(page: ArchivePage, ext: str) -> Obj:
     return {
-        **_header("archive", page.stem, ext, PORTAL_URL),
+        **_header("archive", page.stem, ext, portal_credits([], sources=False)),
         "title": page.title,
         "entries": [{"text": link.text, "href": link.href(ext), "events": n} for link, n in page.entries],
         "up": _link(page.up, ext),
@@ -136,7 +241,7 @@ def archive_page(page: ArchivePage, ext: str) -> Obj:
 
 def opinion_page(piece: OpinionPiece, ext: str) -> Obj:
     return {
-        **_header("opinion", piece.stem, ext, urls.link(f"{piece.stem}.md")),
+        **_header("opinion", piece.stem, ext, [credit_opinion(piece), credit_site()]),
         "title": piece.title,
         "date": piece.date.isoformat(),
         "author": piece.author,
@@ -147,14 +252,14 @@ def opinion_page(piece: OpinionPiece, ext: str) -> Obj:
 
 def opinion_index(page: OpinionIndex, ext: str) -> Obj:
     return {
-        **_header("opinion-index", page.stem, ext, urls.link(f"{page.stem}.md")),
+        **_header("opinion-index", page.stem, ext, [*map(credit_opinion, page.pieces), credit_site()]),
         "pieces": [_opinion_summary(p, ext) for p in page.pieces],
     }
 
 
 def redirect_page(page: RedirectPage, ext: str) -> Obj:
     return {
-        **_header("redirect", page.stem, ext, urls.portal_day_url(page.date)),
+        **_header("redirect", page.stem, ext, portal_credits([(page.date, None)], sources=False)),
         "location": page.target.href(ext),
         "headline": page.target.text,
     }
@@ -174,7 +279,7 @@ def _entry(entry: ThreadEntry, ext: str) -> Obj:
 
 def _thread(page: ThreadPage, ext: str) -> Obj:
     return {
-        **_header(page.kind, page.stem, ext, PORTAL_URL),
+        **_header(page.kind, page.stem, ext, portal_credits([], sources=False)),
         "name": page.name,
         "part": page.part,
         "total": page.total,
