@@ -1,11 +1,13 @@
 // daybook's static search: the built site's prebuilt index under /search/, read as little
 // as a query needs: the manifest, the shard of each word, the doc files of the results shown.
-// The terms and the ranking are those of daybook/search_index.py (StaticIndex); keep them alike.
+// The terms, the ranking and the snippets are those of daybook/search_index.py (StaticIndex,
+// snippet), which daybook serve answers /search with: keep them alike.
 (function () {
   "use strict";
   var BASE = "/search/";
   var LIMIT = 20;
   var PREFIX_WEIGHT = 0.7;
+  var SNIPPET_WORDS = 24;
   var ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
   var files = new Map();
 
@@ -19,8 +21,12 @@
     return files.get(name);
   }
 
+  function fold(text) {
+    return text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+  }
+
   function terms(text, stopwords) {
-    var folded = text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+    var folded = fold(text);
     return (folded.match(/[\p{L}\p{N}]+/gu) || []).filter(function (t) {
       return !stopwords.has(t) && (t.length > 1 || /^\p{Nd}$/u.test(t)) && t.length <= 40 &&
         !/[\uD800-\uDFFF]/.test(t);
@@ -50,15 +56,63 @@
     return lo - 1;
   }
 
+  // How a term counts for a query word: 1 the word, PREFIX_WEIGHT a longer term it begins.
+  function matchesWord(term, word) {
+    if (term === word) return 1;
+    return word.length >= 3 && term.startsWith(word) ? PREFIX_WEIGHT : 0;
+  }
+
+  // A piece of text (no spaces) as [text, marked] parts, its matching words marked; or null.
+  function markPiece(piece, words) {
+    var parts = [], last = 0, found = false, match;
+    var word = /[\p{L}\p{N}]+/gu;
+    while ((match = word.exec(piece)) !== null) {
+      var term = fold(match[0]);
+      if (!words.some(function (w) { return matchesWord(term, w) > 0; })) continue;
+      if (match.index > last) parts.push([piece.slice(last, match.index), false]);
+      parts.push([match[0], true]);
+      last = match.index + match[0].length;
+      found = true;
+    }
+    if (last < piece.length) parts.push([piece.slice(last), false]);
+    return found ? parts : null;
+  }
+
+  // The snippet: from the text, else the sources' titles and ledes, SNIPPET_WORDS pieces
+  // from 4 before the first one matched: a list of [text, marked] parts.
+  function snippet(text, more, words) {
+    var pieces = null, first = -1;
+    [text, more].some(function (field) {
+      var marked = field.split(" ").filter(Boolean).map(function (piece) {
+        return markPiece(piece, words) || [[piece, false]];
+      });
+      first = marked.findIndex(function (parts) { return parts.some(function (p) { return p[1]; }); });
+      if (first >= 0) pieces = marked;
+      return first >= 0;
+    });
+    if (first < 0) {  // matched by its names alone
+      pieces = text.split(" ").filter(Boolean).map(function (piece) { return [[piece, false]]; });
+      first = 0;
+    }
+    var begin = Math.max(0, Math.min(first - 4, pieces.length - SNIPPET_WORDS));
+    var end = Math.min(pieces.length, begin + SNIPPET_WORDS);
+    var out = begin ? [["\u2026 ", false]] : [];
+    pieces.slice(begin, end).forEach(function (parts, at) {
+      if (at) out.push([" ", false]);
+      out.push.apply(out, parts);
+    });
+    if (end < pieces.length) out.push([" \u2026", false]);
+    return out;
+  }
+
   function matches(word, manifest) {
     var at = shardOf(word, manifest.shards);
     if (at < 0) return Promise.resolve(new Map());
     return load(manifest.shards[at][1]).then(function (shard) {
       var weights = new Map();
       Object.keys(shard).forEach(function (term) {
-        var exact = term === word;
-        if (!(exact || (word.length >= 3 && term.startsWith(word)))) return;
-        var factor = exact ? 1 : PREFIX_WEIGHT;
+        var factor = matchesWord(term, word);
+        if (!factor) return;
         decode(shard[term]).forEach(function (posting) {
           var weight = factor * (posting[1] ? 2 : 1);
           if (weight > (weights.get(posting[0]) || 0)) weights.set(posting[0], weight);
@@ -88,8 +142,9 @@
         }).slice(0, LIMIT);
         return Promise.all(best.map(function (doc) {
           return load("d/" + Math.floor(doc / manifest.chunk) + ".json").then(function (chunk) {
-            var row = chunk[doc % manifest.chunk];
-            return {id: row[0], date: row[1], headline: row[2], url: "/" + row[3] + ".html"};
+            var row = chunk[doc % manifest.chunk];  // [id, date, text, stem, more]
+            return {id: row[0], date: row[1], headline: row[2], url: "/" + row[3] + ".html",
+                    snippet: snippet(row[2], row[4] || "", words)};  // row[4]: absent before version 2
           });
         }));
       });
@@ -112,7 +167,15 @@
       var time = document.createElement("time");
       time.dateTime = hit.date;
       time.textContent = label(hit.date);
-      item.append(link, " ", time);
+      var text = document.createElement("p");
+      text.className = "snippet";
+      hit.snippet.forEach(function (part) {
+        if (!part[1]) { text.append(part[0]); return; }
+        var mark = document.createElement("mark");
+        mark.textContent = part[0];
+        text.append(mark);
+      });
+      item.append(link, " ", time, "\n", text);
       list.append(item);
     });
     status.textContent = hits.length
