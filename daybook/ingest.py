@@ -149,6 +149,9 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
     ident = obj.get("id") or event_id(date, category, tuple(story), text)
     if not isinstance(ident, str):
         raise fail("'id' must be a string")
+    parent = obj.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise fail("'parent' must be an event id or null")
     return Event(
         id=ident,
         date=date,
@@ -157,6 +160,7 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
         text=text,
         entities=tuple(dict.fromkeys(entities)),
         sources=tuple(Source(outlet=s["outlet"], url=s["url"]) for s in sources),
+        parent=parent,
     )
 
 

@@ -80,6 +80,10 @@ class EventPage:
     # Each entity's and story line's own page (explore); the Markdown does not show them.
     entity_links: tuple[Link, ...] = ()
     story_links: tuple[Link, ...] = ()
+    # The event this one follows up ("follow-up of": its id and page), and its follow-ups.
+    parent: str | None = None
+    parent_link: Link | None = None
+    follow_ups: tuple[Link, ...] = ()
 
     @property
     def portal_url(self) -> str:

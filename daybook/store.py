@@ -268,6 +268,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TRIGGER IF EXISTS lists_to_publish;
     """,
+    # 9: fidelity. An event nested under a sourced event follows it up; and the portal's
+    # own rendering of each pulled revision, which update ingests (the wikitext stays).
+    """
+    ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
+    ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
+    """,
 )
 
 
@@ -582,9 +588,10 @@ class Store:
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, position: int) -> None:
         conn.execute(
-            "INSERT INTO events (id, date, position, category, story, text) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, date, position, category, story, text, parent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.id, event.date.isoformat(), position, event.category,
-             json.dumps(list(event.story), ensure_ascii=False), event.text),
+             json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent),
         )  # fmt: skip
         for index, title in enumerate(event.entities):
             entity_id = conn.execute(
@@ -637,7 +644,7 @@ class Store:
             where += f" AND e.id IN ({','.join('?' * len(id_list))})"
             params.extend(id_list)
         rows = self.conn.execute(
-            f"SELECT e.id, e.date, e.category, e.story, e.text FROM events e WHERE {where}"
+            f"SELECT e.id, e.date, e.category, e.story, e.text, e.parent FROM events e WHERE {where}"
             " ORDER BY e.date, e.position",
             params,
         ).fetchall()
@@ -664,9 +671,22 @@ class Store:
                 text=text,
                 entities=tuple(entities.get(event_id, ())),
                 sources=tuple(sources.get(event_id, ())),
+                parent=parent,
             )
-            for event_id, date_text, category, story, text in rows
+            for event_id, date_text, category, story, text, parent in rows
         ]
+
+    def follow_ups(self, event_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The follow-ups (events naming it as ``parent``) of each of these events, in page order."""
+        found: dict[str, list[str]] = {}
+        rows = self.conn.execute(
+            "SELECT parent, id FROM events WHERE parent IN (SELECT value FROM json_each(?))"
+            " ORDER BY date, position",
+            (json.dumps(list(event_ids)),),
+        )
+        for parent, ident in rows:
+            found.setdefault(parent, []).append(ident)
+        return found
 
     def stats(self) -> Stats:
         """Counts of what the store holds (sources and entities: those events cite)."""

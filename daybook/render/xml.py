@@ -29,6 +29,7 @@ ITEM_NAMES = {
     "chart": "bar",
     "entity_links": "link",
     "story_links": "link",
+    "follow_ups": "link",
 }
 
 
