@@ -223,6 +223,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         f"{report.files - len(report.failures)} of {report.files} files ingested: "
         f"{report.days} days, {report.events} events ({added} new, {edited} edited, {removed} removed)"
     )
+    if (unrendered := report.unrendered_summary()) is not None:
+        click.echo(unrendered)
     if report.failures:
         raise click.ClickException(f"{len(report.failures)} file(s) failed")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,14 @@ class IngestReport:
     files: int = 0
     changes: list[DayChange] = field(default_factory=list)
     failures: list[ParseError] = field(default_factory=list)
+    unrendered: Counter[str] = field(default_factory=Counter)  # wikitext templates not rendered
+
+    def unrendered_summary(self) -> str | None:
+        """One line naming the templates shown only as their parameters, most used first."""
+        if not self.unrendered:
+            return None
+        names = ", ".join(f"{name} ({count})" for name, count in self.unrendered.most_common())
+        return f"templates not rendered (shown as their parameters): {names}"
 
     @property
     def days(self) -> int:
@@ -190,6 +199,7 @@ def ingest_paths(
             report.failures.append(result)
         else:
             for day in result:
+                report.unrendered.update(dict(day.unrendered))
                 report.changes.append(store.replace_day(day, origin=str(path), format=file_format(path)))
         if on_file is not None:
             on_file(path)

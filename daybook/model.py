@@ -52,6 +52,9 @@ class Day:
 
     date: dt.date
     events: tuple[Event, ...]
+    #: templates the wikitext reader could not render, with how often (name, count), by name;
+    #: what was read, not what the day says, so no part of comparing two days
+    unrendered: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

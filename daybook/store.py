@@ -450,6 +450,12 @@ class PortalPage:
     revision: int
     saved_at: str  # when the revision was saved on the wiki (ISO 8601, UTC)
     wikitext: str
+    html: str | None = None  # the wiki's rendering of the same revision (None: not kept)
+
+    @property
+    def format(self) -> str:
+        """What its events are read from: the rendering if kept, else the wikitext."""
+        return "wikitext" if self.html is None else "html"
 
     @property
     def origin(self) -> str:
@@ -1376,20 +1382,28 @@ class Store:
         """Keep a pulled page; its events are stored by ``ingest_portal_page``."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO portal_pages (date, title, revision, saved_at, wikitext, pulled_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(date) DO UPDATE SET title = excluded.title,"
+                "INSERT INTO portal_pages (date, title, revision, saved_at, wikitext, html, pulled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(date) DO UPDATE SET title = excluded.title,"
                 " revision = excluded.revision, saved_at = excluded.saved_at,"
-                " wikitext = excluded.wikitext, pulled_at = excluded.pulled_at",
-                (page.date.isoformat(), page.title, page.revision, page.saved_at, page.wikitext, _now()),
+                " wikitext = excluded.wikitext, html = excluded.html, pulled_at = excluded.pulled_at",
+                (
+                    page.date.isoformat(),
+                    page.title,
+                    page.revision,
+                    page.saved_at,
+                    page.wikitext,
+                    page.html,
+                    _now(),
+                ),
             )
 
     def portal_pages_to_ingest(self) -> list[PortalPage]:
         """Pulled pages whose revision's events the store does not hold yet, by date."""
         rows = self.conn.execute(
-            "SELECT date, title, revision, saved_at, wikitext FROM portal_pages"
+            "SELECT date, title, revision, saved_at, wikitext, html FROM portal_pages"
             " WHERE ingested IS NOT revision ORDER BY date"
         )
-        return [PortalPage(dt.date.fromisoformat(d), t, r, s, w) for d, t, r, s, w in rows]
+        return [PortalPage(dt.date.fromisoformat(d), t, r, s, w, h) for d, t, r, s, w, h in rows]
 
     def ingest_portal_page(self, page: PortalPage, day: Day) -> DayChange:
         """Store the events of a pulled page and mark its revision ingested, in one transaction.
@@ -1404,7 +1418,7 @@ class Store:
             if row is not None and row[0] == day_sha(day):
                 kept = tuple(r[0] for r in conn.execute("SELECT id FROM events WHERE date = ?", (date,)))
                 return DayChange(page.date, added=(), removed=(), kept=kept)
-            return self._replace_day(conn, day, origin=page.origin, format="wikitext")
+            return self._replace_day(conn, day, origin=page.origin, format=page.format)
 
     def start_publishing(self) -> None:
         """Record, from now on, what changes for ``daybook update`` to publish (the first
