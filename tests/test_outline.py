@@ -8,17 +8,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from daybook.ingest import ingest_paths
 from daybook.model import Day
 from daybook.portal_html import parse_portal_html
+from daybook.publish import build_site
+from daybook.reconcile import reconcile
+from daybook.store import Store
 from daybook.wikitext import parse_wikitext
 
 DAY = dt.date(2024, 5, 7)
+PAGE_HEAD = "{{Current events header|2024|05|07}}\n;Armed conflicts and attacks\n"
 WORDS = ("Rebels", "seize", "the", "port", "of", "Aden", "talks", "resume", "in", "Geneva", "café", "São")
 LINKS = ("Aden", "Geneva talks", "Red Sea crisis", "São Paulo")
 
@@ -196,3 +202,41 @@ def test_real_sourced_bullets_with_follow_ups(shared_data: Path) -> None:
         assert len(children) == follow_ups
         assert all(e.story == event.story for e in children)
         assert not any(needle in line for e in parsed.events for line in e.story)
+
+
+def test_event_pages_name_the_parent_and_the_follow_ups(tmp_path: Path, shared_data: Path) -> None:
+    with Store(tmp_path / "t.db") as store:
+        ingest_paths(store, [shared_data / "portal-html" / "2021-05-02.html"])
+        build_site(store, tmp_path / "site")
+        events = store.events()
+    parent = next(e for e in events if "frozen Iranian funds" in e.text)
+    (follow_up,) = [e for e in events if e.parent == parent.id]
+    pages = {json.loads(p.read_text("utf-8"))["id"]: p for p in (tmp_path / "site" / "news").rglob("*.json")
+             if p.name != "index.json"}  # fmt: skip
+    child_page = json.loads(pages[follow_up.id].read_text("utf-8"))
+    parent_page = json.loads(pages[parent.id].read_text("utf-8"))
+    assert child_page["parent"] == parent.id
+    assert child_page["parent_link"]["href"] == parent_page["path"]
+    assert [f["href"] for f in parent_page["follow_ups"]] == [child_page["path"]]
+    assert parent_page["parent"] is None and child_page["follow_ups"] == []
+    html_page = pages[follow_up.id].with_suffix(".html").read_text("utf-8")
+    assert "Follow-up of <a href=" in html_page and parent_page["path"].removesuffix(".json") in html_page
+    assert "Follow-ups" in pages[parent.id].with_suffix(".html").read_text("utf-8")
+    xml_page = pages[follow_up.id].with_suffix(".xml").read_text("utf-8")
+    assert f"<parent>{parent.id}</parent>" in xml_page
+
+
+def test_a_follow_up_follows_its_parent_edited() -> None:
+    """An edited parent keeps its old id (reconcile): its follow-ups name that id."""
+    claim = "Iranian state media report a deal to release frozen funds."
+    old_day = parse_wikitext(
+        f"{PAGE_HEAD}*{claim} [https://e.com/1 (Sky)]\n**A denial. [https://e.com/2 (AP)]\n", date=DAY
+    )
+    edited = claim.replace("a deal", "an agreement")
+    new_day = parse_wikitext(
+        f"{PAGE_HEAD}*{edited} [https://e.com/1 (Sky)]\n**A denial. [https://e.com/2 (AP)]\n", date=DAY
+    )
+    assert new_day.events[0].id != old_day.events[0].id
+    kept = reconcile(old_day.events, new_day.events)
+    assert kept[0].id == old_day.events[0].id and kept[0].text == edited
+    assert kept[1].parent == old_day.events[0].id
