@@ -405,12 +405,19 @@ class _Reader:
         if name in _LINK_TEMPLATES and node.has("1"):  # {{flag|France}}
             title = collapse(_source(node.get("1").value))
             return [Inline("link", _clean(title), title)] if title else []
-        positional = [self.inline(param.value, label=label) for param in node.params if not param.showkey]
-        named = {
-            collapse(_source(param.name)).lower(): collapse(_source(param.value))
-            for param in node.params
-            if param.showkey
-        }
+        # Positional parameters by number (``{{x|a|2=b}}`` is ``{{x|a|b}}``), named ones as text.
+        numbered: dict[int, list[Inline]] = {}
+        named: dict[str, str] = {}
+        unnamed = 0
+        for param in node.params:
+            if not param.showkey:
+                unnamed += 1
+            key = collapse(_source(param.name)) if param.showkey else str(unnamed)
+            if key.isdigit() and int(key) > 0:
+                numbered[int(key)] = self.inline(param.value, label=label)
+            else:
+                named[key.lower()] = collapse(_source(param.value))
+        positional = [numbered.get(n, []) for n in range(1, max(numbered, default=0) + 1)]
         shown = render_template(name, positional, named)
         if shown is not None:
             return shown

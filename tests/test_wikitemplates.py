@@ -78,6 +78,7 @@ CASES: list[tuple[str, str, dict[str, str]]] = [
     ("{{sic|hte}}", "hte [sic]", {}),
     ("{{sic|?|hte}}", "hte [sic?]", {}),
     ("{{sic|hte|hide=y}}", "hte", {}),
+    ("{{convert|1=2|2=km|3=mi|abbr=on}}", "2 km (1.2 mi)", {}),
 ]
 
 
