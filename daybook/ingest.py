@@ -143,8 +143,8 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
         raise fail("missing or invalid 'date' (want YYYY-MM-DD)") from exc
     text, category = obj.get("text"), obj.get("category", "")
     story, entities, sources = obj.get("story", []), obj.get("entities", []), obj.get("sources", [])
-    if not isinstance(text, str) or not text.strip():
-        raise fail("missing or empty 'text'")
+    if not isinstance(text, str) or (not text.strip() and not sources):
+        raise fail("missing or empty 'text'")  # a bullet citing a source is an event, text or not
     if not isinstance(category, str):
         raise fail("'category' must be a string")
     for key, value in (("story", story), ("entities", entities)):

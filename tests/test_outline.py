@@ -240,3 +240,24 @@ def test_a_follow_up_follows_its_parent_edited() -> None:
     kept = reconcile(old_day.events, new_day.events)
     assert kept[0].id == old_day.events[0].id and kept[0].text == edited
     assert kept[1].parent == old_day.events[0].id
+
+
+def test_a_sourced_bullet_of_links_only_is_an_event_in_both_forms() -> None:
+    wikitext = (
+        f"{PAGE_HEAD}*[[Aden]] [https://e.com/1 (Reuters)]\n**Rebels seize the port. [https://e.com/2 (AP)]\n"
+        "*[https://e.com/3 (BBC)]\n"
+    )
+    html_page = (
+        '<div class="current-events-main vevent" id="2024_May_7" role="region">'
+        '<div class="current-events-content description"><p><b>Armed conflicts and attacks</b></p>'
+        '<ul><li><a href="/wiki/Aden" title="Aden">Aden</a> <a rel="nofollow" class="external text"'
+        ' href="https://e.com/1">(Reuters)</a>\n<ul><li>Rebels seize the port. <a rel="nofollow"'
+        ' class="external text" href="https://e.com/2">(AP)</a></li></ul></li>'
+        '<li><a rel="nofollow" class="external text" href="https://e.com/3">(BBC)</a></li></ul></div></div>'
+    )
+    day = parse_wikitext(wikitext, date=DAY)
+    assert day == parse_portal_html(html_page, date=DAY)
+    aden, seized, bare = day.events
+    assert (aden.text, aden.story, aden.entities, aden.parent) == ("Aden", (), ("Aden",), None)
+    assert (seized.story, seized.parent) == ((), aden.id)
+    assert (bare.text, [s.outlet for s in bare.sources]) == ("", ["BBC"])
