@@ -425,9 +425,9 @@ class _Reader:
         # counted so that ingest can tell which templates to teach daybook next.
         self.unrendered[name] += 1
         parts: list[Inline] = []
-        for param in positional:
-            if _has_content(param):
-                parts += ([Inline("text", " ")] if parts else []) + param
+        for shown_param in positional:
+            if _has_content(shown_param):
+                parts += ([Inline("text", " ")] if parts else []) + shown_param
         return parts
 
 
