@@ -106,9 +106,8 @@ _ALIASES = {
     "kt": "kn", "kilogram": "kg", "kilograms": "kg", "pound": "lb", "pounds": "lb", "tonne": "t",
     "tonnes": "t", "°C": "C", "°F": "F", "degC": "C", "degF": "F",
 }  # fmt: skip
-# How a range's two values are joined: between the values, and whether the unit follows
-# each value (``×``) or only the last.
-_RANGES = {"-": "–", "–": "–", "to": " to ", "and": " and ", "or": " or ", "to(-)": " to "}
+# What a range's word shows between its values (``{{convert|5|-|10|km}}``: "5–10").
+_RANGES = {"-": "–", "–": "–", "to": " to ", "and": " and ", "or": " or "}
 _NUMBER = re.compile(r"^[-−+]?(\d[\d,]*)?(\.\d+)?(?:[eE][-+]?\d+)?$")
 
 
@@ -235,8 +234,6 @@ def convert(args: Sequence[str], named: Mapping[str, str]) -> str | None:
     # Temperatures are written with their symbols unless names are asked for.
     symbol_in = abbr in ("on", "in", "yes", "y") or (source.kind == "temperature" and abbr != "off")
     symbol_out = abbr not in ("off", "in") or (target.kind == "temperature" and abbr != "off")
-    if abbr == "in":
-        symbol_out = False
 
     def side(shown: list[str], unit_: Unit, symbol: bool, *, adj: bool) -> str:
         number = shown[0] + "".join(j + s for j, s in zip(joins, shown[1:], strict=True))
