@@ -342,6 +342,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, stri
     if report.skipped:
         summary += f"; {_count(len(report.skipped), 'file')} skipped: no events"
     click.echo(summary)
+    if (unrendered := report.unrendered_summary()) is not None:
+        click.echo(unrendered)
     if report.failures:
         raise click.ClickException(f"{len(report.failures)} file(s) failed")
     if strict and report.skipped:

@@ -171,8 +171,11 @@ def event_page(
     index: SiteIndex,
     articles: Sequence[ArticleMeta],
     related: Sequence[tuple[str, Sequence[str]]],
+    follow_ups: Sequence[str] = (),
 ) -> EventPage:
-    """An event's page: its text, sources, lede and image, and its related events."""
+    """An event's page: its text, sources, lede and image, its related events, and the
+    event it follows up and its own follow-ups (``follow_ups``: their ids)."""
+    parent = index.ref(event.parent) if event.parent else None
     by_url = {a.url: a for a in articles}
     lede, image = lede_and_image(articles)
     return EventPage(
@@ -204,6 +207,9 @@ def event_page(
         entity_links=index.names.entity_links(event.entities),
         story_links=index.names.story_links(event.story),
         revision=index.revision(event.date),
+        parent=event.parent,
+        parent_link=parent.link if parent is not None else None,
+        follow_ups=tuple(ref.link for ident in follow_ups if (ref := index.ref(ident)) is not None),
     )
 
 

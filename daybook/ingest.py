@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,14 @@ class IngestReport:
     changes: list[DayChange] = field(default_factory=list)
     failures: list[ParseError] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    unrendered: Counter[str] = field(default_factory=Counter)  # wikitext templates not rendered
+
+    def unrendered_summary(self) -> str | None:
+        """One line naming the templates shown only as their parameters, most used first."""
+        if not self.unrendered:
+            return None
+        names = ", ".join(f"{name} ({count})" for name, count in self.unrendered.most_common())
+        return f"templates not rendered (shown as their parameters): {names}"
 
     @property
     def days(self) -> int:
@@ -241,8 +250,8 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
         raise fail("missing or invalid 'date' (want YYYY-MM-DD)") from exc
     text, category = obj.get("text"), obj.get("category", "")
     story, entities, sources = obj.get("story", []), obj.get("entities", []), obj.get("sources", [])
-    if not isinstance(text, str) or not text.strip():
-        raise fail("missing or empty 'text'")
+    if not isinstance(text, str) or (not text.strip() and not sources):
+        raise fail("missing or empty 'text'")  # a bullet citing a source is an event, text or not
     if not isinstance(category, str):
         raise fail("'category' must be a string")
     for key, value in (("story", story), ("entities", entities)):
@@ -256,6 +265,9 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
     ident = obj.get("id") or event_id(date, category, tuple(story), text)
     if not isinstance(ident, str):
         raise fail("'id' must be a string")
+    parent = obj.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise fail("'parent' must be an event id or null")
     return Event(
         id=ident,
         date=date,
@@ -264,6 +276,7 @@ def event_from_json(obj: Any, *, name: str = "<json>", line: int | None = None) 
         text=text,
         entities=tuple(dict.fromkeys(entities)),
         sources=tuple(Source(outlet=s["outlet"], url=s["url"]) for s in sources),
+        parent=parent,
     )
 
 
@@ -302,6 +315,7 @@ def ingest_paths(
                 kept = len(store.events(date=reading.date)) if reading.date else 0
                 report.skipped.append(Skipped(str(path), reading.empty, reading.date, kept))
             for day in reading.days:
+                report.unrendered.update(dict(day.unrendered))
                 report.changes.append(store.replace_day(day, origin=str(path), format=file_format(path)))
         if on_file is not None:
             on_file(path)

@@ -28,6 +28,9 @@ class Event:
     text: str
     entities: tuple[str, ...]
     sources: tuple[Source, ...] = field(default=())
+    #: the id of the event this one follows up (a bullet nested under a sourced bullet);
+    #: not part of the id's hash, so an event keeps its id when it gains or loses a parent
+    parent: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The event as daybook's JSONL export writes it (and ``ingest`` reads it)."""
@@ -39,6 +42,7 @@ class Event:
             "text": self.text,
             "entities": list(self.entities),
             "sources": [{"outlet": s.outlet, "url": s.url} for s in self.sources],
+            "parent": self.parent,
         }
 
 
@@ -48,6 +52,9 @@ class Day:
 
     date: dt.date
     events: tuple[Event, ...]
+    #: templates the wikitext reader could not render, with how often (name, count), by name;
+    #: what was read, not what the day says, so no part of comparing two days
+    unrendered: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,10 @@ class EventPage:
     entity_links: tuple[Link, ...] = ()
     story_links: tuple[Link, ...] = ()
     revision: int | None = None  # the portal revision the store's events came from, if pulled
+    # The event this one follows up ("follow-up of": its id and page), and its follow-ups.
+    parent: str | None = None
+    parent_link: Link | None = None
+    follow_ups: tuple[Link, ...] = ()
 
     @property
     def portal_url(self) -> str:

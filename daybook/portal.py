@@ -194,44 +194,58 @@ def _story_label(inlines: list[Inline]) -> tuple[str, list[str]]:
 def assemble(date: dt.date, sections: list[Section]) -> Day:
     """Turn a page outline into the day's events, in page order.
 
-    A bullet with bullets under it is a story line; a bullet without is an event.
+    A bullet that cites a source is an event, whatever is nested under it; a bullet
+    without a source is a story line when bullets are nested under it, else an event.
+    Events nested under an event are its follow-ups: they keep the enclosing story
+    path (the parent's text is no story name) and name the parent in ``parent``.
     """
     events: list[Event] = []
     seen: dict[str, int] = {}
 
-    def visit(item: Item, category: str, story: tuple[str, ...], story_entities: tuple[str, ...]) -> None:
-        if item.children:
+    def visit(
+        item: Item,
+        category: str,
+        story: tuple[str, ...],
+        story_entities: tuple[str, ...],
+        parent: str | None,
+    ) -> None:
+        text, entities, sources = _event_parts(item.inlines)
+        if item.children and not sources:
             label, linked = _story_label(item.inlines)
             inner_story = (*story, label) if label else story
             inner_entities = story_entities + tuple(e for e in linked if e not in story_entities)
             for child in item.children:
-                visit(child, category, inner_story, inner_entities)
+                visit(child, category, inner_story, inner_entities, parent)
             return
-        text, entities, sources = _event_parts(item.inlines)
-        if not text and not sources:
-            return
-        for entity in story_entities:
-            if entity not in entities:
-                entities.append(entity)
-        base = event_id(date, category, story, text)
-        seen[base] = seen.get(base, 0) + 1
-        ident = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        events.append(
-            Event(
-                id=ident,
-                date=date,
-                category=category,
-                story=story,
-                text=text,
-                entities=tuple(entities),
-                sources=tuple(sources),
+        ident = parent
+        if text or sources:
+            for entity in story_entities:
+                if entity not in entities:
+                    entities.append(entity)
+            # The id hashes what the event says and where it is filed, never its parent:
+            # an event that gains follow-ups, or becomes one, keeps its id.
+            base = event_id(date, category, story, text)
+            seen[base] = seen.get(base, 0) + 1
+            ident = base if seen[base] == 1 else f"{base}-{seen[base]}"
+            events.append(
+                Event(
+                    id=ident,
+                    date=date,
+                    category=category,
+                    story=story,
+                    text=text,
+                    entities=tuple(entities),
+                    sources=tuple(sources),
+                    parent=parent,
+                )
             )
-        )
+        for child in item.children:
+            visit(child, category, story, story_entities, ident)
 
     for section in sections:
         category = collapse(section.category).rstrip(":").strip()
         for item in section.items:
-            visit(item, category, (), ())
+            visit(item, category, (), (), None)
     return Day(date=date, events=tuple(events))
 
 

@@ -188,6 +188,8 @@ def _sections(root: Element, day: dt.date, name: str) -> list[Section]:
     sections = [Section("")]
     _walk(region, sections)
     if not any(section.items for section in sections):
+        if not region.text_content().strip():
+            return []  # a day the portal has no events for yet renders an empty region
         raise ParseError(name, "no event lists in the content region", line=region.sourceline)
     return sections
 

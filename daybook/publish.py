@@ -188,11 +188,14 @@ class Build:
         ids = [e.id for e in events]
         articles = self.store.article_metadata(ids)
         related = self.store.related_lists(ids)
+        follow_ups = self.store.follow_ups(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
         summaries = []
         for event in events:
             found = articles.get(event.id, [])
-            page = event_page(event, self.index, found, related.get(event.id, []))
+            page = event_page(
+                event, self.index, found, related.get(event.id, []), follow_ups.get(event.id, [])
+            )
             self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
             summaries.append(summary(event, self.index, found))
         result = day_page(date, summaries, self.index), summaries
@@ -207,9 +210,16 @@ class Build:
             found = self.store.events(ids=chunk)
             related = self.store.related_lists(chunk)
             articles = self.store.article_metadata(chunk)
+            follow_ups = self.store.follow_ups(chunk)
             self.index.preload([*chunk, *(r for lists in related.values() for r, _ in lists)])
             for event in found:
-                page = event_page(event, self.index, articles.get(event.id, []), related.get(event.id, []))
+                page = event_page(
+                    event,
+                    self.index,
+                    articles.get(event.id, []),
+                    related.get(event.id, []),
+                    follow_ups.get(event.id, []),
+                )
                 self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
 
     def redirects(self, candidates: dict[str, str]) -> None:

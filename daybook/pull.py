@@ -2,10 +2,17 @@
 
 Each day is a wiki page named by ``PullSettings.title_pattern`` (English Wikipedia:
 ``Portal:Current events/2024 May 7``; other editions name theirs differently). The
-store keeps each day's wikitext with its revision id and timestamp, and a day whose
-revision has not moved is not fetched again: days pulled before are first asked for
-their latest revision id only, and only those whose revision changed, and days never
-pulled, are fetched with their text. Both requests take up to 50 titles.
+store keeps each day's wikitext with its revision id and timestamp, and beside it the
+wiki's own rendering of that same revision (``action=parse&oldid=REVID``): the portal
+as readers see it, every template expanded, which is what ``daybook update`` ingests;
+the wikitext stays for history and offline reading. A day whose revision has not moved
+is not fetched again: days pulled before are first asked for their latest revision id
+only, and only those whose revision changed, and days never pulled, are fetched with
+their text (up to 50 titles a request), then rendered one revision a request.
+
+An answer that is no day's text (empty, ``null``, an API error for that day, a
+rendering of another revision) is reported and never stored: the day keeps what the
+store held.
 
 Polite, as the API etiquette asks: one request at a time and ``delay`` seconds
 between their starts, ``maxlag`` sent so the API turns daybook away while its
@@ -13,7 +20,7 @@ replicas lag, a User-Agent naming daybook; a maxlag answer, 429, 5xx or a failed
 connection is retried after ``Retry-After`` or a doubling wait.
 
 ``pull`` only keeps the text; ``daybook update`` turns the revisions it has not
-ingested yet into events.
+ingested yet into events (``parse_pulled``).
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ import httpx
 
 from daybook.errors import PullError, UsageError
 from daybook.fetch import USER_AGENT
+from daybook.model import Day
+from daybook.portal_html import parse_portal_html
 from daybook.store import PortalPage, Store
+from daybook.wikitext import parse_wikitext
 
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
 DEFAULT_TITLE_PATTERN = "Portal:Current events/{year} {month_name} {day}"
@@ -92,6 +102,7 @@ class PullReport:
     pulled: list[dt.date] = field(default_factory=list)  # new revisions kept
     unchanged: int = 0
     missing: list[dt.date] = field(default_factory=list)  # no such page on the wiki (yet)
+    failed: list[tuple[dt.date, str]] = field(default_factory=list)  # answers not kept, and why
     requests: int = 0
 
     def summary(self) -> str:
@@ -99,6 +110,9 @@ class PullReport:
         line = f"{days}: {len(self.pulled)} pulled, {self.unchanged} unchanged"
         if self.missing:
             line += f", {len(self.missing)} not on the wiki"
+        if self.failed:
+            reasons = "; ".join(f"{day}: {why}" for day, why in self.failed)
+            line += f", {len(self.failed)} not kept ({reasons})"
         return line
 
 
@@ -175,6 +189,27 @@ class MediaWiki:
                     found[title] = revision
         return found
 
+    def rendered(self, revision: int) -> str:
+        """The wiki's own HTML of one revision (``action=parse``); PullError when the answer
+        is an error, empty, or the rendering of another revision."""
+        answer = self._get(
+            {
+                "action": "parse",
+                "oldid": str(revision),
+                "prop": "text|revid",
+                "format": "json",
+                "formatversion": "2",
+                "maxlag": str(self.settings.maxlag),
+            }
+        )
+        parsed = answer.get("parse")
+        text = parsed.get("text") if isinstance(parsed, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise PullError(f"revision {revision}: the rendered page is empty")
+        if parsed is not None and parsed.get("revid") not in (None, revision):
+            raise PullError(f"revision {revision}: rendered revision {parsed.get('revid')} instead")
+        return text
+
     def _queries(self, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Each part of a query's answer, following ``continue`` (large pages come in parts)."""
         more: dict[str, str] = {}
@@ -245,14 +280,15 @@ def _error(error: object) -> tuple[str, str]:
 
 
 def _revision(page: dict[str, Any], *, text: bool) -> Revision | None:
-    """A page's revision from the answer, or None for a missing page (or hidden text)."""
+    """A page's revision from the answer, or None for a missing page; its ``text`` is
+    None unless asked for and there."""
     revisions = page.get("revisions")
     if page.get("missing") or not revisions:
         return None
     latest = revisions[0]
     content = latest.get("slots", {}).get("main", {}).get("content") if text else None
-    if text and not isinstance(content, str):
-        return None
+    if not isinstance(content, str) or not content.strip():
+        content = None  # not asked for, or hidden, null or blank: never a day's text
     return Revision(page["title"], int(latest["revid"]), str(latest["timestamp"]), content)
 
 
@@ -296,14 +332,33 @@ def pull(
             if day not in kept or (t in known and known[t].revision != kept[day])
         ]
         fetched = wiki.latest(wanted, text=True)
+        rendered: dict[str, str | PullError] = {}
+        for title, page in fetched.items():
+            if page.text is not None:
+                try:
+                    rendered[title] = wiki.rendered(page.revision)
+                except PullError as error:  # that day's answer is no page: the others still count
+                    rendered[title] = error
         report.requests = wiki.requests
     for title, day in titles.items():
-        page = fetched.get(title)
-        if page is not None and page.text is not None:
-            store.save_portal_page(PortalPage(day, title, page.revision, page.saved_at, page.text))
+        found = fetched.get(title)
+        html = rendered.get(title)
+        if found is not None and found.text is not None and isinstance(html, str):
+            store.save_portal_page(PortalPage(day, title, found.revision, found.saved_at, found.text, html))
             report.pulled.append(day)
+        elif found is not None:
+            why = "the wikitext is empty" if found.text is None else str(html)
+            report.failed.append((day, why.removeprefix(f"{settings.api}: ")))
         elif title in known and title not in wanted:
             report.unchanged += 1
         else:
             report.missing.append(day)
     return report
+
+
+def parse_pulled(page: PortalPage) -> Day:
+    """A pulled page's events: from the wiki's rendering when the store has it, else
+    (pages pulled before renderings were kept) from the wikitext."""
+    if page.html is not None:
+        return parse_portal_html(page.html, name=page.origin, date=page.date)
+    return parse_wikitext(page.wikitext, name=page.origin, date=page.date)

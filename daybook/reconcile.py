@@ -51,7 +51,14 @@ def reconcile(old: Sequence[Event], new: Sequence[Event]) -> tuple[Event, ...]:
         if new_at not in renamed and old_at not in taken:
             renamed[new_at] = old[old_at].id
             taken.add(old_at)
-    return tuple(dataclasses.replace(e, id=renamed[at]) if at in renamed else e for at, e in enumerate(new))
+    # A follow-up names its parent by id: it follows the parent's new id.
+    moved = {new[at].id: ident for at, ident in renamed.items()}
+    return tuple(
+        dataclasses.replace(
+            e, id=renamed.get(at, e.id), parent=moved.get(e.parent, e.parent) if e.parent else None
+        )
+        for at, e in enumerate(new)
+    )
 
 
 def _words(text: str) -> list[str]:

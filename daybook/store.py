@@ -270,6 +270,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP TRIGGER IF EXISTS lists_to_publish;
     """,
+    # 9: fidelity. An event nested under a sourced event follows it up; and the portal's
+    # own rendering of each pulled revision, which update ingests (the wikitext stays).
+    """
+    ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
+    ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
+    """,
 )
 
 
@@ -446,6 +452,12 @@ class PortalPage:
     revision: int
     saved_at: str  # when the revision was saved on the wiki (ISO 8601, UTC)
     wikitext: str
+    html: str | None = None  # the wiki's rendering of the same revision (None: not kept)
+
+    @property
+    def format(self) -> str:
+        """What its events are read from: the rendering if kept, else the wikitext."""
+        return "wikitext" if self.html is None else "html"
 
     @property
     def origin(self) -> str:
@@ -659,9 +671,10 @@ class Store:
 
     def _insert_event(self, conn: sqlite3.Connection, event: Event, position: int) -> None:
         conn.execute(
-            "INSERT INTO events (id, date, position, category, story, text) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, date, position, category, story, text, parent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.id, event.date.isoformat(), position, event.category,
-             json.dumps(list(event.story), ensure_ascii=False), event.text),
+             json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent),
         )  # fmt: skip
         for index, title in enumerate(event.entities):
             entity_id = conn.execute(
@@ -714,7 +727,7 @@ class Store:
             where += f" AND e.id IN ({','.join('?' * len(id_list))})"
             params.extend(id_list)
         rows = self.conn.execute(
-            f"SELECT e.id, e.date, e.category, e.story, e.text FROM events e WHERE {where}"
+            f"SELECT e.id, e.date, e.category, e.story, e.text, e.parent FROM events e WHERE {where}"
             " ORDER BY e.date, e.position",
             params,
         ).fetchall()
@@ -741,9 +754,22 @@ class Store:
                 text=text,
                 entities=tuple(entities.get(event_id, ())),
                 sources=tuple(sources.get(event_id, ())),
+                parent=parent,
             )
-            for event_id, date_text, category, story, text in rows
+            for event_id, date_text, category, story, text, parent in rows
         ]
+
+    def follow_ups(self, event_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The follow-ups (events naming it as ``parent``) of each of these events, in page order."""
+        found: dict[str, list[str]] = {}
+        rows = self.conn.execute(
+            "SELECT parent, id FROM events WHERE parent IN (SELECT value FROM json_each(?))"
+            " ORDER BY date, position",
+            (json.dumps(list(event_ids)),),
+        )
+        for parent, ident in rows:
+            found.setdefault(parent, []).append(ident)
+        return found
 
     def stats(self) -> Stats:
         """Counts of what the store holds (sources and entities: those events cite)."""
@@ -1453,20 +1479,28 @@ class Store:
         """Keep a pulled page; its events are stored by ``ingest_portal_page``."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO portal_pages (date, title, revision, saved_at, wikitext, pulled_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(date) DO UPDATE SET title = excluded.title,"
+                "INSERT INTO portal_pages (date, title, revision, saved_at, wikitext, html, pulled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(date) DO UPDATE SET title = excluded.title,"
                 " revision = excluded.revision, saved_at = excluded.saved_at,"
-                " wikitext = excluded.wikitext, pulled_at = excluded.pulled_at",
-                (page.date.isoformat(), page.title, page.revision, page.saved_at, page.wikitext, _now()),
+                " wikitext = excluded.wikitext, html = excluded.html, pulled_at = excluded.pulled_at",
+                (
+                    page.date.isoformat(),
+                    page.title,
+                    page.revision,
+                    page.saved_at,
+                    page.wikitext,
+                    page.html,
+                    _now(),
+                ),
             )
 
     def portal_pages_to_ingest(self) -> list[PortalPage]:
         """Pulled pages whose revision's events the store does not hold yet, by date."""
         rows = self.conn.execute(
-            "SELECT date, title, revision, saved_at, wikitext FROM portal_pages"
+            "SELECT date, title, revision, saved_at, wikitext, html FROM portal_pages"
             " WHERE ingested IS NOT revision ORDER BY date"
         )
-        return [PortalPage(dt.date.fromisoformat(d), t, r, s, w) for d, t, r, s, w in rows]
+        return [PortalPage(dt.date.fromisoformat(d), t, r, s, w, h) for d, t, r, s, w, h in rows]
 
     def ingest_portal_page(self, page: PortalPage, day: Day) -> DayChange:
         """Store the events of a pulled page and mark its revision ingested, in one transaction.
@@ -1481,7 +1515,7 @@ class Store:
             if row is not None and row[0] == day_sha(day):
                 kept = tuple(r[0] for r in conn.execute("SELECT id FROM events WHERE date = ?", (date,)))
                 return DayChange(page.date, added=(), removed=(), kept=kept)
-            return self._replace_day(conn, day, origin=page.origin, format="wikitext")
+            return self._replace_day(conn, day, origin=page.origin, format=page.format)
 
     def portal_page_read(self, page: PortalPage) -> None:
         """Mark a pulled revision ingested though it held no event to store (the day is left

@@ -46,13 +46,12 @@ from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
 from daybook.ingest import Skipped, wikitext_emptiness
-from daybook.pull import PullReport, PullSettings, pull
+from daybook.pull import PullReport, PullSettings, parse_pulled, pull
 from daybook.relate import Settings
 from daybook.site import BuildOptions, Renderer, render_pool
 from daybook.sitefolder import check, locate
 from daybook.siterepo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
-from daybook.wikitext import parse_wikitext
 from daybook.writer import WriteReport
 
 if TYPE_CHECKING:  # imported when an update gets to them (see ``_update``)
@@ -196,7 +195,7 @@ def _update(
     step("ingest")
     for page in store.portal_pages_to_ingest():
         try:
-            day = parse_wikitext(page.wikitext, name=page.origin, date=page.date)
+            day = parse_pulled(page)
         except ParseError as error:  # one unreadable page must not hold back the others
             report.failures.append(error)
             continue

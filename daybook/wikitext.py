@@ -15,9 +15,11 @@ show it, so that the rendered HTML of the same day gives the same events.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -40,6 +42,7 @@ from mwparserfromhell.wikicode import Wikicode
 from daybook.errors import ParseError
 from daybook.model import Day
 from daybook.portal import Inline, Item, Section, assemble, collapse
+from daybook.wikitemplates import render as render_template
 
 _PORTAL_TEMPLATES = frozenset({"current events", "current events header"})
 # Links to these namespaces render as an image, a page category or nothing: never text.
@@ -63,12 +66,8 @@ _LITERAL_TEMPLATES = {
     "!": "|", "=": "=", "'": "'", "ndash": "–", "mdash": "—", "snd": " – ", "spaced ndash": " – ",
     "nbsp": " ", "-": "", "clear": "",
 }  # fmt: skip
-# Which positional parameter holds the text a wrapper template shows; any other
-# template shows its first (``{{nowrap|..}}``, ``{{small|..}}``, ``{{lang-fr|..}}``...).
-_TEXT_PARAMETER = {"lang": 2, "transl": 2, "transliteration": 2, "script": 2}
 # Templates that show a link to the page their first parameter names (after a flag, say).
-_LINK_TEMPLATES = frozenset({"flag", "flagcountry", "flagu", "ill", "interlanguage link"})
-_RANGE_WORDS = {"-": "–", "–": "–", "to": " to ", "and": " and ", "or": " or "}
+_LINK_TEMPLATES = frozenset({"flag", "flagcountry", "flagu"})
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -133,11 +132,22 @@ def parse_wikitext(text: str, *, name: str = "<wikitext>", date: dt.date | None 
         raise ParseError(name, "not a portal day page: no 'Current events' template and no bullets")
     if day is None:
         raise ParseError(name, "no date: the page has no dated 'Current events' template; pass date=")
+    if reader.unrendered:
+        day = dataclasses.replace(day, unrendered=tuple(sorted(reader.unrendered.items())))
     for event in day.events:
         # A last guard: markup that slipped through between inline runs is a page we misread.
         if _UNREAD.search(event.text):
             raise ParseError(name, f"markup left in an event: {event.text[:80]!r}")
     return day
+
+
+def read_outline(text: str) -> tuple[dt.date | None, list[Section]]:
+    """The page's date (from its template) and its outline, as ``parse_wikitext`` reads
+    them before making events: for whatever needs the page's shape, such as a stand-in
+    that renders it as MediaWiki would."""
+    reader = _Reader()
+    reader.block(mwparserfromhell.parse(_normalise(text), skip_style_tags=True))
+    return reader.page_date, reader.outline()[0]
 
 
 def _normalise(text: str) -> str:
@@ -230,6 +240,7 @@ class _Reader:
         self.lines = [_Line(1)]
         self.page_date: dt.date | None = None
         self.has_template = False
+        self.unrendered: Counter[str] = Counter()  # templates shown as their parameters
 
     # -- block level: lines, list markers, headings --------------------------------
 
@@ -391,16 +402,33 @@ class _Reader:
             return _text(_LITERAL_TEMPLATES[name])
         if name.startswith(_DROPPED_TEMPLATES):
             return []
-        if name == "convert":  # {{convert|5|km}} -> "5 km"; {{convert|5|-|10|km}} -> "5–10 km"
-            words = [collapse(_source(node.get(str(n)).value)) for n in range(1, 5) if node.has(str(n))]
-            if len(words) >= 4 and words[1] in _RANGE_WORDS:
-                return _text(f"{words[0]}{_RANGE_WORDS[words[1]]}{words[2]} {words[3]}")
-            return _text(" ".join(words[:2]))
-        if name in _LINK_TEMPLATES and node.has("1"):  # {{flag|France}}, {{ill|Title|fr}}
+        if name in _LINK_TEMPLATES and node.has("1"):  # {{flag|France}}
             title = collapse(_source(node.get("1").value))
             return [Inline("link", _clean(title), title)] if title else []
-        key = str(_TEXT_PARAMETER.get(name, 1))
-        return self.inline(node.get(key).value, label=label) if node.has(key) else []
+        # Positional parameters by number (``{{x|a|2=b}}`` is ``{{x|a|b}}``), named ones as text.
+        numbered: dict[int, list[Inline]] = {}
+        named: dict[str, str] = {}
+        unnamed = 0
+        for param in node.params:
+            if not param.showkey:
+                unnamed += 1
+            key = collapse(_source(param.name)) if param.showkey else str(unnamed)
+            if key.isdigit() and int(key) > 0:
+                numbered[int(key)] = self.inline(param.value, label=label)
+            else:
+                named[key.lower()] = collapse(_source(param.value))
+        positional = [numbered.get(n, []) for n in range(1, max(numbered, default=0) + 1)]
+        shown = render_template(name, positional, named)
+        if shown is not None:
+            return shown
+        # Unknown here (or a use of it that cannot be rendered): its visible parameters,
+        # counted so that ingest can tell which templates to teach daybook next.
+        self.unrendered[name] += 1
+        parts: list[Inline] = []
+        for shown_param in positional:
+            if _has_content(shown_param):
+                parts += ([Inline("text", " ")] if parts else []) + shown_param
+        return parts
 
 
 def _tag_name(node: Tag) -> str:

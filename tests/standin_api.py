@@ -1,20 +1,24 @@
 """A stand-in for the MediaWiki Action API on loopback, for the pull and update tests and
 the update benchmark.
 
-It keeps pages as revisions (title -> [(revision id, timestamp, wikitext)], oldest
+It keeps pages as revisions (title -> [(revision id, timestamp, wikitext, html)], oldest
 first) and answers ``action=query&prop=revisions`` as MediaWiki does with
 ``formatversion=2``: titles normalized (``_`` to space), missing pages marked, the
 latest revision's id and timestamp, and its text when ``rvprop`` asks for content.
 More than 50 titles is an error, as for clients without the apihighlimits right.
-Faults can be queued (``faults``: ``maxlag``, ``429``, ``500``, ``html``), one per
-request. Every API request is logged. Any other path answers with a small article
-page, so enrich can fetch a day's sources from it (``--via``).
+``action=parse&oldid=N`` answers the revision's HTML in the form of MediaWiki's parser
+output (that of the portal-html-2025 pages): given with ``edit(..., html=...)``, or else
+rendered from the wikitext's outline (``render``).
+Faults can be queued (``faults``: ``maxlag``, ``429``, ``500``, ``html``, ``null``,
+``empty-parse``, ``parse-error``), one per request. Every API request is logged. Any
+other path answers with a small article page, so enrich can fetch a day's sources from it (``--via``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
 import json
 import threading
 import urllib.parse
@@ -23,6 +27,9 @@ from http.server import ThreadingHTTPServer
 
 from standin_web import _Handler as WebHandler
 from standin_web import origin, serve, shut
+
+from daybook.portal import Inline, Item
+from daybook.wikitext import read_outline
 
 API_PATH = "/w/api.php"
 ARTICLE = (
@@ -37,7 +44,7 @@ ARTICLE = (
 class StandInAPI:
     """The server, its pages, queued faults and the requests it saw."""
 
-    pages: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
+    pages: dict[str, list[tuple[int, str, str, str]]] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
@@ -45,14 +52,16 @@ class StandInAPI:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
-    def edit(self, title: str, text: str) -> int:
-        """Save a new revision of a page; returns its id."""
+    def edit(self, title: str, text: str, html: str | None = None) -> int:
+        """Save a new revision of a page (``html``: its rendering, else ``render(text)``);
+        returns its id."""
+        rendered = render(title, text) if html is None else html
         with self.lock:
             self.next_revision += 1
             revision = self.next_revision
             # A timestamp that follows from the id: the same edits give the same history.
             saved = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=revision)
-            self.pages.setdefault(title, []).append((revision, f"{saved:%Y-%m-%dT%H:%M:%SZ}", text))
+            self.pages.setdefault(title, []).append((revision, f"{saved:%Y-%m-%dT%H:%M:%SZ}", text, rendered))
             return revision
 
     @property
@@ -80,8 +89,15 @@ class StandInAPI:
         with self.lock:
             return [r["titles"].split("|") for r in self.requests if "content" in r.get("rvprop", "")]
 
+    def parse_requests(self) -> list[str]:
+        """The revision each ``action=parse`` request asked for."""
+        with self.lock:
+            return [r.get("oldid", "") for r in self.requests if r.get("action") == "parse"]
+
     def answer(self, params: dict[str, str]) -> dict[str, object]:
         """The API's answer to one query."""
+        if params.get("action") == "parse":
+            return self.parse(params)
         if params.get("action") != "query" or params.get("prop") != "revisions":
             return {"error": {"code": "badvalue", "info": "only action=query&prop=revisions here"}}
         if params.get("format") != "json" or params.get("formatversion") != "2":
@@ -100,7 +116,7 @@ class StandInAPI:
                 if not revisions:
                     pages.append({"ns": 100, "title": title, "missing": True})
                     continue
-                revision, saved, text = revisions[-1]
+                revision, saved, text, _ = revisions[-1]
                 entry: dict[str, object] = {"revid": revision, "parentid": 0, "timestamp": saved}
                 if with_text:
                     entry["slots"] = {
@@ -111,6 +127,73 @@ class StandInAPI:
         if normalized:
             query["normalized"] = normalized
         return {"batchcomplete": True, "query": query}
+
+    def parse(self, params: dict[str, str]) -> dict[str, object]:
+        """``action=parse&oldid=N&prop=text|revid``, as MediaWiki answers it."""
+        if params.get("format") != "json" or params.get("formatversion") != "2":
+            return {"error": {"code": "badvalue", "info": "format=json&formatversion=2 only"}}
+        if set(params.get("prop", "").split("|")) != {"text", "revid"}:
+            return {"error": {"code": "badvalue", "info": "prop=text|revid here"}}
+        with self.lock:
+            for title, revisions in self.pages.items():
+                for revision, _, _, rendered in revisions:
+                    if str(revision) == params.get("oldid"):
+                        return {"parse": {"title": title, "pageid": 1, "revid": revision, "text": rendered}}
+        return {
+            "error": {"code": "nosuchrevid", "info": f"There is no revision with ID {params.get('oldid')}."}
+        }
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fmt: skip
+
+
+def render(title: str, text: str) -> str:
+    """A day page's wikitext as MediaWiki's parser writes it: the portal template's
+    region (its id names the day), category headings as ``<p><b>``, nested ``<ul>``, wiki
+    links to ``/wiki/``, external links ``a.external``. Made from daybook's reading of the
+    wikitext (templates already reduced), so it says what the wikitext says."""
+    page_date, sections = read_outline(text)
+    day = title.rsplit("/", 1)[-1]
+    if page_date is not None:
+        day = f"{page_date.year} {_MONTHS[page_date.month - 1]} {page_date.day}"
+    body: list[str] = []
+    for section in sections:
+        if section.category.strip():
+            body.append(f"<p><b>{html.escape(section.category.strip())}</b>\n</p>\n")
+        if section.items:
+            body.append(_list(section.items))
+    return (
+        '<div class="mw-content-ltr mw-parser-output" lang="en" dir="ltr"><div class="current-events">\n'
+        f'<div role="region" aria-label="{html.escape(day)}" id="{html.escape(day.replace(" ", "_"))}"'
+        ' class="current-events-main vevent">\n'
+        '<div class="current-events-heading plainlinks"><div class="current-events-title" role="heading">'
+        f'<span class="summary">{html.escape(day)}</span></div></div>\n'
+        '<div class="current-events-content description">\n'
+        + "".join(body)
+        + "</div></div></div>\n<!--\nNewPP limit report\n-->\n</div>"
+    )
+
+
+def _list(items: list[Item]) -> str:
+    out = []
+    for item in items:
+        inner = "".join(_inline(part) for part in item.inlines)
+        if item.children:
+            inner += "\n" + _list(item.children)
+        out.append(f"<li>{inner}</li>")
+    return "<ul>" + "\n".join(out) + "</ul>\n"
+
+
+def _inline(part: Inline) -> str:
+    label = html.escape(part.text)
+    if part.kind == "link":
+        path = urllib.parse.quote(part.target.strip().replace(" ", "_"), safe="/:#()',!_-.")
+        return f'<a href="/wiki/{path}" title="{html.escape(part.target)}">{label}</a>'
+    if part.kind == "ext":
+        classes = "external text" if part.text else "external autonumber"
+        return f'<a rel="nofollow" class="{classes}" href="{html.escape(part.target)}">{label or "[1]"}</a>'
+    return label
 
 
 class _Handler(WebHandler):
@@ -135,6 +218,16 @@ class _Handler(WebHandler):
                 return self._send(int(fault), b"busy", "text/plain", {"Retry-After": "0"})
             if fault == "html":
                 return self._send(200, b"<html>not the API</html>", "text/html")
+            if fault == "null":
+                return self._send(200, b"null", "application/json")
+            if fault == "empty-parse":
+                empty = {
+                    "parse": {"title": "?", "pageid": 1, "revid": int(params.get("oldid", 0)), "text": ""}
+                }
+                return self._send(200, json.dumps(empty).encode(), "application/json")
+            if fault == "parse-error":
+                failed = {"error": {"code": "internal_api_error_MWException", "info": "Exception caught"}}
+                return self._send(200, json.dumps(failed).encode(), "application/json")
             body = json.dumps(self.api.answer(params), ensure_ascii=False).encode()
             self._send(200, body, "application/json; charset=utf-8")
 

@@ -20,6 +20,7 @@ EVENTS = [
         "text": "Shelling damages a research institute in Kharkiv.",
         "entities": ["Kharkiv", "Russo-Ukrainian War", "Battle of Kharkiv (2022)"],
         "sources": [{"outlet": "Bloomberg", "url": "https://www.bloomberg.com/a"}],
+        "parent": None,
     },
     {
         "id": "20220308-bbbbbbbbbbbb",
@@ -29,6 +30,7 @@ EVENTS = [
         "text": "A match is played — “in the rain”.",
         "entities": [],
         "sources": [],
+        "parent": None,
     },
 ]
 
@@ -60,6 +62,19 @@ def test_jsonl_round_trips_through_ingest(tmp_path: Path, jsonl: Path) -> None:
     db2 = tmp_path / "b.db"
     assert run("ingest", str(again), db=db2).exit_code == 0
     assert run("events", "--format", "jsonl", db=db2).output == exported
+
+
+def test_a_follow_up_keeps_its_parent_through_jsonl(tmp_path: Path) -> None:
+    follow_up = {**EVENTS[0], "id": "20220307-cccccccccccc", "text": "The institute is evacuated."}
+    path = tmp_path / "f.jsonl"
+    lines = [EVENTS[0], {**follow_up, "parent": EVENTS[0]["id"]}]
+    path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    db = tmp_path / "f.db"
+    assert run("ingest", str(path), db=db).exit_code == 0
+    exported = [json.loads(line) for line in run("events", "--format", "jsonl", db=db).output.splitlines()]
+    assert [e["parent"] for e in exported] == [None, "20220307-aaaaaaaaaaaa"]
+    path.write_text(json.dumps({**follow_up, "parent": 7}) + "\n", encoding="utf-8")
+    assert "'parent' must be an event id or null" in run("ingest", str(path), db=db).output
 
 
 def test_stats_json_has_the_documented_keys(tmp_path: Path, jsonl: Path) -> None:

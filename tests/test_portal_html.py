@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from portal_count import count_page
 
 from daybook.errors import ParseError
 from daybook.model import Day, Event
@@ -201,8 +202,16 @@ def test_whole_set_parses_and_sources_agree(
     independent = sum(
         sourced_items_by_regex(path.read_text("utf-8")) for path in (shared_data / folder).glob("*.html")
     )
-    print(f"{folder}: {days} days, {len(events)} events, {with_sources} with sources, {independent} by regex")
+    counted = [count_page(path.read_bytes()) for path in (shared_data / folder).glob("*.html")]
+    by_lxml, sourced_by_lxml = sum(c.events for c in counted), sum(c.sourced for c in counted)
+    print(
+        f"{folder}: {days} days, {len(events)} events ({by_lxml} by lxml), "
+        f"{with_sources} with sources ({independent} leaves by regex, {sourced_by_lxml} by lxml)"
+    )
+    # Every sourced item is an event, nested items or not (the regex sees only leaves).
     assert abs(with_sources - independent) <= 0.01 * independent
+    assert abs(len(events) - by_lxml) <= 0.01 * by_lxml
+    assert abs(with_sources - sourced_by_lxml) <= 0.01 * sourced_by_lxml
     assert all(event.category for event in events)
     assert not [event.text for event in events if MARKUP.search(event.text)]
     assert len({event.id for event in events}) == len(events)

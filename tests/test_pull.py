@@ -13,7 +13,8 @@ from standin_api import StandInAPI
 
 from daybook.cli import cli
 from daybook.errors import PullError, UsageError
-from daybook.pull import PullSettings, date_range, pull, recent_days
+from daybook.portal_html import parse_portal_html
+from daybook.pull import PullSettings, date_range, parse_pulled, pull, recent_days
 from daybook.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wikitext"
@@ -80,8 +81,9 @@ def test_pull_keeps_text_revision_and_time_and_skips_unchanged_days(api: StandIn
     api.edit(title(MAY_7), (FIXTURES / "2018-06-12.wiki").read_text(encoding="utf-8"))
     report = pull(store, [MAY_6, MAY_7, MAY_8], settings(api))
     assert report.pulled == [MAY_6, MAY_7] and report.missing == [MAY_8] and report.unchanged == 0
-    # Days never pulled are fetched with their text at once: one request.
-    assert report.requests == 1 and api.content_requests() == [[title(MAY_6), title(MAY_7), title(MAY_8)]]
+    # Days never pulled are fetched with their text at once: one request; then each
+    # revision's rendering, one request each.
+    assert report.requests == 3 and api.content_requests() == [[title(MAY_6), title(MAY_7), title(MAY_8)]]
     (page,) = [p for p in store.portal_pages_to_ingest() if p.date == MAY_6]
     assert (page.revision, page.title) == (first, title(MAY_6))
     assert page.saved_at.endswith("Z") and page.wikitext.startswith("{{Current events")
@@ -97,6 +99,50 @@ def test_pull_keeps_text_revision_and_time_and_skips_unchanged_days(api: StandIn
     assert third.pulled == [MAY_7] and third.unchanged == 1
     assert api.content_requests()[-1] == [title(MAY_7)]
     assert store.portal_revisions([MAY_6, MAY_7]) == {MAY_6: first, MAY_7: edited}
+
+
+def test_the_rendering_of_the_same_revision_is_kept_beside_the_wikitext(
+    api: StandInAPI, store: Store, shared_data: Path
+) -> None:
+    real = (shared_data / "portal-html-2025" / "2025-09-14.html").read_text(encoding="utf-8")
+    revision = api.edit(settings(api).title(MAY_7), "{{Current events}}\n*Something happens.\n", html=real)
+    assert pull(store, [MAY_7], settings(api)).pulled == [MAY_7]
+    assert api.parse_requests() == [str(revision)]
+    (page,) = store.portal_pages_to_ingest()
+    assert page.html == real and page.wikitext.startswith("{{Current events}}") and page.format == "html"
+    # The events come from the rendering, not the wikitext.
+    assert parse_pulled(page).events == parse_portal_html(real, date=MAY_7).events
+    assert not any("Something happens" in event.text for event in parse_pulled(page).events)
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [("empty-parse", "rendered page is empty"), ("null", "not an object"), ("parse-error", "MWException")],
+)
+def test_an_empty_or_failed_answer_is_reported_and_never_stored(
+    api: StandInAPI, store: Store, fault: str, reason: str
+) -> None:
+    title = settings(api).title(MAY_7)
+    first = api.edit(title, "{{Current events}}\n*Something happens.\n")
+    pull(store, [MAY_7], settings(api))
+    (kept,) = store.portal_pages_to_ingest()
+    api.edit(title, "{{Current events}}\n*Something else happens.\n")
+    api.faults[:] = ["", "", fault]  # the ids and the text answered, the rendering not
+    report = pull(store, [MAY_7, MAY_8], settings(api), sleep=no_sleep)
+    assert report.pulled == [] and [day for day, _ in report.failed] == [MAY_7]
+    assert reason in report.failed[0][1] and "1 not kept" in report.summary()
+    assert store.portal_revisions([MAY_7]) == {MAY_7: first}
+    assert store.portal_pages_to_ingest() == [kept]
+
+
+def test_an_empty_wikitext_is_never_a_days_text(api: StandInAPI, store: Store) -> None:
+    title = settings(api).title(MAY_7)
+    first = api.edit(title, "{{Current events}}\n*Something happens.\n")
+    pull(store, [MAY_7], settings(api))
+    api.edit(title, "  \n")
+    report = pull(store, [MAY_7], settings(api))
+    assert report.failed == [(MAY_7, "the wikitext is empty")]
+    assert store.portal_revisions([MAY_7]) == {MAY_7: first}
 
 
 def test_titles_go_fifty_to_a_request(api: StandInAPI, store: Store) -> None:
@@ -120,7 +166,7 @@ def test_busy_answers_are_retried(api: StandInAPI, store: Store, fault: str) -> 
     api.faults[:] = [fault, fault]
     waits: list[float] = []
     report = pull(store, [MAY_7], settings(api, backoff=1.0), sleep=waits.append)
-    assert report.pulled == [MAY_7] and len(api.requests) == 3
+    assert report.pulled == [MAY_7] and len(api.requests) == 4  # two faults, the text, its rendering
     assert waits == [0.0, 0.0]  # the stand-in's Retry-After: 0 is honoured over the backoff
 
 
@@ -152,8 +198,8 @@ def test_requests_are_spaced_by_the_delay(api: StandInAPI, store: Store) -> None
     pull(store, [MAY_6], settings(api))
     api.edit(settings(api).title(MAY_6), "{{Current events}}\n*Something else happens.\n")
     waits: list[float] = []
-    pull(store, [MAY_6], settings(api, delay=2.0), sleep=waits.append)  # ids, then the text
-    assert len(waits) == 1 and 1.5 < waits[0] <= 2.0
+    pull(store, [MAY_6], settings(api, delay=2.0), sleep=waits.append)  # ids, the text, its rendering
+    assert len(waits) == 2 and all(1.5 < wait <= 2.0 for wait in waits)
 
 
 def test_pull_command(api: StandInAPI, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from daybook.errors import LockedError
 from daybook.fetch import FetchSettings
 from daybook.ingest import ingest_paths
 from daybook.model import Day, Event, Source, event_id
+from daybook.portal_html import parse_portal_html
 from daybook.publish import build_site
 from daybook.pull import PullSettings
 from daybook.reconcile import reconcile
@@ -240,6 +241,32 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     assert git(out, "status", "--porcelain") == "", "every file committed"
     assert not [p for p in out.iterdir() if p.name != ".git" and p.name.startswith(".")], "no state in OUT"
     assert locate(tmp_path / "t.db", out).state.is_file()
+
+
+@pytest.mark.slow
+def test_update_keeps_the_rendered_page_and_the_wikitext_and_ingests_the_rendering(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """The wiki's rendering of a revision is what its events come from; the wikitext of
+    the same revision is kept beside it."""
+    real = (shared_data / "portal-html-2025" / "2025-09-14.html").read_text(encoding="utf-8")
+    api = StandInAPI().start()
+    try:
+        wikitext = "{{Current events|year=2024|month=6|day=1}}\n'''Sports'''\n*Only the wikitext says this.\n"
+        revision = api.edit(TITLES[D1], wikitext, html=real)
+        with Store(tmp_path / "t.db") as store:
+            update(store, tmp_path / "site", [D1], options(api))
+            events = store.events(date=D1)
+            origin, form = store.conn.execute("SELECT origin, format FROM days").fetchone()
+        with sqlite3.connect(tmp_path / "t.db") as conn:
+            kept = conn.execute("SELECT revision, wikitext, html FROM portal_pages").fetchall()
+    finally:
+        api.stop()
+    assert kept == [(revision, wikitext, real)]
+    assert api.parse_requests() == [str(revision)]
+    expected = parse_portal_html(real, date=D1).events
+    assert [e.text for e in events] == [e.text for e in expected] and len(events) > 10
+    assert form == "html" and f"revision {revision}" in origin
 
 
 @pytest.mark.slow

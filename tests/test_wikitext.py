@@ -169,7 +169,7 @@ def test_messy_page() -> None:
     # A depth jump (* then ***) still nests under the story line; refs and cite templates go.
     tanks = find(day, "tanks massing")
     assert tanks.story == ("Syrian uprising (2011–present)",)
-    assert tanks.text == "Activists report 3 km of tanks massing outside Homs."
+    assert tanks.text == "Activists report 3 kilometres (1.9 mi) of tanks massing outside Homs."
     shelling = find(day, "26th day")
     assert (
         shelling.text

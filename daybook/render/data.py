@@ -184,6 +184,9 @@ def event_page(page: EventPage, ext: str) -> Obj:
         ],
         "entity_links": [{"text": link.text, "href": link.href(ext)} for link in page.entity_links],
         "story_links": [{"text": link.text, "href": link.href(ext)} for link in page.story_links],
+        "parent": page.parent,
+        "parent_link": _link(page.parent_link, ext),
+        "follow_ups": [{"text": link.text, "href": link.href(ext)} for link in page.follow_ups],
     }
 
 

@@ -30,6 +30,7 @@ ITEM_NAMES = {
     "entity_links": "link",
     "story_links": "link",
     "credits": "credit",
+    "follow_ups": "link",
 }
 
 
