@@ -12,7 +12,9 @@ One run, each step safe to repeat:
             first the pages that show no source's metadata, then (enrich done) the
             changed days' own pages, the search index, front page and feeds;
 6. commit   the site to git, once every file is written and before the site's state
-            records the build; then forget what was published.
+            records the build (git's index kept HEAD's; ``git gc --auto`` after, which
+            git runs in the background when there is enough to pack); then forget what
+            was published.
 
 Every change to the store is recorded, in the transaction that makes it, as work for
 the next publish (see migration 5 in store.py); that record is cleared only after the
@@ -45,13 +47,13 @@ import httpx
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
+from daybook.ingest import ingest_pulled
 from daybook.pagecache import STATE_NAME
 from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
 from daybook.site import BuildOptions, Renderer, render_pool
 from daybook.siterepo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
-from daybook.wikitext import parse_wikitext
 from daybook.writer import WriteReport
 
 if TYPE_CHECKING:  # imported when an update gets to them (see ``_update``)
@@ -189,13 +191,8 @@ def _update(
     step("pull")
     report.pulled = pull(store, dates, options.pull, transport=api)
     step("ingest")
-    for page in store.portal_pages_to_ingest():
-        try:
-            day = parse_wikitext(page.wikitext, name=page.origin, date=page.date)
-        except ParseError as error:  # one unreadable page must not hold back the others
-            report.failures.append(error)
-            continue
-        report.days.append(store.ingest_portal_page(page, day))
+    ingested = ingest_pulled(store)
+    report.days, report.failures = ingested.changes, ingested.failures
     step("relate")
     # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
     # beside relate and the first part of publish, which need none of what it finds.
@@ -246,10 +243,13 @@ def _update(
             if first:
                 repo.stage(None)
                 report.commit = repo.commit(report.message)
+                repo.pack()  # git add -A wrote a loose object per file
             else:
                 # A killed run may have written files it did not commit: this run made (or
                 # found made) every page that run did, since the state was not saved.
                 report.commit = repo.commit_paths(written.touched, report.message)
+                if report.commit is not None:
+                    repo.maintain()
 
         report.written = update_site(
             store,
