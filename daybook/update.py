@@ -248,8 +248,11 @@ def _update(
                 # A killed run may have written files it did not commit: this run made (or
                 # found made) every page that run did, since the state was not saved.
                 report.commit = repo.commit_paths(written.touched, report.message)
+                report.seconds["(commit: index)"] = repo.index_seconds
                 if report.commit is not None:
+                    started = time.perf_counter()
                     repo.maintain()
+                    report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
 
         report.written = update_site(
             store,
