@@ -418,7 +418,8 @@ KILL_POINTS = [
     ("daybook.store:Store.save_relation", 1),  # the lists stored, not marked done
     ("daybook.writer:Writer.write", 1),  # the first file written
     ("daybook.writer:Writer.write", 40),  # the site half written
-    ("git commit-tree", 1),  # the objects written, no commit yet
+    ("git update-index", 1),  # the objects written, the index being set
+    ("git commit-tree", 1),  # the objects written and indexed, no commit yet
     ("git update-ref", 1),  # git committing
     ("daybook.siterepo:SiteRepo.commit_paths", 1),  # committed, the site's state not saved
     ("daybook.pagecache:SiteState.save", 1),  # the state saved, the work not yet forgotten
