@@ -418,3 +418,25 @@ def test_prepared_blobs_are_used_only_for_files_unchanged_since(site: Path) -> N
     assert_sound(site)
     assert git(site, "show", "HEAD:news/2024/05/10/index.html") == "the day, rendered again"
     assert git(site, "show", "HEAD:index.html") == "front, new"
+
+
+def loose_objects(root: Path) -> int:
+    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
+def test_maintenance_packs_what_updates_leave_loose(site: Path) -> None:
+    repo = SiteRepo(site)
+    repo.pack()
+    assert loose_objects(site) == 0
+    many = {f"entity/name-{n}.html": f"entity number {n}" for n in range(1500)}
+    git(site, "config", "gc.auto", "0")  # git's switch: maintenance off
+    assert repo.commit_paths(write(site, many), "many") is not None
+    repo.maintain()
+    assert loose_objects(site) > 1500
+    git(site, "config", "gc.auto", "100")
+    git(site, "config", "gc.autoDetach", "false")  # in the foreground, for the test to see
+    repo.maintain()
+    assert loose_objects(site) == 0
+    assert git(site, "show", "HEAD:entity/name-7.html") == "entity number 7"
+    assert_sound(site)

@@ -239,6 +239,7 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     assert "first build, 110 events on 4 days" in (report.message or "")
     assert git(out, "status", "--porcelain") == "", "every file committed, the page cache ignored"
     assert ".daybook-site.db" not in git(out, "ls-files")
+    assert git(out, "count-objects").startswith("0 objects"), "the first build is packed"
 
 
 def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_path: Path) -> None:
