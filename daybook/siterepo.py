@@ -381,12 +381,17 @@ class SiteRepo:
         the first commit, which ``git add -A`` writes as one loose object per file."""
         self._git("repack", "-a", "-d", "-q")
 
-    def maintain(self) -> None:
+    def maintain(self) -> str | None:
         """``git gc --auto``: once the loose objects (or packs) are more than git's
         thresholds (``gc.auto``, 6,700; ``gc.autoPackLimit``, 50), git packs them in a
-        process it detaches, so this returns in milliseconds; ``gc.auto=0`` turns it off."""
+        process it detaches, so this returns in milliseconds; ``gc.auto=0`` turns it off.
+        What git said if it failed (the commit is made: only its packing is left undone)."""
         self._clear_stale_locks()
-        self._git("gc", "--auto", "--quiet")
+        done = self._run("gc", "--auto", "--quiet", check=False)
+        if done.returncode == 0:
+            return None
+        said = (done.stderr or done.stdout).strip().splitlines()
+        return said[-1] if said else f"exit status {done.returncode}"
 
     def history(self, path: str) -> list[Change]:
         """The commits that changed ``path`` (relative to the root), newest first."""

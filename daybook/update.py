@@ -83,6 +83,7 @@ class UpdateReport:
     written: WriteReport | None = None
     commit: str | None = None
     message: str | None = None
+    maintenance: str | None = None  # what git gc --auto said, had it failed
     seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time
 
     def summary(self) -> str:
@@ -106,6 +107,8 @@ class UpdateReport:
             lines.append(f"commit {self.commit[:12]}: {self.message}")
         else:
             lines.append("nothing new to commit")
+        if self.maintenance is not None:
+            lines.append(f"git gc --auto failed (the commit is made): {self.maintenance}")
         steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.items())
         took = sum(seconds for name, seconds in self.seconds.items() if not name.startswith("("))
         lines.append(f"took {took:.2f} s ({steps})")
@@ -251,7 +254,7 @@ def _update(
                 report.seconds["(commit: index)"] = repo.index_seconds
                 if report.commit is not None:
                     started = time.perf_counter()
-                    repo.maintain()
+                    report.maintenance = repo.maintain()
                     report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
 
         report.written = update_site(
