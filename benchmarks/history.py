@@ -12,7 +12,8 @@ it); ``on`` leaves daybook's default. After each update the benchmark waits for 
 background gc git detached (``.git/gc.pid``) to end before the next update: updates come
 hours apart, not back to back; that wait is printed as the gc's time.
 
-Printed every ``--every`` updates and at the end: the update's wall time, the objects
+Printed every ``--every`` updates and at the end: the update's wall time (and its index
+step's, from the update's own report), the objects
 (``git count-objects -v``: loose count and KiB, packs and their KiB) and ``.git``'s growth
 since the series began.
 
@@ -27,6 +28,7 @@ import contextlib
 import datetime as dt
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 import sys
@@ -114,13 +116,15 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
         walls: list[float] = []
+        index: list[float] = []  # the update's own time for the index step
         gcs: list[float] = []
         for number in range(1, args.updates + 1):
             date = last + dt.timedelta(days=1)
             api.edit(PullSettings().title(date), wikitext(day, date))
             command = update_command(db, site, date, api, args.jobs, ["--per-host", "8", "--delay", "0"])
-            seconds, _, _, _ = run(command)
+            seconds, _, _, output = run(command)
             walls.append(seconds)
+            index.extend(float(x) for x in re.findall(r"\(commit: index\) ([\d.]+)", output))
             waited = wait_for_gc(site)
             if waited > 0.05:
                 gcs.append(waited)
@@ -137,8 +141,11 @@ def main(argv: list[str]) -> int:
                     flush=True,
                 )
         walls.sort()
+        index.sort()
         print(
             f"updates: median {walls[len(walls) // 2]:.2f} s, worst {walls[-1]:.2f} s;"
+            f" index step median {index[len(index) // 2] if index else 0:.3f} s,"
+            f" worst {index[-1] if index else 0:.3f} s;"
             f" background gcs: {len(gcs)}" + (f", {min(gcs):.0f} to {max(gcs):.0f} s each" if gcs else ""),
             flush=True,
         )
