@@ -1,5 +1,6 @@
 """Time an update's commit on a site of 1.6 million files: ``SiteRepo.stage`` + ``commit``
-(git's index) against ``SiteRepo.commit_paths`` (no index).
+(git's index) against ``SiteRepo.commit_paths`` (its tree made without the index, then the
+index entries of the changed paths alone set: that step is printed apart).
 
 Setup, once per work folder (not timed): a site of ``--files`` small files laid out as
 daybook lays one out (``news/YYYY/MM/D/<slug>.{md,html,json,xml}`` and the day's index,
@@ -13,8 +14,8 @@ Timed, each run in a fresh process, on a change like an update's (``--changed`` 
 over ``--folders`` folders: a new day, events edited or removed in other days, entity,
 story, search, archive and front pages, feeds, a sitemap; written to disk before, not
 timed): (a) ``stage(paths)`` + ``commit``, (b) ``commit_paths``, alternately, each on a
-change of its own; before each (a) the index is caught up with ``sync_index`` (timed
-apart: what porcelain git in the folder needs after (b)). Then the blobs of one change
+change of its own; both leave the index HEAD's. ``sync_index`` (a no-op but for a site
+whose index an older daybook left behind) is timed apart. Then the blobs of one change
 written two ways into an empty object folder: ``git hash-object -w --stdin-paths``
 against daybook's own loose-object writer. Printed: seconds of the call, of the
 process, its peak RSS and its gits'.
@@ -214,6 +215,7 @@ def child(mode: str, site: Path, listing: Path, extra: str) -> None:
     repo = SiteRepo(site)
     repo._identity_args(repo._git_binary())  # the identity looked up, as any earlier git call would
     started, cpu = time.perf_counter(), os.times()
+    index = 0.0
     if mode == "old":
         repo.stage(paths)
         result = repo.commit("old path")
@@ -221,6 +223,7 @@ def child(mode: str, site: Path, listing: Path, extra: str) -> None:
     elif mode == "new":
         result = repo.commit_paths(paths, "index-free")
         assert result is not None
+        index = repo.index_seconds
     elif mode == "sync":
         repo.sync_index()
     elif mode == "hash-object":
@@ -241,7 +244,8 @@ def child(mode: str, site: Path, listing: Path, extra: str) -> None:
     own = done.user + done.system - cpu.user - cpu.system
     gits = done.children_user + done.children_system - cpu.children_user - cpu.children_system
     git_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    figures = {"seconds": seconds, "cpu_own": own, "cpu_git": gits, "rss": peak_rss(), "git_rss": git_rss}
+    figures = {"seconds": seconds, "index": index, "cpu_own": own, "cpu_git": gits}
+    figures |= {"rss": peak_rss(), "git_rss": git_rss}
     print(json.dumps(figures))
 
 
@@ -273,7 +277,9 @@ def main(argv: list[str]) -> int:
 
     def report(label: str, figures: dict[str, float], paths: int, load: float) -> None:
         print(
-            f"{label}: {figures['seconds']:.3f} s, CPU {figures['cpu_own']:.2f} s + git's"
+            f"{label}: {figures['seconds']:.3f} s"
+            + (f" (of which the index {figures['index']:.3f} s)" if figures.get("index") else "")
+            + f", CPU {figures['cpu_own']:.2f} s + git's"
             f" {figures['cpu_git']:.2f} s (process {figures['process']:.2f} s); peak RSS"
             f" {figures['rss']:.0f} MiB, git's {figures['git_rss']:.0f} MiB; {paths:,} paths,"
             f" load {load:.1f}",

@@ -24,7 +24,7 @@ from daybook.errors import ParseError, UsageError
 from daybook.model import Day, Event, Source, event_id
 from daybook.portal import date_from_name
 from daybook.portal_html import parse_portal_html
-from daybook.store import DayChange, Store
+from daybook.store import DayChange, PortalPage, Store
 from daybook.wikitext import parse_wikitext
 
 WIKITEXT_SUFFIXES = frozenset({".wiki", ".wikitext", ".txt"})
@@ -319,4 +319,38 @@ def ingest_paths(
                 report.changes.append(store.replace_day(day, origin=str(path), format=file_format(path)))
         if on_file is not None:
             on_file(path)
+    return report
+
+
+def parse_pulled(page: PortalPage) -> Day:
+    """A pulled page's events: from the wiki's rendering when the store has it, else
+    (pages pulled before renderings were kept) from the wikitext."""
+    if page.html is not None:
+        return parse_portal_html(page.html, name=page.origin, date=page.date)
+    return parse_wikitext(page.wikitext, name=page.origin, date=page.date)
+
+
+def ingest_pulled(store: Store, *, on_page: Callable[[PortalPage], None] | None = None) -> IngestReport:
+    """Ingest every pulled portal page whose revision the store does not hold yet: the
+    same rule as for files (``Store.replace_day``'s), each page marked ingested with its
+    events. A page that cannot be parsed is recorded in the report and skipped."""
+    pages = store.portal_pages_to_ingest()
+    report = IngestReport(files=len(pages))
+    for page in pages:
+        try:
+            day = parse_pulled(page)
+        except ParseError as error:  # one unreadable page must not hold back the others
+            report.failures.append(error)
+        else:
+            report.unrendered.update(dict(day.unrendered))
+            if day.events:
+                report.changes.append(store.ingest_portal_page(page, day))
+            else:  # a page not filled in yet, or blanked: the day stays as stored
+                kept = len(store.events(date=page.date))
+                report.skipped.append(
+                    Skipped(page.origin, wikitext_emptiness(page.wikitext), page.date, kept)
+                )
+                store.portal_page_read(page)
+        if on_page is not None:
+            on_page(page)
     return report

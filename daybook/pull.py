@@ -20,7 +20,7 @@ replicas lag, a User-Agent naming daybook; a maxlag answer, 429, 5xx or a failed
 connection is retried after ``Retry-After`` or a doubling wait.
 
 ``pull`` only keeps the text; ``daybook update`` turns the revisions it has not
-ingested yet into events (``parse_pulled``).
+ingested yet into events (``ingest.parse_pulled``).
 """
 
 from __future__ import annotations
@@ -37,10 +37,7 @@ import httpx
 
 from daybook.errors import PullError, UsageError
 from daybook.fetch import USER_AGENT
-from daybook.model import Day
-from daybook.portal_html import parse_portal_html
 from daybook.store import PortalPage, Store
-from daybook.wikitext import parse_wikitext
 
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
 DEFAULT_TITLE_PATTERN = "Portal:Current events/{year} {month_name} {day}"
@@ -354,11 +351,3 @@ def pull(
         else:
             report.missing.append(day)
     return report
-
-
-def parse_pulled(page: PortalPage) -> Day:
-    """A pulled page's events: from the wiki's rendering when the store has it, else
-    (pages pulled before renderings were kept) from the wikitext."""
-    if page.html is not None:
-        return parse_portal_html(page.html, name=page.origin, date=page.date)
-    return parse_wikitext(page.wikitext, name=page.origin, date=page.date)

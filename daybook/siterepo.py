@@ -7,31 +7,32 @@ git identity where one is configured, else daybook's own.
 
 Two ways to commit:
 
-- ``commit_paths(paths, message)``, an update's commit, never touches ``.git/index``
-  (on a site of 1.6 million files, git takes longer to read its index than to make a
-  day's commit): the new tree is HEAD's with the changed paths put in. Only the trees on
-  the way to a changed path are read (one ``git cat-file --batch``), edited and written
-  back; blobs and trees are written as loose objects the way git writes them (zlib of
-  ``"<type> <size>\\0" + body``, named by the SHA-1 of that, a temporary file renamed
-  into place), then ``git commit-tree`` and ``git update-ref HEAD new old``, which
-  refuses if HEAD moved meanwhile. Its cost follows the change, save for the trees of
-  the folders it touches: a flat folder of 160,000 pages is a 9 MB tree to read and
-  write again whatever changed in it.
+- ``commit_paths(paths, message)``, an update's commit, makes its tree without
+  ``.git/index`` (on a site of 1.6 million files, git takes longer to read its index
+  than to make a day's commit): the new tree is HEAD's with the changed paths put in.
+  Only the trees on the way to a changed path are read (one ``git cat-file --batch``),
+  edited and written back; blobs and trees are written as loose objects the way git
+  writes them (zlib of ``"<type> <size>\\0" + body``, named by the SHA-1 of that, a
+  temporary file renamed into place), then ``git commit-tree`` and ``git update-ref HEAD
+  new old``, which refuses if HEAD moved meanwhile. Its cost follows the change, save
+  for the trees of the folders it touches: a flat folder of 160,000 pages is a 9 MB
+  tree to read and write again whatever changed in it.
 - ``stage(paths)`` (``git update-index``, or ``git add -A`` for everything) and then
   ``commit(message)`` (``write-tree``, ``commit-tree``, ``update-ref``): the first
   commit (an update killed later commits what it made again with ``commit_paths``).
 
-The index after ``commit_paths`` is left as it was, behind HEAD, and
-``.git/daybook-index-behind`` says so. It is not thrown away: its stat data lets
-``git add -A`` (``stage(None)``) look at each file's stat rather than read every file,
-and it is still right about every file the later commits did not change. ``stage`` and
-``commit`` catch it up first where they need to, and ``sync_index()`` does on demand:
-``git read-tree --reset HEAD``, which keeps the stat data of what did not change (3 s
-and 800 MB on 1.6 million files). So ``git log``, ``git show``, ``git fsck`` and
-``daybook history`` are right at any time, but **porcelain git in the folder
-(``git status``, ``git diff``, ``git commit``) wants ``git read-tree --reset HEAD``
-first**: until then the index shows the last index-free commits undone, and a
-``git commit`` there would undo them.
+Either way the index is HEAD's afterwards, so porcelain git in the folder (``git
+status``, ``git diff``, ``git commit``) is right at any time. ``commit_paths`` brings it
+there by the changed paths alone: ``git update-index --add --remove --replace
+--info-only`` of those paths (git hashes just those files and keeps their stat data,
+so ``git status`` finds them clean), done before HEAD moves, so a run killed in between
+leaves the index ahead of HEAD by a commit the next run makes again, never behind it.
+The repository uses git's settings for many files (index version 4, a split index:
+each such update writes a small index beside the shared one).
+
+History stays small by git's own maintenance: the first commit is packed at once
+(``pack``), and after each update ``git gc --auto`` (``maintain``) packs the loose
+objects once there are enough of them, in the background (git detaches it).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ IDENTITY = {"user.name": "daybook", "user.email": "daybook@localhost"}
 EXCLUDED = ("/.daybook-pages.json", "/.daybook-site.db*", ".tmp-*", ".*")
 # A git lock file this old is stale: git holds its locks for moments.
 STALE_LOCK_SECONDS = 10.0
-# Left in .git while the index lags behind HEAD (after commit_paths).
+# Left in .git by earlier versions of daybook, whose commit_paths left the index behind
+# HEAD: the next commit catches the index up once (``sync_index``) and removes it.
 INDEX_BEHIND = "daybook-index-behind"
 # The zlib level git writes loose objects with (core.looseCompression's default)...
 LOOSE_COMPRESSION = 1
@@ -100,6 +102,7 @@ class SiteRepo:
         # HEAD's trees read so far, by folder: (tree id, body, entries); kept by id, so a
         # tree read for ``prepare`` serves the commit if HEAD has it still.
         self._trees: dict[bytes, tuple[bytes, bytes, list[bytes]]] = {}
+        self.index_seconds = 0.0  # what the last commit_paths spent on the index (benchmarks)
 
     @property
     def exists(self) -> bool:
@@ -148,21 +151,39 @@ class SiteRepo:
         if not self.exists:
             self.init()
         self._clear_stale_locks()
+        folders: list[bytes] = []  # changed paths that are folders on disk now
         with _ObjectReader(self) as reader:
             head = reader.read(["HEAD"])[0]
             if head is not None:
                 parent, tree = _commit_of(self.root, head)
-                new_tree = self._edited_tree(reader, tree, changed) if changed else tree
+                new_tree = self._edited_tree(reader, tree, changed, folders) if changed else tree
         if head is None:  # the first commit
             self.stage(None)
             return self.commit(message)
+        # Also when the tree is HEAD's: a killed run may have committed these paths, not indexed them.
+        self._index_paths(changed, folders)
         if new_tree == tree:
             return None
         commit = self._git("commit-tree", new_tree, "-p", parent, "-F", "-", stdin=message).strip()
-        # Said before HEAD moves: a run killed in between leaves a needless catch-up, not a stale index.
-        (self._git_dir / INDEX_BEHIND).touch()
         self._git("update-ref", "-m", "daybook update", "HEAD", commit, parent)
         return commit
+
+    def _index_paths(self, changed: list[bytes], folders: list[bytes]) -> None:
+        """Set the index entries of ``changed`` to the files on disk (hashed, with their
+        stat data), or remove them where there is no file; the rest of the index is left
+        as it is (git still reads and writes it whole: see BENCHMARKS.md, Update)."""
+        started = time.perf_counter()
+        self.sync_index()
+        not_files = set(folders)
+        files = [path for path in changed if path not in not_files]
+        if folders:  # a file that became a folder: its entry goes (its own files are paths)
+            self._git_bytes("update-index", "--force-remove", "-z", "--stdin", stdin=_nul_ended(folders))
+        if files:
+            self._git_bytes(
+                "update-index", "--add", "--remove", "--replace", "--info-only", "-z", "--stdin",
+                stdin=_nul_ended(files),
+            )  # fmt: skip
+        self.index_seconds = time.perf_counter() - started
 
     def prepare(self, paths: Iterable[str]) -> None:
         """Write the blobs of these files now, for a ``commit_paths`` to come: an update
@@ -202,8 +223,11 @@ class SiteRepo:
             )
         return os.fsencode(path)
 
-    def _edited_tree(self, reader: _ObjectReader, root_tree: str, changed: list[bytes]) -> str:
-        """The tree ``root_tree`` with ``changed`` as on disk (its hex id)."""
+    def _edited_tree(
+        self, reader: _ObjectReader, root_tree: str, changed: list[bytes], now_folders: list[bytes]
+    ) -> str:
+        """The tree ``root_tree`` with ``changed`` as on disk (its hex id); the changed
+        paths that are folders on disk are added to ``now_folders``."""
         objects = os.fsencode(self._git_dir / "objects")
         writer = _ObjectWriter(self.root, objects)
         # What changes in each folder: file name -> its blob entry, or None (gone), and the
@@ -226,6 +250,8 @@ class SiteRepo:
             for folder, here in files.items():
                 for name in here:
                     here[name] = self._entry(writer, _join(folder, name), name)
+                    if here[name] == _A_FOLDER:
+                        now_folders.append(_join(folder, name))
             old_id, old_raw, old = reading.result()
 
         # The new trees, deepest first; an empty one is left out of its parent.
@@ -338,8 +364,8 @@ class SiteRepo:
         return commit
 
     def sync_index(self) -> None:
-        """Bring ``.git/index`` to HEAD if ``commit_paths`` left it behind (keeping the stat
-        data of what did not change), as porcelain git in the folder needs it."""
+        """Bring ``.git/index`` to HEAD if an older daybook's ``commit_paths`` left it
+        behind (keeping the stat data of what did not change): once, 3 s on 1.6 million files."""
         behind = self._git_dir / INDEX_BEHIND
         if not behind.exists():
             return
@@ -347,6 +373,25 @@ class SiteRepo:
         if self.head() is not None:
             self._git("read-tree", "--reset", "HEAD")
         behind.unlink(missing_ok=True)
+
+    # -- maintenance ---------------------------------------------------------------
+
+    def pack(self) -> None:
+        """Pack every object into one pack (deltas and all) and drop the loose ones: after
+        the first commit, which ``git add -A`` writes as one loose object per file."""
+        self._git("repack", "-a", "-d", "-q")
+
+    def maintain(self) -> str | None:
+        """``git gc --auto``: once the loose objects (or packs) are more than git's
+        thresholds (``gc.auto``, 6,700; ``gc.autoPackLimit``, 50), git packs them in a
+        process it detaches, so this returns in milliseconds; ``gc.auto=0`` turns it off.
+        What git said if it failed (the commit is made: only its packing is left undone)."""
+        self._clear_stale_locks()
+        done = self._run("gc", "--auto", "--quiet", check=False)
+        if done.returncode == 0:
+            return None
+        said = (done.stderr or done.stdout).strip().splitlines()
+        return said[-1] if said else f"exit status {done.returncode}"
 
     def history(self, path: str) -> list[Change]:
         """The commits that changed ``path`` (relative to the root), newest first."""
@@ -372,6 +417,16 @@ class SiteRepo:
 
     def _git(self, *args: str, stdin: str | None = None) -> str:
         return self._run(*args, stdin=stdin).stdout
+
+    def _git_bytes(self, *args: str, stdin: bytes) -> None:
+        """Run git given bytes (paths as they are on disk, whatever their encoding)."""
+        command = [self._git_binary(), *self._identity_args(self._git_binary()), *args]
+        result = subprocess.run(
+            command, cwd=self.root, input=stdin, capture_output=True, check=False, env=_env()
+        )
+        if result.returncode != 0:
+            said = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()
+            raise GitError(f"{self.root}: git {args[0]} failed: {said[-1] if said else result.returncode}")
 
     def _run(
         self, *args: str, stdin: str | None = None, check: bool = True
@@ -539,6 +594,10 @@ def _folders_of(paths: list[bytes]) -> list[bytes]:
         files.add(folder)
         _mark_parents(folder, folders)
     return sorted(files | set(folders), key=_depth)
+
+
+def _nul_ended(paths: list[bytes]) -> bytes:
+    return b"".join(path + b"\0" for path in paths)
 
 
 def _depth(folder: bytes) -> int:

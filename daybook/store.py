@@ -639,21 +639,37 @@ class Store:
     def replace_day(self, day: Day, *, origin: str, format: str) -> DayChange:
         """Store ``day``, replacing whatever the store held for that date.
 
-        An edited event keeps the id it had (``reconcile``), and so its page.
+        An edited event keeps the id it had (``reconcile``), and so its page. A day
+        whose events are those stored already is left as it is.
         """
         with self.transaction() as conn:
             return self._replace_day(conn, day, origin=origin, format=format)
 
     def _replace_day(self, conn: sqlite3.Connection, day: Day, *, origin: str, format: str) -> DayChange:
+        """The one rule for files and pulled pages alike: a day whose events are those
+        stored changes nothing (no event rewritten, so nothing queued for relate or
+        publish)."""
         date = day.date.isoformat()
+        digest = day_sha(day)
+        row = conn.execute("SELECT content_sha FROM days WHERE date = ?", (date,)).fetchone()
+        if row is not None and row[0] == digest:  # parsed as last time: not even reconciled
+            kept = conn.execute("SELECT id FROM events WHERE date = ? ORDER BY position", (date,))
+            return DayChange(day.date, added=(), removed=(), kept=tuple(r[0] for r in kept))
         before = {e.id: e for e in self.events(date=day.date)}
         events = reconcile(list(before.values()), day.events)
+        if row is not None and list(events) == list(before.values()):
+            # Parsed otherwise (another format, ids given) but the same events once reconciled.
+            conn.execute(
+                "UPDATE days SET origin = ?, format = ?, content_sha = ? WHERE date = ?",
+                (origin, format, digest, date),
+            )
+            return DayChange(day.date, added=(), removed=(), kept=tuple(before))
         conn.execute("DELETE FROM events WHERE date = ?", (date,))
         conn.execute(
             "INSERT INTO days (date, origin, format, content_sha, ingested_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(date) DO UPDATE SET origin = excluded.origin, format = excluded.format,"
             " content_sha = excluded.content_sha, ingested_at = excluded.ingested_at",
-            (date, origin, format, day_sha(day), _now()),
+            (date, origin, format, digest, _now()),
         )
         for position, event in enumerate(events):
             self._insert_event(conn, event, position)
@@ -1506,15 +1522,12 @@ class Store:
         """Store the events of a pulled page and mark its revision ingested, in one transaction.
 
         A day whose events are what the store holds already is left alone (a revision
-        that changed nothing daybook keeps, such as a comment).
+        that changed nothing daybook keeps, such as a comment), as ``replace_day`` leaves it.
         """
-        date = page.date.isoformat()
         with self.transaction() as conn:
-            conn.execute("UPDATE portal_pages SET ingested = revision WHERE date = ?", (date,))
-            row = conn.execute("SELECT content_sha FROM days WHERE date = ?", (date,)).fetchone()
-            if row is not None and row[0] == day_sha(day):
-                kept = tuple(r[0] for r in conn.execute("SELECT id FROM events WHERE date = ?", (date,)))
-                return DayChange(page.date, added=(), removed=(), kept=kept)
+            conn.execute(
+                "UPDATE portal_pages SET ingested = revision WHERE date = ?", (page.date.isoformat(),)
+            )
             return self._replace_day(conn, day, origin=page.origin, format=page.format)
 
     def portal_page_read(self, page: PortalPage) -> None:

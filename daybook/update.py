@@ -12,7 +12,9 @@ One run, each step safe to repeat:
             first the pages that show no source's metadata, then (enrich done) the
             changed days' own pages, the search index, front page and feeds;
 6. commit   the site to git, once every file is written and before the site's state
-            records the build; then forget what was published.
+            records the build (git's index kept HEAD's; ``git gc --auto`` after, which
+            git runs in the background when there is enough to pack); then forget what
+            was published.
 
 Every change to the store is recorded, in the transaction that makes it, as work for
 the next publish (see migration 5 in store.py); that record is cleared only after the
@@ -45,8 +47,8 @@ import httpx
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
 from daybook.fetch import FetchSettings
-from daybook.ingest import Skipped, wikitext_emptiness
-from daybook.pull import PullReport, PullSettings, parse_pulled, pull
+from daybook.ingest import Skipped, ingest_pulled
+from daybook.pull import PullReport, PullSettings, pull
 from daybook.relate import Settings
 from daybook.site import BuildOptions, Renderer, render_pool
 from daybook.sitefolder import check, locate
@@ -82,6 +84,7 @@ class UpdateReport:
     written: WriteReport | None = None
     commit: str | None = None
     message: str | None = None
+    maintenance: str | None = None  # what git gc --auto said, had it failed
     seconds: dict[str, float] = field(default_factory=dict)  # each step's wall time
 
     def summary(self) -> str:
@@ -107,6 +110,8 @@ class UpdateReport:
             lines.append(f"commit {self.commit[:12]}: {self.message}")
         else:
             lines.append("nothing new to commit")
+        if self.maintenance is not None:
+            lines.append(f"git gc --auto failed (the commit is made): {self.maintenance}")
         steps = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.items())
         took = sum(seconds for name, seconds in self.seconds.items() if not name.startswith("("))
         lines.append(f"took {took:.2f} s ({steps})")
@@ -193,18 +198,8 @@ def _update(
     step("pull")
     report.pulled = pull(store, dates, options.pull, transport=api)
     step("ingest")
-    for page in store.portal_pages_to_ingest():
-        try:
-            day = parse_pulled(page)
-        except ParseError as error:  # one unreadable page must not hold back the others
-            report.failures.append(error)
-            continue
-        if not day.events:  # a page not filled in yet, or blanked: the day stays as stored
-            kept = len(store.events(date=page.date))
-            report.skipped.append(Skipped(page.origin, wikitext_emptiness(page.wikitext), page.date, kept))
-            store.portal_page_read(page)
-            continue
-        report.days.append(store.ingest_portal_page(page, day))
+    ingested = ingest_pulled(store)
+    report.days, report.failures, report.skipped = ingested.changes, ingested.failures, ingested.skipped
     step("relate")
     # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
     # beside relate and the first part of publish, which need none of what it finds.
@@ -253,10 +248,16 @@ def _update(
             if first:
                 repo.stage(None)
                 report.commit = repo.commit(report.message)
+                repo.pack()  # git add -A wrote a loose object per file
             else:
                 # A killed run may have written files it did not commit: this run made (or
                 # found made) every page that run did, since the state was not saved.
                 report.commit = repo.commit_paths(written.touched, report.message)
+                report.seconds["(commit: index)"] = repo.index_seconds
+                if report.commit is not None:
+                    started = time.perf_counter()
+                    report.maintenance = repo.maintain()
+                    report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
 
         report.written = update_site(
             store,

@@ -79,3 +79,18 @@ def test_a_broken_file_is_named_and_the_rest_are_stored(tmp_path: Path, shared_d
     assert result.exit_code == 1
     assert f"failed: {bad}:1: not UTF-8" in result.output
     assert "1 of 2 files ingested" in result.output
+
+
+def test_ingesting_an_unchanged_day_leaves_nothing_to_relate(tmp_path: Path, shared_data: Path) -> None:
+    db = tmp_path / "d.db"
+    days = [str(shared_data / "portal-html" / name) for name in ("2022-03-07.html", "2022-03-08.html")]
+    run(db, "ingest", *days)
+    assert "computed" in run(db, "relate")
+    with Store(db) as store:
+        stored = store.events()
+        assert store.relate_days()[1] == []
+    run(db, "ingest", days[1])
+    with Store(db) as store:
+        assert store.relate_days()[1] == [], "an unchanged day is queued for nothing"
+        assert store.events() == stored
+    assert run(db, "relate").rstrip().endswith(": 0 changed, 0 removed")

@@ -13,8 +13,9 @@ from standin_api import StandInAPI
 
 from daybook.cli import cli
 from daybook.errors import PullError, UsageError
+from daybook.ingest import parse_pulled
 from daybook.portal_html import parse_portal_html
-from daybook.pull import PullSettings, date_range, parse_pulled, pull, recent_days
+from daybook.pull import PullSettings, date_range, pull, recent_days
 from daybook.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wikitext"

@@ -87,10 +87,20 @@ def test_a_day_ingested_again_is_applied_incrementally(store: Store, ranker: str
     assert change.added[0] in differing and len(differing) < len(after)
 
 
-def test_a_day_ingested_again_unchanged_repairs_the_lists_it_touched(store: Store) -> None:
+def test_a_day_ingested_again_unchanged_touches_no_list(store: Store) -> None:
     refresh(store)
     expected = stored_lists(store)
-    store.replace_day(WEEK[1], origin="test", format="jsonl")  # same events: their rows cascade away
+    assert not store.replace_day(WEEK[1], origin="test", format="jsonl").changed
+    assert stored_lists(store) == expected and store.relate_days()[1] == []
+    report = refresh(store)
+    assert not report.full and report.changed == () and report.removed == ()
+
+
+def test_a_day_stored_again_repairs_the_lists_it_touched(store: Store) -> None:
+    refresh(store)
+    expected = stored_lists(store)
+    # The same events in another order: stored again, so their rows cascade away.
+    store.replace_day(make_day(1, *reversed(WEEK[1].events)), origin="test", format="jsonl")
     assert stored_lists(store) != expected
     report = refresh(store)
     assert not report.full and report.changed == () and report.removed == ()

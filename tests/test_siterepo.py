@@ -1,5 +1,5 @@
 """SiteRepo's index-free commit (commit_paths) against real git: every tree it makes is the
-one ``git add -A && git write-tree`` makes of the same files."""
+one ``git add -A && git write-tree`` makes of the same files, and git's index is HEAD's after it."""
 
 from __future__ import annotations
 
@@ -53,8 +53,10 @@ def head_tree(root: Path) -> str:
 
 
 def assert_sound(root: Path) -> None:
-    """HEAD's tree is the reference tree of the files, and git fsck finds nothing wrong."""
+    """HEAD's tree is the reference tree of the files, the index is HEAD's (porcelain git
+    sees nothing to commit), and git fsck finds nothing wrong."""
     assert head_tree(root) == reference_tree(root)
+    assert_index_is_head(root)
     fsck = subprocess.run(
         ["git", "fsck", "--strict", "--no-dangling", "--no-progress"],
         cwd=root,
@@ -63,6 +65,14 @@ def assert_sound(root: Path) -> None:
         check=False,
     )
     assert fsck.returncode == 0 and not fsck.stdout and not fsck.stderr, fsck.stdout + fsck.stderr
+
+
+def assert_index_is_head(root: Path) -> None:
+    assert git(root, "status", "--porcelain") == ""
+    assert git(root, "ls-files", "-s") == git(root, "ls-tree", "-r", "--full-tree", "HEAD").replace(
+        " blob ", " "
+    ).replace("\t", " 0\t")
+    assert git(root, "write-tree").strip() == head_tree(root)
 
 
 def write(root: Path, files: Mapping[str, str | None]) -> list[str]:
@@ -303,14 +313,12 @@ def test_a_whole_stage_and_commit_after_index_free_commits(site: Path) -> None:
     repo = SiteRepo(site)
     repo.commit_paths(write(site, {"news/2024/05/10/index.html": "new", "entity/france.html": None}), "one")
     repo.commit_paths(write(site, {"index.html": "edited", "entity/spain.html": "Spain"}), "two")
-    assert (site / ".git" / INDEX_BEHIND).exists()
     # an interrupted update: files written, never committed
     write(site, {"news/2024/05/11/index.html": "half", "entity/spain.html": None, "index.md": "edited"})
     repo.stage(None)
     assert repo.commit("whole") is not None
     assert_sound(site)
     assert git(site, "status", "--porcelain") == ""
-    assert not (site / ".git" / INDEX_BEHIND).exists()
     repo.stage(None)
     assert repo.commit("again") is None
     # the index-free commits are history, not undone
@@ -340,13 +348,40 @@ def test_commit_alone_after_an_index_free_commit_undoes_nothing(site: Path) -> N
     assert git(site, "show", "HEAD:entity/spain.html") == "Spain"
 
 
-def test_sync_index_makes_porcelain_git_right(site: Path) -> None:
+def test_porcelain_git_is_right_after_index_free_commits(site: Path) -> None:
     repo = SiteRepo(site)
     changes = {"entity/spain.html": "Spain", "entity/france.html": None, "index.html": "edited"}
     repo.commit_paths(write(site, changes), "one")
-    assert git(site, "status", "--porcelain") != ""  # the index is behind, as documented
-    repo.sync_index()
-    assert git(site, "status", "--porcelain") == ""
+    assert_index_is_head(site)
+    assert "entity/france.html" not in git(site, "ls-files")
+    # a commit by hand in the folder, on top, undoes nothing of it
+    write(site, {"index.md": "by hand"})
+    git(site, "add", "index.md")
+    git(site, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "by hand")
+    assert git(site, "show", "HEAD:entity/spain.html") == "Spain"
+    assert git(site, "diff", "--name-only", "HEAD~", "HEAD").split() == ["index.md"]
+    assert not (site / ".git" / INDEX_BEHIND).exists()
+
+
+def test_the_index_catches_up_with_paths_committed_unindexed(site: Path) -> None:
+    """A run killed after its commit, before its index was written (or an older daybook,
+    which left the index behind): committing the same paths again indexes them."""
+    repo = SiteRepo(site)
+    paths = write(site, {"entity/spain.html": "Spain", "index.html": "edited"})
+    repo.commit_paths(paths, "one")
+    git(site, "read-tree", "HEAD~")  # the index as before that commit
+    assert git(site, "status", "--porcelain") != ""
+    assert repo.commit_paths(paths, "again") is None
+    assert_index_is_head(site)
+
+
+def test_an_index_left_behind_by_an_older_daybook_is_caught_up_once(site: Path) -> None:
+    repo = SiteRepo(site)
+    repo.commit_paths(write(site, {"entity/spain.html": "Spain"}), "one")
+    git(site, "read-tree", "HEAD~")
+    (site / ".git" / INDEX_BEHIND).touch()  # as an older daybook said so
+    assert repo.commit_paths(write(site, {"index.html": "edited"}), "two") is not None
+    assert_sound(site)
     assert not (site / ".git" / INDEX_BEHIND).exists()
 
 
@@ -383,3 +418,27 @@ def test_prepared_blobs_are_used_only_for_files_unchanged_since(site: Path) -> N
     assert_sound(site)
     assert git(site, "show", "HEAD:news/2024/05/10/index.html") == "the day, rendered again"
     assert git(site, "show", "HEAD:index.html") == "front, new"
+
+
+def loose_objects(root: Path) -> int:
+    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+    return int(counts["count"])
+
+
+def test_maintenance_packs_what_updates_leave_loose(site: Path) -> None:
+    repo = SiteRepo(site)
+    repo.pack()
+    assert loose_objects(site) == 0
+    many = {f"entity/name-{n}.html": f"entity number {n}" for n in range(1500)}
+    git(site, "config", "gc.auto", "0")  # git's switch: maintenance off
+    assert repo.commit_paths(write(site, many), "many") is not None
+    repo.maintain()
+    assert loose_objects(site) > 1500
+    git(site, "config", "gc.auto", "100")
+    git(site, "config", "gc.autoDetach", "false")  # in the foreground, for the test to see
+    assert repo.maintain() is None
+    assert loose_objects(site) == 0
+    assert git(site, "show", "HEAD:entity/name-7.html") == "entity number 7"
+    assert_sound(site)
+    git(site, "config", "gc.auto", "many")  # git then refuses: said, not raised
+    assert "gc.auto" in (repo.maintain() or "")

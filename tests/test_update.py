@@ -28,6 +28,7 @@ from daybook.portal_html import parse_portal_html
 from daybook.publish import build_site
 from daybook.pull import PullSettings
 from daybook.reconcile import reconcile
+from daybook.relation import refresh
 from daybook.sitefolder import locate
 from daybook.store import Store
 from daybook.update import UpdateOptions, every, parse_interval, update, update_lock
@@ -241,6 +242,8 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     assert git(out, "status", "--porcelain") == "", "every file committed"
     assert not [p for p in out.iterdir() if p.name != ".git" and p.name.startswith(".")], "no state in OUT"
     assert locate(tmp_path / "t.db", out).state.is_file()
+    assert ".daybook-site.db" not in git(out, "ls-files")
+    assert git(out, "count-objects").startswith("0 objects"), "the first build is packed"
 
 
 @pytest.mark.slow
@@ -315,6 +318,49 @@ def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
     assert any("rafael-nadal-wins" in p for p in committed)
     # June 1's pages change only where a list now shows the match in Paris.
     assert any(p.startswith("news/2024/06/1/") and p not in committed for p in full)
+    assert_index_is_head(out)
+
+
+def assert_index_is_head(out: Path) -> None:
+    """Porcelain git tells the truth: nothing to commit, the index lists HEAD's files."""
+    assert git(out, "status", "--porcelain") == ""
+    assert git(out, "ls-files") == git(out, "ls-tree", "-r", "--name-only", "HEAD")
+    assert git(out, "write-tree") == git(out, "rev-parse", "HEAD^{tree}")
+
+
+def test_an_unchanged_day_changes_nothing_by_file_or_by_pull(api: StandInAPI, tmp_path: Path) -> None:
+    """One rule for ingest and update: a day whose events are those stored queues no
+    relate work, renders no page and makes no commit."""
+    out = tmp_path / "site"
+    with Store(tmp_path / "t.db") as store:
+        update(store, out, DAYS, options(api))
+        before, head, stored = stamps(out), git(out, "rev-parse", "HEAD"), store.events()
+
+        def nothing_changed() -> None:
+            assert store.relate_days()[1] == [] and not store.relate_due()
+            assert store.pending_publish().empty
+            related = refresh(store)
+            assert not related.changed and not related.removed
+            assert store.events() == stored
+
+        page = tmp_path / "2024-06-02.wiki"  # June 2 as the wiki has it, from a file
+        page.write_text(first_revision(D2), encoding="utf-8")
+        (change,) = ingest_paths(store, [page]).changes
+        assert change.date == D2 and not change.changed
+        nothing_changed()
+        exported = tmp_path / "june-1.jsonl"  # June 1 as daybook exports it: ids given
+        exported.write_text("".join(json.dumps(e.to_json()) + "\n" for e in store.events(date=D1)))
+        (change,) = ingest_paths(store, [exported]).changes
+        assert not change.changed
+        nothing_changed()
+        # A new revision of June 2 that changes nothing daybook keeps, pulled by update.
+        api.edit(TITLES[D2], first_revision(D2) + "<!-- a note for editors -->\n")
+        report = update(store, out, DAYS, options(api))
+        assert report.pulled is not None and D2 in report.pulled.pulled
+        assert [c.date for c in report.days] == [D2] and not report.days[0].changed
+        assert report.commit is None and report.written is None and report.related is None
+        nothing_changed()
+    assert stamps(out) == before and git(out, "rev-parse", "HEAD") == head
 
 
 @pytest.mark.slow
@@ -406,7 +452,8 @@ KILL_POINTS = [
     ("daybook.store:Store.save_relation", 1),  # the lists stored, not marked done
     ("daybook.writer:Writer.write", 1),  # the first file written
     ("daybook.writer:Writer.write", 40),  # the site half written
-    ("git commit-tree", 1),  # the objects written, no commit yet
+    ("git update-index", 1),  # the objects written, the index being set
+    ("git commit-tree", 1),  # the objects written and indexed, no commit yet
     ("git update-ref", 1),  # git committing
     ("daybook.siterepo:SiteRepo.commit_paths", 1),  # committed, the site's state not saved
     ("daybook.pagecache:SiteState.save", 1),  # the state saved, the work not yet forgotten
@@ -437,6 +484,7 @@ def state(folder: Path) -> dict[str, object]:
         "commits": git(out, "rev-list", "--count", "HEAD"),
         "message": message.split(": ", 1)[1],  # without the wall clock
         "status": git(out, "status", "--porcelain"),
+        "index": git(out, "ls-files", "-s"),
         "events": events,
         "lists": lists,
         "pending": pending.empty,
@@ -472,7 +520,9 @@ def kill_base(
     reference = tmp_path_factory.mktemp("reference") / "run"
     copy_state(base, reference)
     run_update(api, reference)
-    yield api, base, state(reference)
+    expected = state(reference)
+    assert_index_is_head(reference / "site")
+    yield api, base, expected
     api.stop()
 
 
