@@ -168,6 +168,19 @@ def event_page(
     """An event's page: its text, sources, lede and image, and its related events."""
     by_url = {a.url: a for a in articles}
     lede, image = lede_and_image(articles)
+    sources = tuple(
+        SourceLink(
+            outlet=s.outlet,
+            url=s.url,
+            title=by_url[s.url].title if s.url in by_url else None,
+            archived_url=by_url[s.url].archived_url if s.url in by_url else None,
+            publisher=by_url[s.url].publisher if s.url in by_url else None,
+        )
+        for s in event.sources
+    )
+    # The cover is the first image among the sources: credited to the source it came from.
+    credit = next((s for s in sources if s.url in by_url and by_url[s.url].image == image), None)
+    previous_day, next_day = index.neighbours(event.date)
     return EventPage(
         stem=require_ref(index, event.id).stem,
         id=event.id,
@@ -176,15 +189,7 @@ def event_page(
         story=event.story,
         headline=event.text,
         lede=lede,
-        sources=tuple(
-            SourceLink(
-                outlet=s.outlet,
-                url=s.url,
-                title=by_url[s.url].title if s.url in by_url else None,
-                archived_url=by_url[s.url].archived_url if s.url in by_url else None,
-            )
-            for s in event.sources
-        ),
+        sources=sources,
         cover_image=image,
         entities=event.entities,
         related=tuple(
@@ -195,6 +200,9 @@ def event_page(
         day=day_link(event.date),
         entity_links=index.names.entity_links(event.entities),
         story_links=index.names.story_links(event.story),
+        previous_day=previous_day,
+        next_day=next_day,
+        cover_credit=credit if image else None,
     )
 
 
@@ -233,13 +241,21 @@ def archive_pages(index: SiteIndex) -> list[ArchivePage]:
     for year, year_days in itertools.groupby(index.days, key=lambda d: d.year):
         year_link = Link(str(year), urls.year_path(year, "md").removesuffix(".md"))
         months: list[tuple[Link, int]] = []
+        year_counts: list[tuple[dt.date, int]] = []
         for month, month_days in itertools.groupby(year_days, key=lambda d: d.month):
             stem = urls.month_path(year, month, "md").removesuffix(".md")
             month_link = Link(f"{dt.date(year, month, 1):%B %Y}", stem)
-            entries = tuple((day_link(d), index.day_counts.get(d, 0)) for d in month_days)
-            pages.append(ArchivePage(stem, month_link.text, entries, up=year_link))
+            counted = tuple((d, index.day_counts.get(d, 0)) for d in month_days)
+            entries = tuple((day_link(d), n) for d, n in counted)
+            period = f"{year:04d}-{month:02d}"
+            pages.append(ArchivePage(stem, month_link.text, entries, year_link, period, counted))
             months.append((month_link, sum(n for _, n in entries)))
-        pages.append(ArchivePage(year_link.stem, year_link.text, tuple(months), up=root))
+            year_counts.extend(counted)
+        pages.append(
+            ArchivePage(
+                year_link.stem, year_link.text, tuple(months), root, f"{year:04d}", tuple(year_counts)
+            )
+        )
         all_months.extend(months)
     pages.append(ArchivePage(root.stem, root.text, tuple(reversed(all_months))))
     return pages

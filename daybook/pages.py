@@ -32,6 +32,7 @@ class SourceLink:
     url: str
     title: str | None = None
     archived_url: str | None = None
+    publisher: str | None = None  # as enrich found it (og:site_name...), else None
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class EventPage:
     # Each entity's and story line's own page (explore); the Markdown does not show them.
     entity_links: tuple[Link, ...] = ()
     story_links: tuple[Link, ...] = ()
+    # The stored days just before and after the event's (navigation by time).
+    previous_day: Link | None = None
+    next_day: Link | None = None
+    cover_credit: SourceLink | None = None  # the source the cover image comes from
 
     @property
     def portal_url(self) -> str:
@@ -138,6 +143,8 @@ class ArchivePage:
     title: str
     entries: tuple[tuple[Link, int], ...]  # (link, number of events)
     up: Link | None = None
+    period: str | None = None  # "2024" for a year page, "2024-05" for a month's; None for the root
+    days: tuple[tuple[dt.date, int], ...] = ()  # a year's or month's days with events (calendars)
 
 
 @dataclass(frozen=True)

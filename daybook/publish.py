@@ -52,7 +52,12 @@ RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at
 
 
 def render_all(
-    kind: str, page: object, formats: Sequence[str], title: str, description: str | None = None
+    kind: str,
+    page: object,
+    formats: Sequence[str],
+    title: str,
+    description: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> dict[str, str]:
     """A page object in every requested format, keyed by output path."""
     renderers: dict[str, tuple[Callable[..., str], Callable[..., page_data.Obj], str]] = {
@@ -79,7 +84,9 @@ def render_all(
         elif ext == "xml":
             files[f"{stem}.xml"] = xml_format.dumps(data)
         else:
-            files[f"{stem}.html"] = html.render(template, data, title=title, description=description)
+            files[f"{stem}.html"] = html.render(
+                template, data, title=title, description=description, base_url=base_url
+            )
     return files
 
 
@@ -124,7 +131,7 @@ class Build:
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
-            args = (kind, page, self.options.formats, title, description)
+            args = (kind, page, self.options.formats, title, description, self.options.base_url)
             if self.renderer is None:
                 self._write(render_all(*args))
             else:
@@ -209,7 +216,9 @@ class Build:
         if self._archives_done:
             return
         self._archives_done = True
-        self.writer.write("assets/style.css", html.stylesheet())
+        license = {"name": page_data.LICENSE, "url": page_data.LICENSE_URL}
+        for path, content in html.site_files(self.options.base_url, license, page_data.PORTAL_URL).items():
+            self.writer.write(path, content)
         for archive in archive_pages(self.index):
             self.emit("archive", archive, title=archive.title)
         for piece in self.opinion:
