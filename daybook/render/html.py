@@ -216,6 +216,7 @@ def calendars(data: Obj) -> list[Obj]:
         result.append(
             {
                 "label": month_name(int(year), m),
+                "month": _MONTHS[m - 1],
                 "href": urls.link(urls.month_path(int(year), m, "html")) if linked else None,
                 "events": events,
                 "weeks": weeks,
