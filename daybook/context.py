@@ -24,6 +24,7 @@ from daybook.pages import (
     Link,
     RelatedLink,
     SourceLink,
+    ThreadEntry,
 )
 from daybook.store import ArticleMeta, Store
 
@@ -68,6 +69,8 @@ class SiteIndex:
         self._names = names
         self._known = known
         self.changed: set[dt.date] = set()
+        self._stories: _StoryIndex | None = None
+        self._source_dates: dict[dt.date, dict[str, dict[str, str]]] = {}
 
     @property
     def names(self) -> Names:
@@ -122,6 +125,29 @@ class SiteIndex:
         self._by_day[date] = refs
         self._refs.update((r.id, r) for r in refs)
 
+    def source_dates(self, event_id: str, date: dt.date) -> dict[str, str]:
+        """When each source of an event was published (URL -> ISO date), as enrich found it;
+        looked up a day at a time."""
+        if date not in self._source_dates:
+            self._source_dates[date] = self.store.article_dates(r.id for r in self.day(date))
+        return self._source_dates[date].get(event_id, {})
+
+    @property
+    def stories(self) -> _StoryIndex:
+        """Every event of every innermost story, read from the store on first use."""
+        if self._stories is None:
+            self._stories = _StoryIndex(self.store.story_paths())
+        return self._stories
+
+    def story_neighbours(self, event_id: str) -> tuple[list[EventRef], list[EventRef]]:
+        """The events of the same innermost story just before and after this one."""
+        before, after = self.stories.neighbours(event_id)
+        self.preload([*before, *after])
+        return (
+            [r for i in before if (r := self.ref(i)) is not None],
+            [r for i in after if (r := self.ref(i)) is not None],
+        )
+
     def neighbour_dates(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The stored days just before and after ``date`` (which need not be stored)."""
         at = bisect.bisect_left(self.days, date)
@@ -134,6 +160,42 @@ class SiteIndex:
         """Links to the stored days just before and after ``date``."""
         before, after = self.neighbour_dates(date)
         return (day_link(before) if before else None, day_link(after) if after else None)
+
+
+STORY_NEIGHBOURS = 3  # events shown before and after an event in its story
+
+
+class _StoryIndex:
+    """Each story line's events in site order (filed under it at any depth), and the
+    innermost line of each event's story."""
+
+    def __init__(self, rows: Iterable[tuple[str, dt.date, tuple[str, ...]]]) -> None:
+        self.lines: dict[str, tuple[list[dt.date], list[str]]] = {}
+        self.innermost: dict[str, tuple[str, dt.date]] = {}
+        for ident, date, story in rows:
+            self.innermost[ident] = (story[-1], date)
+            for line in dict.fromkeys(story):
+                dates, ids = self.lines.setdefault(line, ([], []))
+                dates.append(date)
+                ids.append(ident)
+
+    def neighbours(self, event_id: str, n: int = STORY_NEIGHBOURS) -> tuple[list[str], list[str]]:
+        if event_id not in self.innermost:
+            return [], []
+        line, date = self.innermost[event_id]
+        dates, ids = self.lines[line]
+        at = bisect.bisect_left(dates, date)  # the event's day; then its place in the day
+        while ids[at] != event_id:
+            at += 1
+        return ids[max(0, at - n) : at], ids[at + 1 : at + 1 + n]
+
+    def neighbour_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """The events whose neighbours include one of ``event_ids``: those around them."""
+        found: set[str] = set()
+        for ident in event_ids:
+            before, after = self.neighbours(ident)
+            found.update(before, after)
+        return found
 
 
 def day_refs(date: dt.date, rows: Sequence[tuple[str, str]]) -> list[EventRef]:
@@ -168,6 +230,7 @@ def event_page(
     """An event's page: its text, sources, lede and image, and its related events."""
     by_url = {a.url: a for a in articles}
     lede, image = lede_and_image(articles)
+    published = index.source_dates(event.id, event.date) if by_url else {}
     sources = tuple(
         SourceLink(
             outlet=s.outlet,
@@ -175,12 +238,14 @@ def event_page(
             title=by_url[s.url].title if s.url in by_url else None,
             archived_url=by_url[s.url].archived_url if s.url in by_url else None,
             publisher=by_url[s.url].publisher if s.url in by_url else None,
+            published=published.get(s.url),
         )
         for s in event.sources
     )
     # The cover is the first image among the sources: credited to the source it came from.
     credit = next((s for s in sources if s.url in by_url and by_url[s.url].image == image), None)
     previous_day, next_day = index.neighbours(event.date)
+    earlier, later = index.story_neighbours(event.id) if event.story else ([], [])
     return EventPage(
         stem=require_ref(index, event.id).stem,
         id=event.id,
@@ -203,6 +268,8 @@ def event_page(
         previous_day=previous_day,
         next_day=next_day,
         cover_credit=credit if image else None,
+        earlier_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in earlier),
+        later_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in later),
     )
 
 

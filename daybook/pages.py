@@ -33,6 +33,7 @@ class SourceLink:
     title: str | None = None
     archived_url: str | None = None
     publisher: str | None = None  # as enrich found it (og:site_name...), else None
+    published: str | None = None  # ISO date, as enrich found it
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ class EventSummary:
 
 
 @dataclass(frozen=True)
+class ThreadEntry:
+    """An event as an entity or story page lists it: its date and headline."""
+
+    link: Link
+    id: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
 class EventPage:
     """One event's page."""
 
@@ -85,6 +95,9 @@ class EventPage:
     previous_day: Link | None = None
     next_day: Link | None = None
     cover_credit: SourceLink | None = None  # the source the cover image comes from
+    # The events of the same innermost story just before and after this one, oldest first.
+    earlier_in_story: tuple[ThreadEntry, ...] = ()
+    later_in_story: tuple[ThreadEntry, ...] = ()
 
     @property
     def portal_url(self) -> str:
@@ -161,15 +174,6 @@ class FrontPage:
 
 
 # -- explore: entity and story pages (issue 7) ---------------------------------
-
-
-@dataclass(frozen=True)
-class ThreadEntry:
-    """An event as an entity or story page lists it: its date and headline."""
-
-    link: Link
-    id: str
-    date: dt.date
 
 
 @dataclass(frozen=True)

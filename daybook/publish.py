@@ -420,6 +420,8 @@ def _update(
     for date in sorted(neighbours - set(changed)):
         build.day(date)
     update_explore(build, changed, names_before)
+    # The events around the changed days' in their stories list them: made once names settled.
+    build.events(sorted(build.index.stories.neighbour_ids(on_days) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
     build.archives()
     enriched: list[dt.date] = []

@@ -75,6 +75,7 @@ def event_page(page: EventPage, ext: str) -> Obj:
                 "title": s.title,
                 "archived_url": s.archived_url,
                 "publisher": s.publisher,
+                "published": s.published,
             }
             for s in page.sources
         ],
@@ -84,6 +85,8 @@ def event_page(page: EventPage, ext: str) -> Obj:
         else {"name": page.cover_credit.publisher or page.cover_credit.outlet, "url": page.cover_credit.url},
         "previous_day": _link(page.previous_day, ext),
         "next_day": _link(page.next_day, ext),
+        "earlier_in_story": [_entry(e, ext) for e in page.earlier_in_story],
+        "later_in_story": [_entry(e, ext) for e in page.later_in_story],
         "entities": list(page.entities),
         "related": [
             {
