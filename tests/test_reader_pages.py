@@ -187,3 +187,10 @@ def test_pages_and_stylesheet_stay_small(month: Path) -> None:
     assert len(events) > 500
     biggest = max(events, key=lambda p: p.stat().st_size)
     assert biggest.stat().st_size < 40_000, biggest
+
+
+def test_opinion_links_into_the_site_are_relative() -> None:
+    body = "See [the day](/news/2024/05/7/index.html) and [the wire](https://wire.example/)."
+    rendered = html._opinion_html(body, "opinion/2024/05/8/a/index.html", None)
+    assert 'href="../../../../../news/2024/05/7/index.html"' in rendered
+    assert 'href="https://wire.example/"' in rendered

@@ -356,7 +356,7 @@ def render(
         extra["chart_svg"] = markupsafe.Markup(chart.month_chart(bars))
     if data["kind"] == "opinion":
         # Raw HTML in an opinion file is shown as text, like everything else.
-        extra["body_html"] = markupsafe.Markup(_MARKDOWN.render(data["body_markdown"]))
+        extra["body_html"] = markupsafe.Markup(_opinion_html(data["body_markdown"], here, root))
     template_obj = environment().get_template(template)
     return template_obj.render(
         {
@@ -369,6 +369,19 @@ def render(
             "date_label": _label(data.get("date")),
         }
     )
+
+
+def _opinion_html(text: str, here: str, rooted: str | None) -> str:
+    """An opinion piece's Markdown as HTML, its links into the site (``/news/...``) made
+    relative to the page like every other."""
+    tokens = _MARKDOWN.parse(text)
+    for token in tokens:
+        for child in token.children or []:
+            for attribute in ("href", "src"):
+                value = child.attrGet(attribute)
+                if isinstance(value, str):
+                    child.attrSet(attribute, _link(here, value, rooted))
+    return str(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
 
 
 def _label(iso: str | None) -> str:
