@@ -189,12 +189,15 @@ class _StoryIndex:
             at += 1
         return ids[max(0, at - n) : at], ids[at + 1 : at + 1 + n]
 
-    def neighbour_ids(self, event_ids: Iterable[str]) -> set[str]:
-        """The events whose neighbours include one of ``event_ids``: those around them."""
+    def around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int = STORY_NEIGHBOURS) -> set[str]:
+        """The events of ``lines`` whose neighbours may change with the events of ``dates``
+        (added or gone): the ``n`` before and after each of those days in each line."""
         found: set[str] = set()
-        for ident in event_ids:
-            before, after = self.neighbours(ident)
-            found.update(before, after)
+        for line in lines:
+            line_dates, ids = self.lines.get(line, ([], []))
+            for date in dates:
+                lo, hi = bisect.bisect_left(line_dates, date), bisect.bisect_right(line_dates, date)
+                found.update(ids[max(0, lo - n) : lo], ids[hi : hi + n])
         return found
 
 

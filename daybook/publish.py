@@ -420,8 +420,11 @@ def _update(
     for date in sorted(neighbours - set(changed)):
         build.day(date)
     update_explore(build, changed, names_before)
-    # The events around the changed days' in their stories list them: made once names settled.
-    build.events(sorted(build.index.stories.neighbour_ids(on_days) - set(on_days)))
+    # Events listing their story's neighbours may list the changed days' events, added or gone:
+    # those near them in the stories these days hold or held (made once the names settled).
+    lines = {name for kind, name in names_before if kind == "story"}
+    lines.update(line for _, _, story, _ in store.day_threads(changed) for line in story)
+    build.events(sorted(build.index.stories.around(lines, changed) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
     build.archives()
     enriched: list[dt.date] = []

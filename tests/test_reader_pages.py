@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,34 @@ def test_opinion_links_into_the_site_are_relative() -> None:
     rendered = html._opinion_html(body, "opinion/2024/05/8/a/index.html", None)
     assert 'href="../../../../../news/2024/05/7/index.html"' in rendered
     assert 'href="https://wire.example/"' in rendered
+
+
+def test_updates_keep_story_neighbours_as_a_full_build_makes_them(tmp_path: Path) -> None:
+    """Events sharing only a story, never related (relate is not run, so no related list
+    links them): one added in the middle, then removed; after each update, the site is what
+    a full build makes."""
+    from test_publish_update import files, thread_day
+
+    from daybook.model import Day
+    from daybook.publish import BuildOptions, build_site, update_site
+    from daybook.store import Store
+
+    options = BuildOptions(formats=("json", "md"))
+    first = dt.date(2023, 1, 1)
+    site, full = tmp_path / "site", tmp_path / "full"
+    with Store(tmp_path / "s.db") as store:
+        # More than the feeds' 100 newest events after the change: an update makes those again.
+        for n in range(0, 240, 2):
+            store.replace_day(thread_day(first + dt.timedelta(days=n), n, ()), origin="t", format="jsonl")
+        build_site(store, site, options)
+        middle = first + dt.timedelta(days=9)
+        for day in (thread_day(middle, 9, ()), Day(middle, ())):
+            store.replace_day(day, origin="t", format="jsonl")
+            update_site(store, site, options, dates=[middle])
+            shutil.rmtree(full, ignore_errors=True)
+            build_site(store, full, options)
+            assert files(site) == files(full)
+            earlier = json.loads(
+                next((site / "news/2023/01/7").glob("event-*.json")).read_text(encoding="utf-8")
+            )
+            assert ("event-number-9-" in json.dumps(earlier["later_in_story"])) == bool(day.events)
