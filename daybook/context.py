@@ -24,6 +24,7 @@ from daybook.pages import (
     Link,
     RelatedLink,
     SourceLink,
+    ThreadEntry,
 )
 from daybook.store import ArticleMeta, Store
 
@@ -69,6 +70,8 @@ class SiteIndex:
         self._known = known
         self.changed: set[dt.date] = set()
         self._revisions: dict[dt.date, int | None] = {}
+        self._stories: _StoryIndex | None = None
+        self._source_dates: dict[dt.date, dict[str, dict[str, str]]] = {}
 
     @property
     def names(self) -> Names:
@@ -129,6 +132,29 @@ class SiteIndex:
             self._revisions[date] = self.store.read_revisions([date]).get(date)
         return self._revisions[date]
 
+    def source_dates(self, event_id: str, date: dt.date) -> dict[str, str]:
+        """When each source of an event was published (URL -> ISO date), as enrich found it;
+        looked up a day at a time."""
+        if date not in self._source_dates:
+            self._source_dates[date] = self.store.article_dates(r.id for r in self.day(date))
+        return self._source_dates[date].get(event_id, {})
+
+    @property
+    def stories(self) -> _StoryIndex:
+        """Every event of every innermost story, read from the store on first use."""
+        if self._stories is None:
+            self._stories = _StoryIndex(self.store.story_paths())
+        return self._stories
+
+    def story_neighbours(self, event_id: str) -> tuple[list[EventRef], list[EventRef]]:
+        """The events of the same innermost story just before and after this one."""
+        before, after = self.stories.neighbours(event_id)
+        self.preload([*before, *after])
+        return (
+            [r for i in before if (r := self.ref(i)) is not None],
+            [r for i in after if (r := self.ref(i)) is not None],
+        )
+
     def neighbour_dates(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The stored days just before and after ``date`` (which need not be stored)."""
         at = bisect.bisect_left(self.days, date)
@@ -141,6 +167,45 @@ class SiteIndex:
         """Links to the stored days just before and after ``date``."""
         before, after = self.neighbour_dates(date)
         return (day_link(before) if before else None, day_link(after) if after else None)
+
+
+STORY_NEIGHBOURS = 3  # events shown before and after an event in its story
+
+
+class _StoryIndex:
+    """Each story line's events in site order (filed under it at any depth), and the
+    innermost line of each event's story."""
+
+    def __init__(self, rows: Iterable[tuple[str, dt.date, tuple[str, ...]]]) -> None:
+        self.lines: dict[str, tuple[list[dt.date], list[str]]] = {}
+        self.innermost: dict[str, tuple[str, dt.date]] = {}
+        for ident, date, story in rows:
+            self.innermost[ident] = (story[-1], date)
+            for line in dict.fromkeys(story):
+                dates, ids = self.lines.setdefault(line, ([], []))
+                dates.append(date)
+                ids.append(ident)
+
+    def neighbours(self, event_id: str, n: int = STORY_NEIGHBOURS) -> tuple[list[str], list[str]]:
+        if event_id not in self.innermost:
+            return [], []
+        line, date = self.innermost[event_id]
+        dates, ids = self.lines[line]
+        at = bisect.bisect_left(dates, date)  # the event's day; then its place in the day
+        while ids[at] != event_id:
+            at += 1
+        return ids[max(0, at - n) : at], ids[at + 1 : at + 1 + n]
+
+    def around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int = STORY_NEIGHBOURS) -> set[str]:
+        """The events of ``lines`` whose neighbours may change with the events of ``dates``
+        (added or gone): the ``n`` before and after each of those days in each line."""
+        found: set[str] = set()
+        for line in lines:
+            line_dates, ids = self.lines.get(line, ([], []))
+            for date in dates:
+                lo, hi = bisect.bisect_left(line_dates, date), bisect.bisect_right(line_dates, date)
+                found.update(ids[max(0, lo - n) : lo], ids[hi : hi + n])
+        return found
 
 
 def day_refs(date: dt.date, rows: Sequence[tuple[str, str]]) -> list[EventRef]:
@@ -178,6 +243,22 @@ def event_page(
     parent = index.ref(event.parent) if event.parent else None
     by_url = {a.url: a for a in articles}
     lede, image = lede_and_image(articles)
+    published = index.source_dates(event.id, event.date) if by_url else {}
+    sources = tuple(
+        SourceLink(
+            outlet=s.outlet,
+            url=s.url,
+            title=by_url[s.url].title if s.url in by_url else None,
+            archived_url=by_url[s.url].archived_url if s.url in by_url else None,
+            publisher=by_url[s.url].publisher if s.url in by_url else None,
+            published=published.get(s.url),
+        )
+        for s in event.sources
+    )
+    # The cover is the first image among the sources: credited to the source it came from.
+    credit = next((s for s in sources if s.url in by_url and by_url[s.url].image == image), None)
+    previous_day, next_day = index.neighbours(event.date)
+    earlier, later = index.story_neighbours(event.id) if event.story else ([], [])
     return EventPage(
         stem=require_ref(index, event.id).stem,
         id=event.id,
@@ -186,16 +267,7 @@ def event_page(
         story=event.story,
         headline=event.text,
         lede=lede,
-        sources=tuple(
-            SourceLink(
-                outlet=s.outlet,
-                url=s.url,
-                title=by_url[s.url].title if s.url in by_url else None,
-                archived_url=by_url[s.url].archived_url if s.url in by_url else None,
-                publisher=by_url[s.url].publisher if s.url in by_url else None,
-            )
-            for s in event.sources
-        ),
+        sources=sources,
         cover_image=image,
         entities=event.entities,
         related=tuple(
@@ -210,6 +282,11 @@ def event_page(
         parent=event.parent,
         parent_link=parent.link if parent is not None else None,
         follow_ups=tuple(ref.link for ident in follow_ups if (ref := index.ref(ident)) is not None),
+        previous_day=previous_day,
+        next_day=next_day,
+        cover_credit=credit if image else None,
+        earlier_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in earlier),
+        later_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in later),
     )
 
 
@@ -255,13 +332,21 @@ def archive_pages(index: SiteIndex) -> list[ArchivePage]:
     for year, year_days in itertools.groupby(index.days, key=lambda d: d.year):
         year_link = Link(str(year), urls.year_path(year, "md").removesuffix(".md"))
         months: list[tuple[Link, int]] = []
+        year_counts: list[tuple[dt.date, int]] = []
         for month, month_days in itertools.groupby(year_days, key=lambda d: d.month):
             stem = urls.month_path(year, month, "md").removesuffix(".md")
             month_link = Link(f"{dt.date(year, month, 1):%B %Y}", stem)
-            entries = tuple((day_link(d), index.day_counts.get(d, 0)) for d in month_days)
-            pages.append(ArchivePage(stem, month_link.text, entries, up=year_link))
+            counted = tuple((d, index.day_counts.get(d, 0)) for d in month_days)
+            entries = tuple((day_link(d), n) for d, n in counted)
+            period = f"{year:04d}-{month:02d}"
+            pages.append(ArchivePage(stem, month_link.text, entries, year_link, period, counted))
             months.append((month_link, sum(n for _, n in entries)))
-        pages.append(ArchivePage(year_link.stem, year_link.text, tuple(months), up=root))
+            year_counts.extend(counted)
+        pages.append(
+            ArchivePage(
+                year_link.stem, year_link.text, tuple(months), root, f"{year:04d}", tuple(year_counts)
+            )
+        )
         all_months.extend(months)
     pages.append(ArchivePage(root.stem, root.text, tuple(reversed(all_months))))
     return pages

@@ -247,7 +247,7 @@ def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
     registry.set_events(kind, name, total)
 
 
-def search_page() -> str:
+def search_page(base_url: str = "http://localhost:8000") -> str:
     """The static search page: the form, and the script that searches the prebuilt index."""
     data = {
         "kind": "search",
@@ -259,7 +259,7 @@ def search_page() -> str:
         "results": None,
         "script": urls.link(urls.SEARCH_SCRIPT),
     }
-    return html.render("search.html", data, title="Search")
+    return html.render("search.html", data, title="Search", base_url=base_url)
 
 
 def search_script() -> str:
@@ -324,4 +324,4 @@ def write_search(build: Build, since: dt.date | None = None) -> None:
         for stale in [rel for rel in on_disk if rel not in files]:
             build.writer.remove(stale)
     build.writer.write(urls.SEARCH_SCRIPT, search_script())
-    build.writer.write(urls.SEARCH_PAGE, search_page())
+    build.writer.write(urls.SEARCH_PAGE, search_page(build.options.base_url))

@@ -33,6 +33,7 @@ class SourceLink:
     title: str | None = None
     archived_url: str | None = None
     publisher: str | None = None  # as enrich found it (og:site_name...), else None
+    published: str | None = None  # ISO date, as enrich found it
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ class EventSummary:
 
 
 @dataclass(frozen=True)
+class ThreadEntry:
+    """An event as an entity or story page lists it: its date and headline."""
+
+    link: Link
+    id: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
 class EventPage:
     """One event's page."""
 
@@ -86,6 +96,13 @@ class EventPage:
     parent: str | None = None
     parent_link: Link | None = None
     follow_ups: tuple[Link, ...] = ()
+    # The stored days just before and after the event's (navigation by time).
+    previous_day: Link | None = None
+    next_day: Link | None = None
+    cover_credit: SourceLink | None = None  # the source the cover image comes from
+    # The events of the same innermost story just before and after this one, oldest first.
+    earlier_in_story: tuple[ThreadEntry, ...] = ()
+    later_in_story: tuple[ThreadEntry, ...] = ()
 
     @property
     def portal_url(self) -> str:
@@ -149,6 +166,8 @@ class ArchivePage:
     title: str
     entries: tuple[tuple[Link, int], ...]  # (link, number of events)
     up: Link | None = None
+    period: str | None = None  # "2024" for a year page, "2024-05" for a month's; None for the root
+    days: tuple[tuple[dt.date, int], ...] = ()  # a year's or month's days with events (calendars)
 
 
 @dataclass(frozen=True)
@@ -165,15 +184,6 @@ class FrontPage:
 
 
 # -- explore: entity and story pages (issue 7) ---------------------------------
-
-
-@dataclass(frozen=True)
-class ThreadEntry:
-    """An event as an entity or story page lists it: its date and headline."""
-
-    link: Link
-    id: str
-    date: dt.date
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,12 @@ RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at
 
 
 def render_all(
-    kind: str, page: object, formats: Sequence[str], title: str, description: str | None = None
+    kind: str,
+    page: object,
+    formats: Sequence[str],
+    title: str,
+    description: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> dict[str, str]:
     """A page object in every requested format, keyed by output path."""
     renderers: dict[str, tuple[Callable[..., str], Callable[..., page_data.Obj], str]] = {
@@ -82,7 +87,9 @@ def render_all(
         elif ext == "xml":
             files[f"{stem}.xml"] = xml_format.dumps(data)
         else:
-            files[f"{stem}.html"] = html.render(template, data, title=title, description=description)
+            files[f"{stem}.html"] = html.render(
+                template, data, title=title, description=description, base_url=base_url
+            )
     return files
 
 
@@ -142,7 +149,7 @@ class Build:
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
-            args = (kind, page, self.options.formats, title, description)
+            args = (kind, page, self.options.formats, title, description, self.options.base_url)
             if self.renderer is None:
                 self._write(render_all(*args))
             else:
@@ -237,7 +244,9 @@ class Build:
         if self._archives_done:
             return
         self._archives_done = True
-        self.writer.write("assets/style.css", html.stylesheet())
+        license = {"name": page_data.LICENSE, "url": page_data.LICENSE_URL}
+        for path, content in html.site_files(self.options.base_url, license, page_data.PORTAL_URL).items():
+            self.writer.write(path, content)
         for archive in archive_pages(self.index):
             self.emit("archive", archive, title=archive.title)
         for piece in self.opinion:
@@ -439,6 +448,11 @@ def _update(
     for date in sorted(neighbours - set(changed)):
         build.day(date)
     update_explore(build, changed, names_before)
+    # Events listing their story's neighbours may list the changed days' events, added or gone:
+    # those near them in the stories these days hold or held (made once the names settled).
+    lines = {name for kind, name in names_before if kind == "story"}
+    lines.update(line for _, _, story, _ in store.day_threads(changed) for line in story)
+    build.events(sorted(build.index.stories.around(lines, changed) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
     build.archives()
     enriched: list[dt.date] = []

@@ -197,7 +197,11 @@ class Handler(BaseHTTPRequestHandler):
         elif found is not None and not found.exists() and not found.suffix:
             found = found.with_name(found.name + ".html")  # /news/2022/03/7/x: the HTML page
         if found is None or not found.is_file():
-            self._send(HTTPStatus.NOT_FOUND, b"Not found.\n", "text/plain; charset=utf-8")
+            page = self.server.root / urls.NOT_FOUND_PAGE  # the site's own, when it has one
+            if page.is_file():
+                self._send(HTTPStatus.NOT_FOUND, page.read_bytes(), CONTENT_TYPES[".html"])
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"Not found.\n", "text/plain; charset=utf-8")
             return
         self._file(found)
 

@@ -1611,6 +1611,36 @@ class Store:
             conn.executemany("DELETE FROM publish_changes WHERE event_id = ? AND change = ?", done.changes)
             conn.execute("UPDATE publish_state SET publishing = 0")
 
+    # -- the reader's pages: story neighbours, sources' dates ------------------
+
+    def story_paths(self) -> Iterator[tuple[str, dt.date, tuple[str, ...]]]:
+        """Every event with a story: id, date and story path, in site order."""
+        paths: dict[str, tuple[str, ...]] = {}  # one tuple per path, however many events share it
+        rows = self.conn.execute(
+            "SELECT id, date, story FROM events WHERE story != '[]' ORDER BY date, position"
+        )
+        for ident, date, story in rows:
+            if story not in paths:
+                paths[story] = tuple(json.loads(story))
+            yield ident, dt.date.fromisoformat(date), paths[story]
+
+    def article_dates(self, event_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        """For each event, the publication date enrich found for each source (URL -> ISO date)."""
+        ids = list(event_ids)
+        found: dict[str, dict[str, str]] = {}
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            rows = self.conn.execute(
+                "SELECT es.event_id, es.url, a.published"
+                " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
+                " WHERE +a.outcome = 'ok' AND a.published IS NOT NULL"
+                f" AND es.event_id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for event_id, url, published in rows:
+                found.setdefault(event_id, {})[url] = published
+        return found
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -1,14 +1,17 @@
 """The one URL scheme of the site: every path and link daybook writes comes from here.
 
-Paths are relative to the output folder (``news/2017/03/7/index.md``); links are
-site-absolute (``/news/2017/03/7/index.md``), or absolute with a base URL where a
-page leaves the site (feeds, sitemaps). The month has a leading zero, the day does
-not, as on the original site.
+Paths are relative to the output folder (``news/2017/03/7/index.md``). Links in the
+data formats (and the Markdown, as the reference format has them) are site-absolute
+(``/news/2017/03/7/index.md``); links in the HTML are relative to the page they are on
+(``relative``), so the site works opened from ``file://`` and under any sub-path; links
+that leave the site (feeds, sitemaps, canonical links) are absolute, with the base URL.
+The month has a leading zero, the day does not, as on the original site.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import urllib.parse
 from collections.abc import Iterable
@@ -95,6 +98,9 @@ def part_path(stem: str, part: int, ext: str) -> str:
     return f"{stem}/page/{part}.{ext}"
 
 
+ARCHIVE_PAGE = "news/index.html"  # the archive's root: every month
+NOT_FOUND_PAGE = "404.html"
+ROBOTS = "robots.txt"
 SEARCH_PAGE = "search.html"  # the static site's search page (explore)
 SEARCH_SCRIPT = "assets/search.js"
 SEARCH_INDEX_DIR = "search"
@@ -115,6 +121,40 @@ def sitemap_section(key: str, number: int = 1) -> str:
 def link(path: str) -> str:
     """A site-absolute link to an output path."""
     return "/" + path
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from one output path to another (``news/2024/05/7/index.html`` to
+    ``entity/brazil.html`` gives ``../../../../entity/brazil.html``).
+
+    Relative links work wherever the site is opened: from ``file://``, at ``/`` or under a
+    sub-path, with no base URL. A query or fragment on ``to_path`` is kept. Folders' pages
+    are linked by their ``index.html``, which ``file://`` does not add by itself.
+    """
+    target, sep, rest = _split_suffix(to_path)
+    start = posixpath.dirname(from_path) or "."
+    if not target:  # a query or fragment alone: this page
+        return posixpath.basename(from_path) + sep + rest
+    return posixpath.relpath(target, start) + sep + rest
+
+
+def _split_suffix(path: str) -> tuple[str, str, str]:
+    at = min((i for i in (path.find("?"), path.find("#")) if i >= 0), default=-1)
+    return (path, "", "") if at < 0 else (path[:at], path[at], path[at + 1 :])
+
+
+def relative_link(from_path: str, href: str) -> str:
+    """``href`` as a page at ``from_path`` should write it: a site-absolute link
+    (``/entity/x.html``) made relative; a full URL, a ``//host`` one or a relative one as is."""
+    if href.startswith("/") and not href.startswith("//"):
+        return relative(from_path, href[1:])
+    return href
+
+
+def rooted(path: str, base_url: str) -> str:
+    """A link from the root of the base URL's host (``/archive/news/index.html`` under
+    ``https://example.org/archive``): for a page served at any address, like the 404 page."""
+    return urllib.parse.urlsplit(base_url).path.rstrip("/") + "/" + path
 
 
 def absolute(path: str, base_url: str) -> str:

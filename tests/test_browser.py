@@ -26,7 +26,10 @@ FORMATS = ("md", "html", "json", "xml")
 
 pytestmark = pytest.mark.browser
 # Files that are not pages, in one format only: feeds, sitemaps, assets, the search page and index.
-SINGLE_FORMAT = ("index_rss.xml", "index_atom.xml", "index_feed.json", "opinion_rss.xml", "sitemap")
+SINGLE_FORMAT = (
+    *("index_rss.xml", "index_atom.xml", "index_feed.json", "opinion_rss.xml", "sitemap"),
+    *("404.html", "robots.txt"),
+)
 SINGLE_FORMAT_FOLDERS = ("assets/", "search")
 # The page kinds of the publish issue; the site may have more (entity, story).
 PUBLISH_KINDS = {"front", "day", "event", "archive", "opinion", "opinion-index"}
@@ -116,6 +119,13 @@ def html_link(href: str) -> str:
     return href.rpartition(".")[0] + ".html"
 
 
+def link_to(driver: webdriver.Chrome, css: str, url: str) -> Any:
+    """The link (matching ``css``) that leads to ``url``: pages link relative to themselves,
+    so the link's resolved address is compared."""
+    quoted = urllib.parse.quote(url, safe=":/")
+    return next(a for a in driver.find_elements(By.CSS_SELECTOR, css) if a.get_property("href") == quoted)
+
+
 def landed_on(driver: webdriver.Chrome, server: str, href: str) -> None:
     """Wait until the browser shows ``href`` (a click navigates asynchronously)."""
     expected = server + urllib.parse.quote(href)
@@ -156,11 +166,11 @@ def test_links_lead_from_the_front_page_to_an_event_and_on_to_a_related_one(
     console_errors(browser)
 
     browser.get(server + "/index.html")
-    browser.find_element(By.CSS_SELECTOR, f'a.headline[href="{html_link(event["href"])}"]').click()
+    link_to(browser, "a.headline", server + html_link(event["href"])).click()
     landed_on(browser, server, html_link(event["href"]))
     assert browser.find_element(By.TAG_NAME, "h1").text == event["headline"]
 
-    browser.find_element(By.CSS_SELECTOR, f'ol.related a[href="{html_link(related["href"])}"]').click()
+    link_to(browser, "ol.related a", server + html_link(related["href"])).click()
     landed_on(browser, server, html_link(related["href"]))
     assert browser.find_element(By.TAG_NAME, "h1").text == related["headline"]
     assert not console_errors(browser)

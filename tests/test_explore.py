@@ -156,6 +156,12 @@ def test_entity_page_lists_its_events_newest_first_with_company_and_chart(site: 
     assert story_dates == sorted(story_dates)
 
 
+def site_path(page: Path, href: str) -> str:
+    """A relative link on a page of the site, as a site-absolute path (``/entity/x.html``)."""
+    root = next(p for p in page.parents if (p / "index.html").exists() and (p / "news").is_dir())
+    return "/" + (page.parent / href).resolve().relative_to(root.resolve()).as_posix()
+
+
 def test_event_pages_link_each_entity_and_story_line(site: Path) -> None:
     page = next(site.glob("news/2024/05/7/the-airport-of-porto-alegre*.json"))
     data = json.loads(page.read_text(encoding="utf-8"))
@@ -165,11 +171,12 @@ def test_event_pages_link_each_entity_and_story_line(site: Path) -> None:
         target = json.loads((site / link["href"].lstrip("/")).read_text(encoding="utf-8"))
         assert target["name"] == link["text"]
     doc = lxml_html.parse(str(page.with_suffix(".html"))).getroot()
-    context = doc.xpath("//ul[@class='entity-links']/li/a/@href")
+    # The HTML links relative to the page: resolved, the same pages as the JSON's.
+    context = [site_path(page, href) for href in doc.xpath("//ul[@class='entity-links']/li/a/@href")]
     assert context == [link["href"].replace(".json", ".html") for link in data["entity_links"]]
     # Each entity of a related event's Context links to its page too.
     related = doc.xpath("//ol[@class='related']//span[@class='context']/a/@href")
-    assert related and all(href.startswith("/entity/") for href in related)
+    assert related and all(site_path(page, href).startswith("/entity/") for href in related)
     etree.parse(str(page.with_suffix(".xml")))
 
 

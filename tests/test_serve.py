@@ -19,6 +19,7 @@ from lxml import html as lxml_html
 from daybook.cli import cli
 from daybook.ingest import ingest_paths
 from daybook.publish import build_site
+from daybook.render import html
 from daybook.serve import SiteServer, resolve, serve
 from daybook.store import Store
 
@@ -79,7 +80,8 @@ def test_every_format_has_its_content_type(server: SiteServer) -> None:
         ("/index_rss.xml", "application/rss+xml; charset=utf-8"),
         ("/index_atom.xml", "application/atom+xml; charset=utf-8"),
         ("/index_feed.json", "application/feed+json"),
-        ("/assets/style.css", "text/css; charset=utf-8"),
+        ("/" + html.stylesheet_path(), "text/css; charset=utf-8"),  # assets/style.<hash>.css
+        ("/robots.txt", "text/plain; charset=utf-8"),
         ("/assets/search.js", "text/javascript; charset=utf-8"),
         ("/search/manifest.json", "application/json"),
     ]:
@@ -177,3 +179,12 @@ def test_serve_command_refuses_a_missing_folder_and_a_taken_port(tmp_path: Path)
         port = taken.getsockname()[1]
         busy = runner.invoke(cli, ["serve", str(tmp_path), "--port", str(port)], obj={})
     assert busy.exit_code == 1 and "cannot listen" in busy.output
+
+
+def test_a_missing_page_gets_the_site_404_page(server: SiteServer) -> None:
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+    conn.request("GET", "/news/1999/01/1/no-such-event.html")
+    response = conn.getresponse()
+    body = response.read().decode("utf-8")
+    assert response.status == 404 and response.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert "<h1>Page not found</h1>" in body and 'href="/index.html"' in body

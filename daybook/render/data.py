@@ -168,10 +168,18 @@ def event_page(page: EventPage, ext: str) -> Obj:
                 "title": s.title,
                 "archived_url": s.archived_url,
                 "publisher": s.publisher,
+                "published": s.published,
             }
             for s in page.sources
         ],
         "image": page.cover_image,
+        "image_credit": None
+        if page.cover_credit is None
+        else {"name": page.cover_credit.publisher or page.cover_credit.outlet, "url": page.cover_credit.url},
+        "previous_day": _link(page.previous_day, ext),
+        "next_day": _link(page.next_day, ext),
+        "earlier_in_story": [_entry(e, ext) for e in page.earlier_in_story],
+        "later_in_story": [_entry(e, ext) for e in page.later_in_story],
         "entities": list(page.entities),
         "related": [
             {
@@ -239,6 +247,11 @@ def archive_page(page: ArchivePage, ext: str) -> Obj:
         "title": page.title,
         "entries": [{"text": link.text, "href": link.href(ext), "events": n} for link, n in page.entries],
         "up": _link(page.up, ext),
+        "period": page.period,
+        "days": [
+            {"date": d.isoformat(), "href": urls.link(urls.day_path(d, ext)), "events": n}
+            for d, n in page.days
+        ],
     }
 
 

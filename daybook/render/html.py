@@ -1,9 +1,16 @@
-"""HTML: Jinja2 templates over a page's data (``render.data``), autoescaped throughout."""
+"""HTML: Jinja2 templates over a page's data (``render.data``), autoescaped throughout.
+
+Every link inside the site is written relative to the page it is on (``urls.relative``),
+so the site works from ``file://``, at ``/`` and under any sub-path; the data keeps
+site-absolute links, made relative here, once, before the templates see them.
+"""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import json
 from collections.abc import Iterable, Iterator
@@ -39,6 +46,18 @@ def groupby_consecutive(events: Iterable[Obj]) -> Iterator[tuple[str, list[Obj]]
         yield group, list(items)
 
 
+def by_category(events: Iterable[Obj]) -> Iterator[tuple[str, int, list[tuple[str | None, list[Obj]]]]]:
+    """A day's events as the portal shows them: under their category (with how many),
+    then under their innermost story (None: an event filed under no story)."""
+    for category, items in itertools.groupby(events, key=lambda e: str(e.get("category") or "")):
+        listed = list(items)
+        stories = [
+            (story or None, list(group))
+            for story, group in itertools.groupby(listed, key=lambda e: (e.get("story") or [""])[-1])
+        ]
+        yield category, len(listed), stories
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -50,12 +69,200 @@ def environment() -> jinja2.Environment:
     )
     env.filters["groupby_consecutive"] = groupby_consecutive
     env.filters["label"] = _label
+    env.filters["long_date"] = long_date
+    env.filters["short_date"] = short_date
+    env.filters["medium_date"] = medium_date
+    env.filters["label_long"] = label_long
+    env.filters["rel"] = _rel
+    env.filters["by_category"] = by_category
     return env
 
 
+def _template_text(name: str) -> str:
+    return resources.files("daybook.render").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+
+
+def _hashed(name: str, ext: str, content: str) -> str:
+    # Named by content: a browser may keep it for ever, and a new one never meets a stale cache.
+    digest = hashlib.blake2b(content.encode("utf-8"), digest_size=5).hexdigest()
+    return f"assets/{name}.{digest}.{ext}"
+
+
 def stylesheet() -> str:
-    """The site's one stylesheet, written once to ``assets/style.css``."""
-    return resources.files("daybook.render").joinpath("templates/style.css").read_text(encoding="utf-8")
+    """The site's one stylesheet."""
+    return _template_text("style.css")
+
+
+@functools.cache
+def stylesheet_path() -> str:
+    """Where the stylesheet lives: ``assets/style.<hash>.css``."""
+    return _hashed("style", "css", stylesheet())
+
+
+def script() -> str:
+    """The site's one optional script (keyboard shortcuts); pages work without it."""
+    return _template_text("site.js")
+
+
+@functools.cache
+def script_path() -> str:
+    return _hashed("site", "js", script())
+
+
+def site_files(base_url: str, license: Obj, source: str) -> dict[str, str]:
+    """The files of the site that are no page: the stylesheet, the script, the 404 page
+    and robots.txt, by output path."""
+    not_found = {
+        "kind": "not-found",
+        "path": urls.link(urls.NOT_FOUND_PAGE),
+        "formats": None,
+        "license": license,
+        "source": source,
+    }
+    robots = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(urls.SITEMAP, base_url)}\n"
+    return {
+        stylesheet_path(): stylesheet(),
+        script_path(): script(),
+        urls.NOT_FOUND_PAGE: render(
+            "404.html", not_found, title="Page not found", base_url=base_url, rooted=True
+        ),
+        urls.ROBOTS: robots,
+    }
+
+
+# -- dates for people -------------------------------------------------------------
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fmt: skip
+# Names of our own, not strftime's: the locale of the build must not change the bytes.
+
+
+def long_date(iso: str | dt.date | None) -> str:
+    """``Tuesday 7 May 2024``."""
+    if not iso:
+        return ""
+    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
+    return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def short_date(iso: str | dt.date | None) -> str:
+    """``7 May``, for lists where the year is plain from the page."""
+    if not iso:
+        return ""
+    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
+    return f"{date.day} {_MONTHS[date.month - 1]}"
+
+
+def medium_date(iso: str | dt.date | None) -> str:
+    """``7 May 2024``: a date among others of other years."""
+    if not iso:
+        return ""
+    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
+    return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
+
+
+def label_long(label: str) -> str:
+    """A day link's text (the site's label, ``2024-05-7``) as people read a date."""
+    year, month, day = [*label.split("-"), "", ""][:3]
+    if not (year.isdigit() and month.isdigit() and day.isdigit()):
+        return label
+    return long_date(dt.date(int(year), int(month), int(day)))
+
+
+# -- navigation by time: breadcrumbs and calendars ---------------------------------
+
+
+def crumbs(data: Obj) -> list[Obj]:
+    """Archive › year › month › day above a page of the news: ``text`` and ``href``
+    (site-absolute; None for the page itself)."""
+    kind, period = data["kind"], str(data.get("period") or "")
+    if kind in ("day", "event"):
+        date, depth = dt.date.fromisoformat(data["date"]), 3
+    elif kind == "archive" and period:
+        year, _, month = period.partition("-")
+        date, depth = dt.date(int(year), int(month or 1), 1), 2 if month else 1
+    else:
+        return []
+    trail: list[Obj] = [
+        {"text": "Archive", "href": urls.link(urls.ARCHIVE_PAGE)},
+        {"text": str(date.year), "href": urls.link(urls.year_path(date.year, "html"))},
+        {"text": _MONTHS[date.month - 1], "href": urls.link(urls.month_path(date.year, date.month, "html"))},
+        {"text": short_date(date), "href": urls.link(urls.day_path(date, "html"))},
+    ][: depth + 1]
+    if kind != "event":  # the last crumb is this page
+        trail[-1] = {**trail[-1], "href": None}
+    return trail
+
+
+def calendars(data: Obj) -> list[Obj]:
+    """The calendar of each month of an archive page's period (twelve on a year page):
+    weeks from Monday, each day with events linked and counted."""
+    days = {d["date"]: d for d in data.get("days") or []}
+    period = str(data.get("period") or "")
+    if not period:
+        return []
+    year, _, month = period.partition("-")
+    months = [int(month)] if month else list(range(1, 13))
+    result = []
+    for m in months:
+        weeks = [
+            [None if n == 0 else {"day": n, **days.get(f"{int(year):04d}-{m:02d}-{n:02d}", {})} for n in week]
+            for week in calendar.Calendar(calendar.MONDAY).monthdayscalendar(int(year), m)
+        ]
+        events = sum(c.get("events", 0) for week in weeks for c in week if c)
+        # On a year page, each month with events links its page (only those have one).
+        linked = month == "" and any(c and "href" in c for week in weeks for c in week)
+        result.append(
+            {
+                "label": month_name(int(year), m),
+                "month": _MONTHS[m - 1],
+                "href": urls.link(urls.month_path(int(year), m, "html")) if linked else None,
+                "events": events,
+                "weeks": weeks,
+            }
+        )
+    return result
+
+
+def month_name(year: int, month: int) -> str:
+    return f"{_MONTHS[month - 1]} {year}"
+
+
+# -- links -----------------------------------------------------------------------
+
+# Members of the page data that hold links to pages of the site ("url" is also a
+# source's, which is never site-absolute and so stays as it is).
+_LINK_KEYS = frozenset({"href", "location", "action", "script", "url", "source"})
+
+
+def _link(here: str, href: str, rooted: str | None) -> str:
+    if rooted is not None and href.startswith("/") and not href.startswith("//"):
+        return urls.rooted(href[1:], rooted)
+    return urls.relative_link(here, href)
+
+
+def relative_links(data: Any, here: str, rooted: str | None = None) -> Any:
+    """The page data with every site-absolute link made relative to ``here`` (or, for a
+    page served at any address, ``rooted`` at the path of that base URL)."""
+    if isinstance(data, dict):
+        return {
+            k: _link(here, v, rooted)
+            if isinstance(v, str) and (k in _LINK_KEYS)
+            else {f: _link(here, h, rooted) for f, h in v.items()}
+            if k == "formats" and isinstance(v, dict)
+            else relative_links(v, here, rooted)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [relative_links(v, here, rooted) for v in data]
+    return data
+
+
+@jinja2.pass_context
+def _rel(context: jinja2.runtime.Context, href: str) -> str:
+    """A link the template writes itself (``"/news/index.html"|rel``), relative to this page."""
+    return _link(context["here"], href, context["rooted"])
 
 
 def json_ld(data: Any) -> str:
@@ -86,26 +293,75 @@ def _event_ld(data: Obj) -> Obj:
     }
 
 
-def render(template: str, data: Obj, *, title: str, description: str | None = None) -> str:
-    """One page: the template filled with the page's data and the shared chrome."""
-    extra: dict[str, Any] = {}
+def render(
+    template: str,
+    data: Obj,
+    *,
+    title: str,
+    description: str | None = None,
+    base_url: str = "http://localhost:8000",
+    rooted: bool = False,
+) -> str:
+    """One page: the template filled with the page's data and the shared chrome.
+
+    ``base_url`` makes the absolute links that leave the page: canonical, og:url, JSON-LD.
+    ``rooted``: the page may be served at any address (the 404 page), so its links start
+    from the base URL's path rather than from the page.
+    """
+    # A page without a path of its own (the search page, and its server-made twin at
+    # ``/search``) sits at the site's root.
+    here = str(data.get("path") or "/" + urls.SEARCH_PAGE).lstrip("/")
+    root = base_url if rooted else None
+    extra: dict[str, Any] = {
+        "here": here,
+        "rooted": root,
+        "canonical": urls.absolute(here, base_url),
+        "stylesheet": _link(here, "/" + stylesheet_path(), root),
+        "site_script": _link(here, "/" + script_path(), root),
+    }
+    ld: Obj | None = None
     if data["kind"] == "event":
-        ld = _event_ld(data)
+        ld = {**_event_ld(data), "url": extra["canonical"]}
+        extra["entity_href"] = {
+            link["text"]: _link(here, link["href"], root) for link in data["entity_links"]
+        }
+    elif data["kind"] == "day":
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "CollectionPage",
+            "name": f"News of {long_date(data['date'])}",
+            "datePublished": data["date"],
+            "url": extra["canonical"],
+            "isBasedOn": data["source"],
+            "license": data["license"]["url"],
+            "numberOfItems": len(data["events"]),
+        }
+    elif data["kind"] == "entity" and data.get("part") is None:
+        ld = {
+            "@context": "https://schema.org",
+            "@type": "Thing",
+            "name": data["name"],
+            "sameAs": data["wikipedia"],
+            "url": extra["canonical"],
+        }
+    if ld is not None:
         # Safe as markup: json_ld escapes every character that could end the script.
         extra["jsonld"] = markupsafe.Markup(json_ld({k: v for k, v in ld.items() if v is not None}))
-        extra["entity_href"] = {link["text"]: link["href"] for link in data["entity_links"]}
+    extra["crumbs"] = relative_links(crumbs(data), here, root)
+    if data["kind"] == "archive":
+        extra["calendars"] = relative_links(calendars(data), here, root)
     if data["kind"] in ("entity", "story"):
         # Safe as markup: the chart holds only numbers and month names it writes itself.
         bars = ((bar["month"], bar["events"]) for bar in data["chart"])
         extra["chart_svg"] = markupsafe.Markup(chart.month_chart(bars))
     if data["kind"] == "opinion":
         # Raw HTML in an opinion file is shown as text, like everything else.
-        extra["body_html"] = markupsafe.Markup(_MARKDOWN.render(data["body_markdown"]))
+        extra["body_html"] = markupsafe.Markup(_opinion_html(data["body_markdown"], here, root))
     template_obj = environment().get_template(template)
     return template_obj.render(
         {
             "jsonld": None,
-            **data,
+            **relative_links(data, here, root),
             **extra,
             "title": title,
             "description": description,
@@ -113,6 +369,19 @@ def render(template: str, data: Obj, *, title: str, description: str | None = No
             "date_label": _label(data.get("date")),
         }
     )
+
+
+def _opinion_html(text: str, here: str, rooted: str | None) -> str:
+    """An opinion piece's Markdown as HTML, its links into the site (``/news/...``) made
+    relative to the page like every other."""
+    tokens = _MARKDOWN.parse(text)
+    for token in tokens:
+        for child in token.children or []:
+            for attribute in ("href", "src"):
+                value = child.attrGet(attribute)
+                if isinstance(value, str):
+                    child.attrSet(attribute, _link(here, value, rooted))
+    return str(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
 
 
 def _label(iso: str | None) -> str:
