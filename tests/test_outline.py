@@ -220,7 +220,8 @@ def test_event_pages_name_the_parent_and_the_follow_ups(tmp_path: Path, shared_d
     assert [f["href"] for f in parent_page["follow_ups"]] == [child_page["path"]]
     assert parent_page["parent"] is None and child_page["follow_ups"] == []
     html_page = pages[follow_up.id].with_suffix(".html").read_text("utf-8")
-    assert "Follow-up of <a href=" in html_page and parent_page["path"].removesuffix(".json") in html_page
+    slug = parent_page["path"].rsplit("/", 1)[1].removesuffix(".json")
+    assert f'Follow-up of <a href="{slug}.html">' in html_page  # same day: a link beside it
     assert "Follow-ups" in pages[parent.id].with_suffix(".html").read_text("utf-8")
     xml_page = pages[follow_up.id].with_suffix(".xml").read_text("utf-8")
     assert f"<parent>{parent.id}</parent>" in xml_page

@@ -155,6 +155,10 @@ def test_cover_image_is_lazy_sized_and_credited() -> None:
         "next_day": None,
         "earlier_in_story": [],
         "later_in_story": [],
+        "parent": None,
+        "parent_link": None,
+        "follow_ups": [],
+        "credits": [],
     }
     doc = lxml_html.fromstring(
         html.render("event.html", data, title="A flood.", description="Water everywhere.")

@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 
 from daybook import urls
 from daybook.render import chart
-from daybook.render.data import Obj
+from daybook.render.data import Obj, credit_site
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
 
@@ -118,6 +118,7 @@ def site_files(base_url: str, license: Obj, source: str) -> dict[str, str]:
         "formats": None,
         "license": license,
         "source": source,
+        "credits": [credit_site()],  # the page's words are daybook's own
     }
     robots = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(urls.SITEMAP, base_url)}\n"
     return {
@@ -233,13 +234,29 @@ def month_name(year: int, month: int) -> str:
 
 # Members of the page data that hold links to pages of the site ("url" is also a
 # source's, which is never site-absolute and so stays as it is).
-_LINK_KEYS = frozenset({"href", "location", "action", "script", "url", "source"})
+_LINK_KEYS = frozenset({"href", "location", "action", "script", "url", "source", "image"})
 
 
 def _link(here: str, href: str, rooted: str | None) -> str:
     if rooted is not None and href.startswith("/") and not href.startswith("//"):
         return urls.rooted(href[1:], rooted)
     return urls.relative_link(here, href)
+
+
+def own_images(data: Any, base_url: str) -> Any:
+    """The page data with every image the site itself holds (an address under ``base_url``)
+    made a site link, so that it is linked relatively like the pages."""
+    prefix = base_url.rstrip("/") + "/"
+    if isinstance(data, dict):
+        return {
+            k: "/" + v.removeprefix(prefix)
+            if k == "image" and isinstance(v, str) and v.startswith(prefix)
+            else own_images(v, base_url)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [own_images(v, base_url) for v in data]
+    return data
 
 
 def relative_links(data: Any, here: str, rooted: str | None = None) -> Any:
@@ -361,8 +378,9 @@ def render(
     return template_obj.render(
         {
             "jsonld": None,
-            **relative_links(data, here, root),
+            **relative_links(own_images(data, base_url), here, root),
             **extra,
+            "og_image": data.get("image"),  # absolute: read away from the site
             "title": title,
             "description": description,
             "mime": MIME,

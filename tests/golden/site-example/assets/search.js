@@ -1,10 +1,14 @@
-// daybook's static search: the built site's prebuilt index under /search/, read as little
+// daybook's static search: the built site's prebuilt index under search/, read as little
 // as a query needs: the manifest, the shard of each word, the doc files of the results shown.
 // The terms, the ranking and the snippets are those of daybook/search_index.py (StaticIndex,
 // snippet), which daybook serve answers /search with: keep them alike.
 (function () {
   "use strict";
-  var BASE = "/search/";
+  // Everything is found from where this script is (assets/ at the site's root), so the
+  // search works wherever the site is deployed, at / or under a sub-path.
+  var SCRIPT = (document.currentScript && document.currentScript.src) || window.location.href;
+  var ROOT = new URL("../", SCRIPT).href;
+  var BASE = ROOT + "search/";
   var LIMIT = 20;
   var PREFIX_WEIGHT = 0.7;
   var SNIPPET_WORDS = 24;
@@ -143,7 +147,7 @@
         return Promise.all(best.map(function (doc) {
           return load("d/" + Math.floor(doc / manifest.chunk) + ".json").then(function (chunk) {
             var row = chunk[doc % manifest.chunk];  // [id, date, text, stem, more]
-            return {id: row[0], date: row[1], headline: row[2], url: "/" + row[3] + ".html",
+            return {id: row[0], date: row[1], headline: row[2], url: ROOT + row[3] + ".html",
                     snippet: snippet(row[2], row[4] || "", words)};  // row[4]: absent before version 2
           });
         }));
@@ -151,9 +155,12 @@
     });
   }
 
-  function label(iso) {
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+
+  function label(iso) {  // 7 May 2024, as the pages write dates
     var parts = iso.split("-");
-    return parts[0] + "-" + parts[1] + "-" + String(Number(parts[2]));
+    return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1] + " " + parts[0];
   }
 
   function show(query, hits, status, list) {
