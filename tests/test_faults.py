@@ -1,7 +1,7 @@
 """The fault suite: faults injected on purpose, each compared with the result of the same
 work left uninterrupted, byte for byte.
 
-- kill -9 of ``daybook build`` and of ``daybook update`` at seeded random moments, over
+- kill -9 of ``daybook build`` and of ``daybook update`` at 20 seeded random moments each, over
   the bundled example and one real month, then a rerun;
 - two ``build`` (and two ``update``) into one folder at once;
 - a store truncated, or with bytes overwritten;
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 REAL_MONTH = ROOT.parent / "shared" / "data" / "portal-html-2025"
 MONTH_GLOB = "2026-02-*.html"  # 28 real days of the MediaWiki parser's output
-KILLS = 20  # seeded kill moments per command and data set
+KILLS = 10  # seeded kill moments per command and data set: 20 per command over both
 DAYBOOK = [sys.executable, "-m", "daybook"]
 
 # The day each update pulls: new to both data sets, with links and sources.
