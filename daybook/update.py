@@ -46,18 +46,18 @@ import httpx
 
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import LockedError, ParseError, UsageError
-from daybook.fetch import FetchSettings
 from daybook.ingest import Skipped, ingest_pulled
-from daybook.pull import PullReport, PullSettings, pull
+from daybook.ingest.pull import PullReport, PullSettings, pull
+from daybook.net.fetch import FetchSettings
+from daybook.publish.folder import check, locate
+from daybook.publish.options import BuildOptions, Renderer, render_pool
+from daybook.publish.writer import WriteReport
 from daybook.relate import Settings
-from daybook.site import BuildOptions, Renderer, render_pool
-from daybook.sitefolder import check, locate
-from daybook.siterepo import SiteRepo
+from daybook.site_repo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
-from daybook.writer import WriteReport
 
 if TYPE_CHECKING:  # imported when an update gets to them (see ``_update``)
-    from daybook.relation import RelateReport
+    from daybook.relate import RelateReport
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,7 +207,7 @@ def _update(
         enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
         # Imported now, while enrich waits on its first answers: not before it starts.
         from daybook.publish import update_site
-        from daybook.relation import refresh
+        from daybook.relate import refresh
 
         if store.relate_due():
             report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)

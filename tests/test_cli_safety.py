@@ -23,7 +23,7 @@ from standin_api import StandInAPI
 from daybook.cli import cli
 from daybook.errors import StoreError
 from daybook.ingest import NULL_CAPTURE, read_file
-from daybook.pull import PullSettings
+from daybook.ingest.pull import PullSettings
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daybook.writer import Recorded, WriteError, Writer
+from daybook.publish.writer import Recorded, WriteError, Writer
 
 
 def test_writes_then_leaves_unchanged_files_alone(tmp_path: Path) -> None:

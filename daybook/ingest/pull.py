@@ -36,7 +36,8 @@ from typing import Any, NamedTuple
 import httpx
 
 from daybook.errors import PullError, UsageError
-from daybook.fetch import USER_AGENT
+from daybook.net.fetch import USER_AGENT
+from daybook.net.retry import busy, retry_after, retry_wait
 from daybook.store import PortalPage, Store
 
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
@@ -230,9 +231,9 @@ class MediaWiki:
             except httpx.TransportError as exc:  # refused, timed out, no DNS: worth another try
                 problem = f"{type(exc).__name__}: {exc}"
             else:
-                if response.status_code != 200 and not _busy(response.status_code):
+                if response.status_code != 200 and not busy(response.status_code):
                     raise PullError(f"{settings.api}: HTTP {response.status_code}")
-                wait = _retry_after(response)
+                wait = retry_after(response.headers.get("Retry-After"))
                 if response.status_code == 200:
                     try:
                         answer = response.json()
@@ -249,7 +250,7 @@ class MediaWiki:
                     problem = f"HTTP {response.status_code}"
             if attempt == settings.retries:
                 raise PullError(f"{settings.api}: {problem} (gave up after {attempt + 1} attempts)")
-            self._sleep(min(settings.max_wait, wait if wait is not None else settings.backoff * 2**attempt))
+            self._sleep(retry_wait(wait, attempt, backoff=settings.backoff, max_wait=settings.max_wait))
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _wait_turn(self) -> None:
@@ -259,15 +260,6 @@ class MediaWiki:
             self._sleep(self._last_start + self.settings.delay - now)
         self._last_start = time.monotonic()
         self.requests += 1
-
-
-def _busy(status: int) -> bool:
-    return status == 429 or status >= 500
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
 
 
 def _error(error: object) -> tuple[str, str]:

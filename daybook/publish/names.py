@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from daybook import urls
-from daybook.pages import Link
+from daybook.render.pages import Link
 
 
 def _tag(name: str) -> str:

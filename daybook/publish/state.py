@@ -30,12 +30,15 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from daybook import sitemap, urls
+from daybook import urls
 from daybook.errors import SiteFolderError
-from daybook.sitefolder import OLD_CACHE_NAME, SitePaths
-from daybook.writer import WriteError, temporary_name
+from daybook.publish import sitemap
+from daybook.publish.folder import OLD_CACHE_NAME, SitePaths
+from daybook.publish.writer import WriteError, temporary_name
 
 FORMAT = "2"  # 2: the state beside the store, with the files written (1: in the site, without)
 
@@ -72,15 +75,28 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID;  -- ever
 @functools.cache
 def renderer_fingerprint() -> str:
     """A digest of the code that turns page objects into files: change a template or
-    a renderer and every page is rendered again."""
-    package = Path(__file__).resolve().parent
+    a renderer and every page is rendered again. Sources are named by their path in
+    the package (``render/html.py``), so the digest does not depend on where it lies."""
+    package = resources.files("daybook")
     digest = hashlib.blake2b(digest_size=16)
-    sources = sorted([*package.joinpath("render").rglob("*"), package / "pages.py", package / "urls.py"])
-    for source in sources:
-        if source.is_file() and source.suffix in (".py", ".html", ".css", ".json"):
-            digest.update(source.name.encode())
-            digest.update(source.read_bytes())
+    for name in _renderer_sources(package):
+        digest.update(name.encode())
+        digest.update(package.joinpath(name).read_bytes())
     return digest.hexdigest()
+
+
+def _renderer_sources(package: Traversable, folder: str = "render") -> list[str]:
+    """The package-relative names of the renderers' sources (``render/``) and ``urls.py``."""
+    names = ["urls.py"]
+    todo = [folder]
+    while todo:
+        at = todo.pop()
+        for entry in package.joinpath(at).iterdir():
+            if entry.is_dir():
+                todo.append(f"{at}/{entry.name}")
+            elif entry.name.endswith((".py", ".html", ".css", ".json")):
+                names.append(f"{at}/{entry.name}")
+    return sorted(names)
 
 
 def page_digest(kind: str, page: object, settings: str) -> str:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from daybook.portal import Inline, collapse
+from daybook.ingest.outline import Inline, collapse
 
 Runs = list[Inline]
 Args = Sequence[Runs]  # positional parameters, in order, each as inline runs

@@ -27,7 +27,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import random
 import re
 import ssl
 import urllib.parse
@@ -35,7 +34,6 @@ import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol
 from urllib.robotparser import RobotFileParser
@@ -44,7 +42,8 @@ import httpx
 
 from daybook import __version__
 from daybook.errors import ContentError, FetchError, HTTPStatusError, NetworkError, RefusedError, UsageError
-from daybook.transport import Refusal, guarded_transport, public_addresses
+from daybook.net.retry import busy, retry_after, retry_wait
+from daybook.net.transport import Refusal, guarded_transport, public_addresses
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ class FetchSettings:
     timeout: float = 20.0  # seconds one attempt may take, connecting to last byte
     retries: int = 2  # attempts after the first, on a timeout, 5xx, 429 or refused connection
     backoff: float = 1.0  # seconds before the first retry; doubles with each
-    max_wait: float = 60.0  # the longest Retry-After honoured
+    max_wait: float = 60.0  # the longest wait between attempts (a Retry-After's too)
     max_redirects: int = 10
     max_bytes: int = 5 * 1024 * 1024  # larger bodies are refused ("too-large")
     allow_private: bool = False  # connect to private, loopback and link-local addresses
@@ -238,14 +237,15 @@ class Fetcher:
         if attempt >= self.settings.retries:
             return None
         if isinstance(error, HTTPStatusError):
-            if error.http_status != 429 and error.http_status < 500:
+            if not busy(error.http_status):
                 return None
-            if error.retry_after is not None:
-                return min(error.retry_after, self.settings.max_wait)
-        elif not (isinstance(error, NetworkError) and error.word in ("timeout", "refused", "connection")):
+            after = error.retry_after
+        elif isinstance(error, NetworkError) and error.word in ("timeout", "refused", "connection"):
+            after = None
+        else:
             return None
-        # Jitter, so that hosts retried together do not come back together.
-        return self.settings.backoff * 2.0**attempt * random.uniform(0.8, 1.2)
+        settings = self.settings
+        return retry_wait(after, attempt, backoff=settings.backoff, max_wait=settings.max_wait, jitter=0.2)
 
     async def _once(self, url: str, *, html: bool, max_bytes: int) -> _Answer | str:
         """One request: the answer, or the next URL if it redirects."""
@@ -485,22 +485,6 @@ def _looks_binary(head: bytes) -> bool:
 def _looks_like_html(head: bytes) -> bool:
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return start.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<body" in start
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _origin(url: str) -> str:

@@ -24,17 +24,41 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from daybook import search_index, urls
-from daybook.context import SiteIndex, require_ref
-from daybook.pages import Link, MonthCount, ThreadEntry, ThreadPage
+from daybook import urls
+from daybook.publish import search_index
+from daybook.publish.context import SiteIndex, require_ref
+from daybook.publish.names import NameRegistry
+from daybook.publish.options import BuildOptions
+from daybook.publish.state import SiteState
+from daybook.publish.writer import Writer
 from daybook.render import data as page_data
 from daybook.render import html
+from daybook.render.pages import Link, MonthCount, ThreadEntry, ThreadPage
 from daybook.store import Store
 
-if TYPE_CHECKING:  # publish imports this module
-    from daybook.publish import Build
+
+class Output(Protocol):
+    """What explore reads and where its pages go: the build (``build.Build``) passes
+    itself; explore never imports it."""
+
+    store: Store
+    index: SiteIndex
+    state: SiteState
+    names: NameRegistry
+    options: BuildOptions
+    writer: Writer
+    emitted: set[str]
+
+    def emit(
+        self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
+    ) -> None: ...
+
+    def remove_page(self, stem: str) -> None: ...
+
+    def events(self, event_ids: Sequence[str]) -> None: ...
+
 
 PAGE_SIZE = 100
 CO_ENTITIES = 12
@@ -115,7 +139,7 @@ def _most_common(
     return tuple((Link(title, s), n) for title, n in best if (s := stem(title)) is not None)
 
 
-def _emit_thread(build: Build, pages: Sequence[ThreadPage], total: int) -> None:
+def _emit_thread(build: Output, pages: Sequence[ThreadPage], total: int) -> None:
     for page in pages:
         if page.part is None:
             build.emit(page.kind, page, title=page.name, description=f"{total} events: {page.name}")
@@ -123,7 +147,7 @@ def _emit_thread(build: Build, pages: Sequence[ThreadPage], total: int) -> None:
             build.emit(page.kind, page, title=f"{page.name}, part {page.part}")
 
 
-def _remove_thread(build: Build, stem: str, parts_from: int = 1) -> None:
+def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
     """Remove a name's pages: the main page (``parts_from`` 1) and its parts from ``parts_from``."""
     # A page this build made there belongs to the name that took the address over.
     if parts_from <= 1 and stem not in build.emitted:
@@ -134,7 +158,7 @@ def _remove_thread(build: Build, stem: str, parts_from: int = 1) -> None:
             build.remove_page(part_stem)
 
 
-def build_explore(build: Build) -> None:
+def build_explore(build: Output) -> None:
     """Every entity and story page (a full build), then the search page and index."""
     store, index, state = build.store, build.index, build.state
     threads = list(store.event_threads())
@@ -171,7 +195,7 @@ def build_explore(build: Build) -> None:
         write_search(build)
 
 
-def update_explore(build: Build, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:
+def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:
     """The entity and story pages a change of ``dates`` can touch (an incremental build).
 
     ``before``: the names the events of ``dates`` held at the last build. A name's
@@ -204,7 +228,7 @@ def update_explore(build: Build, dates: Sequence[dt.date], before: set[tuple[str
         build.events([ident for ident, _ in holders])
 
 
-def _update_thread(build: Build, kind: str, name: str, since: dt.date) -> None:
+def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
     store, index, registry = build.store, build.index, build.names
     if kind == "entity":
         thread = store.entity_thread(name)
@@ -284,7 +308,7 @@ def search_docs(
                 yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, text, names, more)
 
 
-def write_search(build: Build, since: dt.date | None = None) -> None:
+def write_search(build: Output, since: dt.date | None = None) -> None:
     """The search page, its script and its index; index files no longer part of it go.
 
     ``since``: only the events of that day and after changed (an incremental build):

@@ -21,11 +21,12 @@ import lxml.etree
 import lxml.html
 
 from daybook.errors import ParseError, UsageError
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.outline import date_from_name
+from daybook.ingest.reconcile import reconcile
+from daybook.ingest.wikitext import parse_wikitext
 from daybook.model import Day, Event, Source, event_id
-from daybook.portal import date_from_name
-from daybook.portal_html import parse_portal_html
 from daybook.store import DayChange, PortalPage, Store
-from daybook.wikitext import parse_wikitext
 
 WIKITEXT_SUFFIXES = frozenset({".wiki", ".wikitext", ".txt"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -316,7 +317,9 @@ def ingest_paths(
                 report.skipped.append(Skipped(str(path), reading.empty, reading.date, kept))
             for day in reading.days:
                 report.unrendered.update(dict(day.unrendered))
-                report.changes.append(store.replace_day(day, origin=str(path), format=file_format(path)))
+                report.changes.append(
+                    store.replace_day(day, origin=str(path), format=file_format(path), match=reconcile)
+                )
         if on_file is not None:
             on_file(path)
     return report
@@ -344,7 +347,7 @@ def ingest_pulled(store: Store, *, on_page: Callable[[PortalPage], None] | None 
         else:
             report.unrendered.update(dict(day.unrendered))
             if day.events:
-                report.changes.append(store.ingest_portal_page(page, day))
+                report.changes.append(store.ingest_portal_page(page, day, match=reconcile))
             else:  # a page not filled in yet, or blanked: the day stays as stored
                 kept = len(store.events(date=page.date))
                 report.skipped.append(

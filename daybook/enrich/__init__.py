@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from daybook.errors import FetchError
-from daybook.fetch import Fetcher, FetchSettings, Page
 from daybook.model import Article
+from daybook.net.fetch import Fetcher, FetchSettings, Page
 from daybook.store import RawResponse, SourceJob, Store
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def extract_and_pack(
 
 
 def _extract(body: bytes, url: str, headers: tuple[tuple[str, str], ...], job: SourceJob) -> Article:
-    from daybook.extract import extract_article  # imported with the first page, not at start-up
+    from daybook.enrich.extract import extract_article  # imported with the first page, not at start-up
 
     try:
         return extract_article(body, url=url, headers=dict(headers), outlet=job.outlet or None)

@@ -2,7 +2,7 @@
 
 Two real forms are read: the MediaWiki parser's own output (``div.current-events-content``)
 and the e-mail restyling of it (the same lists inside layout tables, with header and
-footer chrome around them). Both are reduced to the outline of ``daybook.portal``
+footer chrome around them). Both are reduced to the outline of ``daybook.ingest.outline``
 (sections of nested items made of text, wiki links and external links); everything
 after that (cleaning, entities, sources, ids) is ``portal.assemble``'s job.
 """
@@ -19,8 +19,8 @@ import lxml.etree
 import lxml.html
 
 from daybook.errors import ParseError
+from daybook.ingest.outline import Inline, Item, Section, assemble
 from daybook.model import Day
-from daybook.portal import Inline, Item, Section, assemble
 
 __all__ = ["parse_portal_html"]
 

@@ -55,8 +55,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from daybook.relate import Relation, Settings
-from daybook.relate_index import ITEMSIZE
+from daybook.relate.index import ITEMSIZE
+from daybook.relate.rank import Relation
+from daybook.relate.settings import Settings
 from daybook.store import Store
 
 # The snapshot's layout: a snapshot of another is not read (it is made again).

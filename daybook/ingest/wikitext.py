@@ -8,7 +8,7 @@ A Current Events Portal day page is read in whichever era of markup it was writt
 - ``{{Current events|...|top=yes}}`` ... ``{{Current events|bottom=yes}}`` around the body.
 
 The page is walked once with mwparserfromhell into lines (list markers, inline runs,
-heading or not), the lines are nested into the outline ``daybook.portal`` defines, and
+heading or not), the lines are nested into the outline ``daybook.ingest.outline`` defines, and
 ``portal.assemble`` makes the events. Inline markup is reduced the way MediaWiki would
 show it, so that the rendered HTML of the same day gives the same events.
 """
@@ -40,9 +40,9 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from daybook.errors import ParseError
+from daybook.ingest.outline import Inline, Item, Section, assemble, collapse
+from daybook.ingest.templates import render as render_template
 from daybook.model import Day
-from daybook.portal import Inline, Item, Section, assemble, collapse
-from daybook.wikitemplates import render as render_template
 
 _PORTAL_TEMPLATES = frozenset({"current events", "current events header"})
 # Links to these namespaces render as an image, a page category or nothing: never text.

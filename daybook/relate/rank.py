@@ -1,7 +1,7 @@
 """Related events: for each event, the k events that share its most telling entities (pure).
 
 Works over ``Item`` (event id, date, entity titles) only, through an inverted index
-entity -> events (``daybook.relate_index``): no pair of events is ever compared
+entity -> events (``daybook.relate.index``): no pair of events is ever compared
 unless they share an entity.
 
 Two rankers:
@@ -51,13 +51,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
-import math
 import multiprocessing
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from daybook.relate_index import (
+from daybook.model import Item, Related
+from daybook.relate.index import (
     ITEMSIZE,
     SCALE,
     Bytes,
@@ -75,6 +74,7 @@ from daybook.relate_index import (
     view,
     weights,
 )
+from daybook.relate.settings import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
 
 __all__ = [
     "DEFAULT_K",
@@ -91,59 +91,12 @@ __all__ = [
     "relate",
 ]
 
-Ranker = Literal["shared", "weighted"]
-RANKERS: tuple[Ranker, ...] = ("shared", "weighted")
-DEFAULT_RANKER: Ranker = "weighted"
-DEFAULT_K = 10
 # Below this many lists per process, forking workers costs more than it saves.
 PARALLEL_MIN = 2000
 PackedBase = tuple[int, Sequence[int], Sequence[int], Sequence[int], Container[int]]
 # A snapshot keeps dropped slots (it is only extended) until they are more than this
 # share of all; then ``state`` packs the live ones anew.
 COMPACT_SHARE = 0.125
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """An event as relate sees it: its id, date and entity titles."""
-
-    id: str
-    date: dt.date
-    entities: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Related:
-    """One entry of an event's list: the related event, its score and the shared entities."""
-
-    id: str
-    score: float
-    context: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """How lists are ranked. Defaults are those of ``daybook relate``."""
-
-    ranker: Ranker = DEFAULT_RANKER
-    k: int = DEFAULT_K
-    #: weighted: an entity held by more than this share of events is common ...
-    common_share: float = 0.01
-    #: ... and by more than this many (a small archive has no common entity)
-    common_floor: int = 100
-    #: weighted: what a shared common entity adds, in tenths of a nat (a rare one adds 23 or more
-    #: in a corpus under a million events): enough to break ties among rare matches, no more
-    common_weight: int = 20
-
-    def __post_init__(self) -> None:
-        if self.ranker not in RANKERS:
-            raise ValueError(f"unknown ranker {self.ranker!r}; expected one of {', '.join(RANKERS)}")
-        if self.k < 1:
-            raise ValueError(f"k must be at least 1, not {self.k}")
-
-    def common_threshold(self, events: int) -> int:
-        """An entity held by more events than this is common."""
-        return max(self.common_floor, math.ceil(self.common_share * events))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final, NoReturn, TypeVar
 
 if TYPE_CHECKING:
-    from daybook.relate import Item, Settings
+    from daybook.model import Item
+    from daybook.relate.settings import Settings
 
 # Weights are integers in tenths (of a nat for ``weighted``): sums are exact, so ties
 # are real ties and an update compares exactly with a full recomputation.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from daybook import urls
 from daybook.model import Event
-from daybook.names import NameIndex, Names
-from daybook.pages import (
+from daybook.publish.names import NameIndex, Names
+from daybook.render.pages import (
     ArchivePage,
     DayPage,
     EventPage,

@@ -27,8 +27,8 @@ import yaml
 
 from daybook import urls
 from daybook.errors import ParseError
-from daybook.pages import OpinionPiece
-from daybook.portal import collapse
+from daybook.ingest.outline import collapse
+from daybook.render.pages import OpinionPiece
 
 SUMMARY_LENGTH = 280
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)

@@ -22,8 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
-from daybook import feeds, sitefolder, sitemap, urls
-from daybook.context import (
+from daybook import urls
+from daybook.publish import feeds, sitemap
+from daybook.publish import folder as sitefolder
+from daybook.publish.context import (
     SiteIndex,
     archive_pages,
     day_link,
@@ -31,20 +33,20 @@ from daybook.context import (
     event_page,
     summary,
 )
-from daybook.explore import build_explore, update_explore, write_search
-from daybook.names import NameRegistry
-from daybook.opinion import load_opinion
-from daybook.pagecache import SiteState, page_digest
-from daybook.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
+from daybook.publish.explore import build_explore, update_explore, write_search
+from daybook.publish.names import NameRegistry
+from daybook.publish.opinion import load_opinion
+from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
+from daybook.publish.options import BuildOptions as BuildOptions
+from daybook.publish.options import Renderer
+from daybook.publish.state import SiteState, page_digest
+from daybook.publish.writer import Writer, WriteReport
 from daybook.render import data as page_data
 from daybook.render import html, markdown
 from daybook.render import json as json_format
 from daybook.render import xml as xml_format
-from daybook.site import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
-from daybook.site import BuildOptions as BuildOptions
-from daybook.site import Renderer
+from daybook.render.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
 from daybook.store import Store
-from daybook.writer import Writer, WriteReport
 
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
