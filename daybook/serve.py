@@ -30,8 +30,7 @@ from typing import Any
 from daybook import __version__, urls
 from daybook.publish import search_index
 from daybook.publish.search_index import StaticIndex
-from daybook.render import data as page_data
-from daybook.render import html
+from daybook.render.search import search_page
 from daybook.search import DEFAULT_LIMIT, Hit
 from daybook.store import MARK_END, MARK_START, Store
 
@@ -266,20 +265,11 @@ def results_page(query: str, hits: list[Hit]) -> str:
         status = f"{len(hits)} result{'s' if len(hits) != 1 else ''} for “{query}”"
     else:
         status = f"No events found for “{query}”."
-    data = {
-        "kind": "search",
-        "formats": None,
-        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
-        "action": "/search",
-        "query": query,
-        "status": status,
-        "results": [
-            {"url": h.url or "", "text": h.text, "date": h.date.isoformat(), "snippet_html": h.snippet_html()}
-            for h in hits
-        ],
-        "script": None,
-    }
-    return html.render("search.html", data, title=f"Search: {query}" if query else "Search")
+    results = [
+        {"url": h.url or "", "text": h.text, "date": h.date.isoformat(), "snippet_html": h.snippet_html()}
+        for h in hits
+    ]
+    return search_page("/search", query=query, status=status, results=results)
 
 
 def serve(

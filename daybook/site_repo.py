@@ -1,38 +1,6 @@
 """The site's git repository: each update one commit, so every page has a history.
 
-The output folder is a repository of its own, initialised on first use. The writer's
-temporary files and anything else hidden (a path with any part starting with ``.``) are
-never committed (the site's state is beside the store, not in the site). Commits carry the user's
-git identity where one is configured, else daybook's own.
-
-Two ways to commit:
-
-- ``commit_paths(paths, message)``, an update's commit, makes its tree without
-  ``.git/index`` (on a site of 1.6 million files, git takes longer to read its index
-  than to make a day's commit): the new tree is HEAD's with the changed paths put in.
-  Only the trees on the way to a changed path are read (one ``git cat-file --batch``),
-  edited and written back; blobs and trees are written as loose objects the way git
-  writes them (zlib of ``"<type> <size>\\0" + body``, named by the SHA-1 of that, a
-  temporary file renamed into place), then ``git commit-tree`` and ``git update-ref HEAD
-  new old``, which refuses if HEAD moved meanwhile. Its cost follows the change, save
-  for the trees of the folders it touches: a flat folder of 160,000 pages is a 9 MB
-  tree to read and write again whatever changed in it.
-- ``stage(paths)`` (``git update-index``, or ``git add -A`` for everything) and then
-  ``commit(message)`` (``write-tree``, ``commit-tree``, ``update-ref``): the first
-  commit (an update killed later commits what it made again with ``commit_paths``).
-
-Either way the index is HEAD's afterwards, so porcelain git in the folder (``git
-status``, ``git diff``, ``git commit``) is right at any time. ``commit_paths`` brings it
-there by the changed paths alone: ``git update-index --add --remove --replace
---info-only`` of those paths (git hashes just those files and keeps their stat data,
-so ``git status`` finds them clean), done before HEAD moves, so a run killed in between
-leaves the index ahead of HEAD by a commit the next run makes again, never behind it.
-The repository uses git's settings for many files (index version 4, a split index:
-each such update writes a small index beside the shared one).
-
-History stays small by git's own maintenance: the first commit is packed at once
-(``pack``), and after each update ``git gc --auto`` (``maintain``) packs the loose
-objects once there are enough of them, in the background (git detaches it).
+How it works: docs/ARCHITECTURE.md, "The site's git repository".
 """
 
 from __future__ import annotations

@@ -1,30 +1,6 @@
 """Update: bring the archive up to date from Wikipedia, publish what changed, commit it.
 
-One run, each step safe to repeat:
-
-1. pull     the recent days' pages, only those whose revision moved (``pull``);
-2. ingest   every pulled revision not ingested yet; edited events keep their ids;
-3. relate   brings the related lists up to date (``relation.refresh``), while
-4. enrich   fetches the sources with no result yet, in a thread of its own: it mostly
-            waits out the politeness delays of the sources' hosts, so it goes on beside
-            relate and the first part of publish;
-5. publish  the pages of the days, lists and sources that changed (``publish.update_site``):
-            first the pages that show no source's metadata, then (enrich done) the
-            changed days' own pages, the search index, front page and feeds;
-6. commit   the site to git, once every file is written and before the site's state
-            records the build (git's index kept HEAD's; ``git gc --auto`` after, which
-            git runs in the background when there is enough to pack); then forget what
-            was published.
-
-Every change to the store is recorded, in the transaction that makes it, as work for
-the next publish (see migration 5 in store.py); that record is cleared only after the
-commit. So a run killed at any point (even ``kill -9``) leaves the store consistent
-and the work listed, and the next run finishes it: pages are written whole or not at
-all, and since the site's state was not saved, the next run renders again (or finds
-already made) every page the killed one wrote, and commits them all.
-
-A run with nothing new writes nothing and commits nothing. The caller holds
-``update_lock`` so two updates of one store never run at once.
+How it works: docs/ARCHITECTURE.md, "An update, step by step".
 """
 
 from __future__ import annotations
@@ -285,7 +261,7 @@ def _relate_settings(store: Store, asked: Settings | None) -> Settings:
         return asked
     stored = store.relation_settings()
     try:
-        # The store holds what relation.settings_json wrote: Settings' own fields.
+        # The store holds what relate.settings_json wrote: Settings' own fields.
         return Settings(**stored) if stored else Settings()  # type: ignore[arg-type]
     except (TypeError, ValueError):  # written by another version of daybook: start afresh
         return Settings()

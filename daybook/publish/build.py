@@ -3,10 +3,10 @@
 A build makes the context (``context.SiteIndex``: every event's path), then, a day
 at a time, the page objects, renders each in every format and hands the bytes to
 the ``Writer``, which alone touches the output folder. The site's state
-(``pagecache.SiteState``, a SQLite file beside the store) remembers what every page was
+(``state.SiteState``, a SQLite file beside the store) remembers what every page was
 made from, so only pages whose inputs changed are rendered, lets an update find what it
 needs (a day's pages, a name's address) without reading the whole site, and records
-every file written, the only ones a build may replace or remove (``sitefolder``: a
+every file written, the only ones a build may replace or remove (``folder``: a
 build writes only into a new or empty folder or a daybook site, one at a time).
 
 ``build_site`` builds everything and removes what daybook wrote that no page produces
@@ -23,8 +23,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import urls
-from daybook.publish import feeds, sitemap
-from daybook.publish import folder as sitefolder
+from daybook.publish import feeds, folder, sitemap
 from daybook.publish.context import (
     SiteIndex,
     archive_pages,
@@ -41,51 +40,13 @@ from daybook.publish.options import BuildOptions as BuildOptions
 from daybook.publish.options import Renderer
 from daybook.publish.state import SiteState, page_digest
 from daybook.publish.writer import Writer, WriteReport
-from daybook.render import data as page_data
-from daybook.render import html, markdown
-from daybook.render import json as json_format
-from daybook.render import xml as xml_format
+from daybook.render import html, render_all
 from daybook.render.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
 from daybook.store import Store
 
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at most
-
-
-# -- rendering ------------------------------------------------------------------
-
-
-def render_all(
-    kind: str, page: object, formats: Sequence[str], title: str, description: str | None = None
-) -> dict[str, str]:
-    """A page object in every requested format, keyed by output path."""
-    renderers: dict[str, tuple[Callable[..., str], Callable[..., page_data.Obj], str]] = {
-        "event": (markdown.event_page, page_data.event_page, "event.html"),
-        "day": (markdown.day_page, page_data.day_page, "day.html"),
-        "front": (markdown.front_page, page_data.front_page, "front.html"),
-        "archive": (markdown.archive_page, page_data.archive_page, "archive.html"),
-        "opinion": (markdown.opinion_page, page_data.opinion_page, "opinion.html"),
-        "opinion-index": (markdown.opinion_index, page_data.opinion_index, "opinion_index.html"),
-        "redirect": (markdown.redirect_page, page_data.redirect_page, "redirect.html"),
-        "entity": (markdown.entity_page, page_data.entity_page, "entity.html"),
-        "story": (markdown.story_page, page_data.story_page, "story.html"),
-    }
-    to_markdown, to_data, template = renderers[kind]
-    stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
-    files: dict[str, str] = {}
-    for ext in formats:
-        if ext == "md":
-            files[f"{stem}.md"] = to_markdown(page)
-            continue
-        data = to_data(page, ext)
-        if ext == "json":
-            files[f"{stem}.json"] = json_format.dumps(data)
-        elif ext == "xml":
-            files[f"{stem}.xml"] = xml_format.dumps(data)
-        else:
-            files[f"{stem}.html"] = html.render(template, data, title=title, description=description)
-    return files
 
 
 # -- the build -----------------------------------------------------------------
@@ -108,11 +69,11 @@ class Build:
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
-        site = sitefolder.locate(store.path, out)
-        sitefolder.check_folder(site)  # refused: nothing made, not even the lock
+        site = folder.locate(store.path, out)
+        folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
-            held.enter_context(sitefolder.site_lock(site))  # one build or update of a site at a time
-            sitefolder.check_folder(site)  # again, now that no other build can start
+            held.enter_context(folder.site_lock(site))  # one build or update of a site at a time
+            folder.check_folder(site)  # again, now that no other build can start
             self.state = SiteState(site, full=full)
             held.callback(self.state.close)
             self.writer = Writer(out, self.state)
@@ -239,12 +200,12 @@ class Build:
         if self._archives_done:
             return
         self._archives_done = True
-        self.writer.write("assets/style.css", html.stylesheet())
+        self.writer.write(urls.STYLESHEET, html.stylesheet())
         for archive in archive_pages(self.index):
             self.emit("archive", archive, title=archive.title)
         for piece in self.opinion:
             self.emit("opinion", piece, title=piece.title, description=piece.summary)
-        stem = urls.opinion_index_path("md").removesuffix(".md")
+        stem = urls.opinion_index_stem()
         self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), "Opinion")
 
     def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
@@ -253,7 +214,7 @@ class Build:
         newest = list(reversed(recent))
         days = self.index.days
         front = FrontPage(
-            stem=urls.front_path("md").removesuffix(".md"),
+            stem=urls.front_stem(),
             today=newest[0] if newest else None,
             opinion=tuple(self.opinion[:5]),
             yesterday=newest[1] if len(newest) > 1 else None,
@@ -272,10 +233,10 @@ class Build:
         if self.state.count() <= sitemap.LIMIT:
             paths = [f"{stem}.{listed}" for stem in self.state.stems()]
             self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
-            for stale in root.glob("sitemap-*.xml"):
+            for stale in root.glob(urls.SITEMAP_SECTIONS):
                 self.writer.remove(stale.name)  # only those daybook wrote
             return
-        on_disk = {p.name for p in root.glob("sitemap-*.xml") if self.writer.owns(p.name)}
+        on_disk = {p.name for p in root.glob(urls.SITEMAP_SECTIONS) if self.writer.owns(p.name)}
         if self.state.full or not on_disk:
             keys = {sitemap.section(stem) for stem in self.state.stems()}
         else:

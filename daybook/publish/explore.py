@@ -33,9 +33,8 @@ from daybook.publish.names import NameRegistry
 from daybook.publish.options import BuildOptions
 from daybook.publish.state import SiteState
 from daybook.publish.writer import Writer
-from daybook.render import data as page_data
-from daybook.render import html
 from daybook.render.pages import Link, MonthCount, ThreadEntry, ThreadPage
+from daybook.render.search import search_page as render_search_page
 from daybook.store import Store
 
 
@@ -95,9 +94,7 @@ def thread_pages(
     main = Link(name, stem)
     split = parts(len(entries))
     links = [
-        main
-        if part is None
-        else Link(f"{name}, part {part}", urls.part_path(stem, part, "md").removesuffix(".md"))
+        main if part is None else Link(f"{name}, part {part}", urls.part_stem(stem, part))
         for part, _, _ in split
     ]
     chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
@@ -152,7 +149,7 @@ def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
     # A page this build made there belongs to the name that took the address over.
     if parts_from <= 1 and stem not in build.emitted:
         build.remove_page(stem)
-    for part_stem in build.state.pages_under(f"{stem}/page/"):
+    for part_stem in build.state.pages_under(urls.parts_prefix(stem)):
         number = part_stem.rsplit("/", 1)[1]
         if number.isdigit() and int(number) >= parts_from and part_stem not in build.emitted:
             build.remove_page(part_stem)
@@ -273,17 +270,7 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
 
 def search_page() -> str:
     """The static search page: the form, and the script that searches the prebuilt index."""
-    data = {
-        "kind": "search",
-        "formats": None,
-        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
-        "action": urls.link(urls.SEARCH_PAGE),
-        "query": "",
-        "status": "",
-        "results": None,
-        "script": urls.link(urls.SEARCH_SCRIPT),
-    }
-    return html.render("search.html", data, title="Search")
+    return render_search_page(urls.link(urls.SEARCH_PAGE), script=urls.link(urls.SEARCH_SCRIPT))
 
 
 def search_script() -> str:

@@ -20,6 +20,9 @@ SITE_TITLE = "daybook"
 NEWS_DESCRIPTION = "The news of the day, from the Wikipedia Current Events Portal"
 OPINION_DESCRIPTION = "Opinion from daybook"
 
+FRONT_PAGE = urls.front_path("html")  # what a news feed links to
+OPINION_PAGE = urls.opinion_index_path("html")  # what the opinion feed links to
+
 
 @dataclass(frozen=True)
 class FeedItem:
@@ -76,13 +79,17 @@ def _updated(items: Sequence[FeedItem]) -> dt.date:
 
 
 def news_rss(items: Sequence[FeedItem], base_url: str) -> str:
-    fg = _generator(SITE_TITLE, NEWS_DESCRIPTION, "index.html", urls.NEWS_RSS, base_url, _updated(items))
+    fg = _generator(
+        SITE_TITLE, NEWS_DESCRIPTION, urls.front_path("html"), urls.NEWS_RSS, base_url, _updated(items)
+    )
     _add(fg, items, base_url)
     return str(fg.rss_str(pretty=True).decode("utf-8"))
 
 
 def news_atom(items: Sequence[FeedItem], base_url: str) -> str:
-    fg = _generator(SITE_TITLE, NEWS_DESCRIPTION, "index.html", urls.NEWS_ATOM, base_url, _updated(items))
+    fg = _generator(
+        SITE_TITLE, NEWS_DESCRIPTION, urls.front_path("html"), urls.NEWS_ATOM, base_url, _updated(items)
+    )
     _add(fg, items, base_url)
     return str(fg.atom_str(pretty=True).decode("utf-8"))
 
@@ -90,7 +97,12 @@ def news_atom(items: Sequence[FeedItem], base_url: str) -> str:
 def opinion_rss(items: Sequence[FeedItem], base_url: str) -> str:
     title = f"{SITE_TITLE}: opinion"
     fg = _generator(
-        title, OPINION_DESCRIPTION, "opinion/index.html", urls.OPINION_RSS, base_url, _updated(items)
+        title,
+        OPINION_DESCRIPTION,
+        urls.opinion_index_path("html"),
+        urls.OPINION_RSS,
+        base_url,
+        _updated(items),
     )
     _add(fg, items, base_url)
     return str(fg.rss_str(pretty=True).decode("utf-8"))
@@ -102,7 +114,7 @@ def news_json_feed(items: Sequence[FeedItem], base_url: str) -> str:
         "version": "https://jsonfeed.org/version/1.1",
         "title": SITE_TITLE,
         "description": NEWS_DESCRIPTION,
-        "home_page_url": urls.absolute("index.html", base_url),
+        "home_page_url": urls.absolute(FRONT_PAGE, base_url),
         "feed_url": urls.absolute(urls.NEWS_JSON_FEED, base_url),
         "language": "en",
         "items": [

@@ -11,7 +11,7 @@ store ``daybook.db``, the folder ``daybook.db.sites/`` holds, per site, keyed by
 of the site folder's path relative to the store's folder (so a project folder holding
 both can be moved or copied whole):
 
-- ``<digest>.db``: the site's state (``pagecache.SiteState``): what each page was made
+- ``<digest>.db``: the site's state (``state.SiteState``): what each page was made
   from, and every file daybook wrote there;
 - ``<digest>.written``: the paths a build is writing, each appended before its file is
   made, emptied once the state records them: a build killed halfway leaves there the

@@ -54,7 +54,7 @@ def _stem(kind: str, slug: str | None) -> str | None:
     """The page stem of an entity's or story's slug."""
     if slug is None:
         return None
-    return (urls.entity_path if kind == "entity" else urls.story_path)(slug, "md").removesuffix(".md")
+    return (urls.entity_stem if kind == "entity" else urls.story_stem)(slug)
 
 
 class Names:
@@ -93,7 +93,7 @@ class NameIndex(Names):
 
 
 class NameRegistry(Names):
-    """Every name's slug as the site state keeps it (``pagecache.SiteState``): looked
+    """Every name's slug as the site state keeps it (``state.SiteState``): looked
     up one name at a time, and assigned as names appear and go, by the rule of
     ``assign_slugs``, without reading every name of the archive.
 

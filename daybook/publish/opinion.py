@@ -114,7 +114,7 @@ def load_opinion(folder: Path) -> list[OpinionPiece]:
         day_pieces = list(same_day)
         slugs = urls.unique_slugs(urls.slugify(p.title, fallback="opinion") for p in day_pieces)
         for p, slug in zip(day_pieces, slugs, strict=True):
-            stem = urls.opinion_path(date, slug, "md").removesuffix(".md")
+            stem = urls.opinion_stem(date, slug)
             result.append(
                 OpinionPiece(
                     stem, p.title, date, p.author, p.body, summary(p.body), p.source, p.license, p.license_url

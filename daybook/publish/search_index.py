@@ -2,72 +2,7 @@
 downloads only a small part of it for a query, however large the archive; and kept
 up to date by updates that cost in proportion to what changed.
 
-Terms are words lower-cased, accents dropped (NFKD, combining marks removed), split
-on anything but letters and digits, without a few English stopwords and single
-letters. ``assets/search.js`` applies the same rule in the browser, and the same
-ranking and snippets as ``StaticIndex`` here, which ``daybook serve`` answers
-``/search`` with and the tests and benchmarks use.
-
-The ranking (``StaticIndex.search``, README "Explore"): each query word matches the
-docs holding it as a term, and, for 3 letters or more, the docs holding a term it
-begins (``elect`` matches ``election``) at ``PREFIX_WEIGHT``; as one of the event's
-entity or story names it counts twice. A doc's score is the sum over the words it
-matches of ``ln(1 + docs / docs matching the word)`` times that weight. Docs matching
-every word come first, then those matching fewer; within each, the higher score
-(compared to a millionth), then the newer doc (site order: the later day, then the
-later on its day). Quotes and ``*`` group nothing: a phrase counts as its words.
-
-A hit's snippet (``snippet``) is cut from its doc row: the event's text, else (no
-word matched there) its sources' titles and ledes, ``SNIPPET_WORDS`` words from just
-before the first matched word, each matched word marked.
-
-Files under ``search/``:
-
-- ``manifest.json``: ``{"version", "docs", "chunk", "stopwords", "shards": [[first
-  term, file], ...]}``;
-- ``t/<hash>.json``: one shard, ``{term: postings}`` for a run of terms in sorted order
-  (about ``SHARD_BYTES``); named by content, so a cached shard is never stale;
-- ``d/<k>.json``: the docs ``k * chunk`` to ``(k + 1) * chunk - 1``, each
-  ``[event id, date, text, page stem, more]``: the event's text (its headline, cut at
-  ``TEXT_CHARS``) and its sources' titles and ledes (cut at ``MORE_CHARS``), what
-  snippets are cut from.
-
-Docs are numbered in site order, oldest first: a new day appends docs and leaves the
-doc files already written as they are. A term's postings are its docs in ascending
-order, each written as ``(doc - previous doc - 1) * 2 + strong`` (``strong``: the term
-is one of the event's entity or story names) in base 32 with a continuation bit, one
-character of ``ALPHABET`` per 5 bits: most postings take one or two characters.
-
-Shards: the sorted terms are cut into segments, a new one at each term whose hash
-alone says so (``_starts_segment``: about one term in ``SEGMENT_MOD``), and within a
-segment packed greedily up to ``SHARD_BYTES``. Where a shard ends thus depends only
-on the terms of its segment: the same docs give the same files whether built at once
-or by any sequence of updates, and a change re-packs only the segments it touches.
-
-Updates: ``build_index_state`` builds every file and keeps, in the caller's SQLite
-database (tables ``search_*``, made by ``ensure_schema``), what an update needs:
-
-- ``search_state``: one row, the number of docs and the settings the files were
-  built with (other settings make the state unusable);
-- ``search_terms``: each term's last doc, indexed by it, so the terms a replaced
-  tail touches are one indexed query;
-- ``search_shards``: each shard's first term, file name and bytes. A term's postings
-  live in its shard's row only: re-packing a segment needs all of its terms, and a
-  few rows of whole shards read far faster than thousands of rows of terms.
-
-``update_index(conn, start, docs, total)`` then takes the docs numbered ``start`` on
-(all that may have changed) and reads only the terms of those docs and of the old
-docs from ``start`` on, and the shards of the segments holding them. It writes
-nothing but the database (never committing: the caller commits once the files are
-written) and returns the files to write and those to delete. Any doubt about the
-state raises ``IndexStateError``: the caller then builds in full. A start far back
-costs about a full build, and needs no special case.
-
-A day's few hundred terms are spread over the alphabet, so a daily update still
-rewrites most shards (at 150,000 docs, 4.5 of 7 MB): each shard holding a term that
-gains a doc changes, as the format (each term in one shard, the manifest saying
-which) requires. Segments only keep the rest from moving, and the state from being
-read in full.
+How it works: docs/ARCHITECTURE.md, "The static site's search index".
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the last build made each page from, and every file it wrote, kept beside the
-store (never in the site: see ``sitefolder``), so the next build renders only the pages
+store (never in the site: see ``folder``), so the next build renders only the pages
 whose inputs changed, finds what it needs without reading the whole site, and removes
 only files daybook wrote.
 
@@ -17,7 +17,7 @@ one killed halfway leaves the state of the last finished build, whose pages the 
 build then finds changed and renders again. A full build makes its state afresh in a
 file of its own, which ``save`` renames over the last one, or drops if it holds the same
 (a rebuild with no change leaves the state file as it was). Either way the files a
-killed build wrote are in the site's journal (``sitefolder``), which the next build reads.
+killed build wrote are in the site's journal (``folder``), which the next build reads.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
 
 class SiteState:
     """The state of the site ``site``, opened for one build (whose caller holds the
-    site's lock and has checked the folder is daybook's: ``sitefolder``).
+    site's lock and has checked the folder is daybook's: ``folder``).
 
     ``full``: the build makes every page, so the state starts empty; what the last
     build recorded stays readable through ``previous`` (digests and event pages) and
@@ -178,7 +178,7 @@ class SiteState:
             return False
 
     def claim(self, path: str) -> None:
-        """Journal the path before its file is written (see ``sitefolder``)."""
+        """Journal the path before its file is written (see ``folder``)."""
         line = memoryview(f"{path}\n".encode("utf-8", "surrogateescape"))
         while line:
             line = line[os.write(self._journal, line) :]
@@ -479,10 +479,11 @@ def _old_extras(root: Path) -> Iterator[str]:
     named as daybook names them (a file of the user's beside them is not taken for one)."""
     fixed = [
         urls.SEARCH_PAGE, urls.SEARCH_SCRIPT, urls.NEWS_RSS, urls.NEWS_ATOM, urls.NEWS_JSON_FEED,
-        urls.OPINION_RSS, urls.SITEMAP, "assets/style.css",
+        urls.OPINION_RSS, urls.SITEMAP, urls.STYLESHEET,
     ]  # fmt: skip
     yield from (path for path in fixed if (root / path).is_file())
-    yield from (p.name for p in root.glob("sitemap-*.xml") if sitemap.section_of_file(p.name) and p.is_file())
+    sections = root.glob(urls.SITEMAP_SECTIONS)
+    yield from (p.name for p in sections if sitemap.section_of_file(p.name) and p.is_file())
     search = root / urls.SEARCH_INDEX_DIR
     for path in search.rglob("*.json"):
         if _SEARCH_FILE.fullmatch(path.relative_to(search).as_posix()) and path.is_file():

@@ -7,7 +7,7 @@ change writes nothing; one build may not give one path two different contents; a
 path may leave the output folder.
 
 The writer replaces or removes only files daybook wrote: those this build made, and
-those its ``Ledger`` owns (the site's record, ``pagecache.SiteState``). A file of the
+those its ``Ledger`` owns (the site's record, ``state.SiteState``). A file of the
 user's in the site folder is never removed, and one standing where a page must go
 stops the build. The ledger is told each path before its file (or temporary file) is
 made, so a build killed halfway leaves nothing the next cannot account for.

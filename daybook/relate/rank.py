@@ -1,49 +1,6 @@
 """Related events: for each event, the k events that share its most telling entities (pure).
 
-Works over ``Item`` (event id, date, entity titles) only, through an inverted index
-entity -> events (``daybook.relate.index``): no pair of events is ever compared
-unless they share an entity.
-
-Two rankers:
-
-``shared``
-    The original site's rule: most shared entities first, then the newer event, then
-    the smaller id (stable).
-``weighted`` (the default)
-    Each shared entity counts by its rarity (``entity_weight``, an IDF-style weight).
-    An entity held by more than ``common_share`` of all events (``United States``,
-    ``COVID-19 pandemic``) is *common*: it adds only ``common_weight`` and cannot by
-    itself make two events related, so one such entity can never flood a list; a
-    related event must share at least one rare entity. Equal scores go to the event
-    closer in time, then the newer, then the smaller id.
-
-Either way the Context of a related event is the shared entities in alphabetical
-order; an event is never related to itself, nor to an event sharing nothing.
-
-``Relation`` keeps the index and every event's list and updates both when events
-are removed and added (a day replaced): it re-ranks only the events whose list can
-change and reports those whose list did change. Equality with a full recomputation
-is by construction, since both run the same per-event function; an event is
-re-ranked when
-
-- it is new, or its list held a removed event;
-- it holds an entity whose weight or common/rare status changed (weighted only);
-  weights depend on the entity's own count alone (a fixed reference size stands in
-  for the corpus size) and are quantised to 0.1, so most count changes move no
-  weight, and the threshold of ``common`` moves only entities whose status flips;
-- an added event can enter its list: it is eligible and its list is short or it
-  beats the list's last entry. An event that is neither of these keeps exactly its
-  list, because nothing it is scored against changed.
-
-The lists naming a removed event are found among the events sharing one of its
-(weighted: rare) entities, since every entry shares one; those an added event can
-enter, among the events sharing one of its rare entities, each against its list's
-last entry only.
-
-A relation can be kept as plain data (bytes, strings, ints: ``Relation.state``) and
-resumed from it (``Relation.resume``), then from the changes each update made
-(``Relation.delta``) applied after it. A resumed relation unpacks an event's data and
-list only when it reads them: an update at 150,000 events reads a few thousand.
+How it works: docs/ARCHITECTURE.md, "Ranking related events".
 """
 
 from __future__ import annotations

@@ -1,45 +1,6 @@
 """The relate stage over the store: compute every event's related list and keep it current.
 
-``refresh`` brings the stored lists in step with the stored events. Beside the lists
-(``related``) the store keeps the settings they were computed with, the events (id,
-date, entities) they were computed from (``relation_basis``), and, written in the
-same transaction as the lists, a snapshot of the whole ``relate.Relation`` (its index
-and every list, packed as arrays of ints: ``relation_snapshot``). Triggers note each
-day whose events are deleted or inserted after it (``relate_days``).
-
-The snapshot is parts: the first is the relation packed (``Relation.state``, 24 MB at
-150,000 events); each refresh then adds one part with only what it changed
-(``Relation.delta``: the new events, the changed posting lists and related lists, a
-few hundred KB), so that it writes little. Once the parts after the first are many
-(``MAX_PARTS``, ``PARTS_SHARE``), a refresh packs the whole again, from the parts it
-read and what it changed. A part's large arrays are read in place (``decode``), and
-an event's or an entity's data is unpacked only when an update touches it.
-
-With the same settings, a refresh resumes the snapshot: it reads the events of the
-days noted only, diffs them against the snapshot's events of those days (an edited
-event keeps its id, so an id may be both removed and added), and lets the relation
-re-rank only the lists that can change. It reads no other event or list: a day costs
-about what its own lists do, whatever the size of the archive; a refresh with no day
-noted reads nothing more.
-
-A day ingested again deletes its events' rows of ``related`` and every row naming
-them (ON DELETE CASCADE: a removed event never lingers in a list). Those damaged lists
-are known from the snapshot: the noted days' events' lists, and the lists naming one
-of those events. Each is written again along with each list that changed (``changed``
-plus the damaged lists still there, as before the snapshot); a list's rows are
-updated where they differ. Every list written gets a ``relation_basis`` row, whose
-trigger tells publish which event pages to render.
-
-Without a snapshot fit to resume (a store from before schema 6, whose ``relate_days``
-missed what changed before it; lists saved without one; an unreadable one, of another
-format or machine, or not matching the events) or when asked (``full``), a refresh
-works from the tables: with the same settings it restores the relation from the
-stored lists and basis (recomputing the damaged lists, which lost rows, from the
-basis) and applies the difference between the basis and the events; otherwise it
-computes every list. Either way it then saves a whole snapshot for the next.
-
-The changes noted are cleared up to the last one the refresh read, in the transaction
-that saves its lists: a day changed meanwhile is applied by the next refresh.
+How it works: docs/ARCHITECTURE.md, "Keeping the stored lists current".
 """
 
 from __future__ import annotations
