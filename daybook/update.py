@@ -9,8 +9,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from daybook import lockfile
 from daybook.enrich import EnrichReport, enrich
-from daybook.errors import LockedError, ParseError, UsageError
+from daybook.errors import ParseError, UsageError
 from daybook.ingest import Skipped, ingest_pulled
 from daybook.ingest.pull import PullReport, PullSettings, pull
 from daybook.net.fetch import FetchSettings
@@ -98,21 +97,15 @@ class UpdateReport:
 def update_lock(store_path: Path) -> Iterator[None]:
     """Hold the update lock of a store (a file beside it), or raise ``LockedError`` at once."""
     path = store_path.with_name(store_path.name + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-            raise LockedError(
-                f"another daybook update is running on {store_path} (pid {holder}; lock {path}):"
-                " this one stops; try again when it is done"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+
+    def refused(holder: str) -> str:
+        return (
+            f"another daybook update is running on {store_path} (pid {holder}; lock {path}):"
+            " this one stops; try again when it is done"
+        )
+
+    with lockfile.exclusive(path, refused):
         yield
-    finally:
-        os.close(fd)  # which releases the lock; the file stays, for the next holder
 
 
 def update(
@@ -290,10 +283,10 @@ def parse_interval(text: str) -> float:
     cleaned = text.strip().lower()
     parts = _INTERVAL.findall(cleaned)
     if not parts or _INTERVAL.sub("", cleaned).strip():
-        raise UsageError(f"--every {text!r}: want an interval like 2h, 30m, 1h30m or 90s")
+        raise UsageError(f"{text!r}: want an interval like 2h, 30m, 1h30m or 90s", setting="every")
     seconds = sum(float(n) * _SECONDS[unit] for n, unit in parts)
     if seconds <= 0:
-        raise UsageError(f"--every {text!r}: the interval must be longer than nothing")
+        raise UsageError(f"{text!r}: the interval must be longer than nothing", setting="every")
     return seconds
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner, Result
 from standin_api import StandInAPI
 
 from daybook.cli import cli
-from daybook.errors import LockedError
+from daybook.errors import LockedError, UsageError
 from daybook.ingest import ingest_paths
 from daybook.ingest.html import parse_portal_html
 from daybook.ingest.pull import PullSettings
@@ -399,8 +399,9 @@ def test_a_second_update_exits_at_once_while_one_runs(api: StandInAPI, tmp_path:
 def test_intervals_and_the_schedule() -> None:
     assert parse_interval("2h") == 7200 and parse_interval("1h30m") == 5400 and parse_interval("90s") == 90
     for wrong in ("", "2", "two hours", "0m"):
-        with pytest.raises(Exception, match="--every"):
+        with pytest.raises(UsageError, match=r"^every ") as raised:  # the CLI says --every
             parse_interval(wrong)
+        assert raised.value.setting == "every"
     runs: list[int] = []
     waits: list[float] = []
     every(60, lambda: runs.append(1), sleep=waits.append, runs=3)

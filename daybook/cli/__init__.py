@@ -30,6 +30,7 @@ from daybook.cli.options import (
     chosen_days,
     date_range_options,
     domain_errors,
+    error_line,
     open_store,
     progress_bar,
     pull_options,
@@ -55,7 +56,7 @@ from daybook.search import DEFAULT_LIMIT, PageLocator
 from daybook.search import search as search_events
 from daybook.serve import serve as make_server
 from daybook.site_repo import SiteRepo, site_path
-from daybook.store import MARK_END, MARK_START
+from daybook.store import DEFAULT_PATH, MARK_END, MARK_START
 from daybook.update import UpdateOptions, parse_interval, update_lock
 from daybook.update import every as every_interval
 from daybook.update import update as update_site
@@ -84,7 +85,7 @@ class DaybookGroup(click.Group):
 @click.option(
     "--db",
     envvar="DAYBOOK_DB",
-    default="daybook.db",
+    default=os.fspath(DEFAULT_PATH),
     show_default=True,
     callback=_store_path,
     help="The SQLite store (also DAYBOOK_DB). Only ingest, pull and update create it.",
@@ -206,14 +207,14 @@ def events(
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
-    default=32,
+    default=FetchSettings.concurrency,
     show_default=True,
     help="Requests in flight, all hosts together.",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=20.0,
+    default=FetchSettings.timeout,
     show_default=True,
     help="Seconds one attempt at a page may take.",
 )
@@ -504,7 +505,7 @@ def update(
             try:
                 once()
             except DaybookError as exc:  # a failed run (the wiki down...) must not end the schedule
-                click.echo(f"Error: {exc}", err=True)
+                click.echo(f"Error: {error_line(exc)}", err=True)
 
         if interval is None:
             once()

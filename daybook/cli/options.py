@@ -141,7 +141,7 @@ def site_formats(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     try:
         BuildOptions(formats=formats)
     except UsageError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from exc
+        raise click.BadParameter(error_line(exc), ctx, param) from exc
     return formats
 
 
@@ -179,13 +179,21 @@ def wayback_url(option: str) -> str | None:
     return None if option.strip().lower() in ("", "off") else option.strip()
 
 
+def error_line(exc: DaybookError) -> str:
+    """A domain error as the command line says it: the setting at fault named by its
+    option (``--via``), which the library's messages never name."""
+    if isinstance(exc, UsageError) and exc.setting:
+        return f"--{exc.setting.replace('_', '-')} {exc.detail}"
+    return str(exc)
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Turn a domain error into click's one-line ``Error: ...`` and exit status 1."""
     try:
         yield
     except DaybookError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(error_line(exc)) from exc
 
 
 @contextmanager
@@ -195,9 +203,9 @@ def usage_errors() -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(error_line(exc)) from exc
     except DaybookError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(error_line(exc)) from exc
 
 
 @contextmanager

@@ -117,9 +117,9 @@ def plan(paths: Iterable[str | Path], *, date: dt.date | None = None) -> list[Pa
     files = discover(paths)
     if date is not None:
         if len(files) != 1:
-            raise UsageError(f"--date names the day of one page: give one file, not {len(files)}")
+            raise UsageError(f"names the day of one page: give one file, not {len(files)}", setting="date")
         if files[0].suffix.lower() in JSONL_SUFFIXES:
-            raise UsageError("--date does not apply to JSONL: each event carries its own date")
+            raise UsageError("does not apply to JSONL: each event carries its own date", setting="date")
     return files
 
 

@@ -71,7 +71,7 @@ class PullSettings:
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.api)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"--api {self.api}: want the URL of api.php, like {DEFAULT_API}")
+            raise UsageError(f"{self.api}: want the URL of api.php, like {DEFAULT_API}", setting="api")
         if len(self.month_names) != 12:
             raise UsageError(f"month names: want 12, not {len(self.month_names)}")
         try:
@@ -284,7 +284,7 @@ def _revision(page: dict[str, Any], *, text: bool) -> Revision | None:
 def recent_days(count: int, today: dt.date | None = None) -> list[dt.date]:
     """Today (by UTC) and the ``count - 1`` days before, oldest first."""
     if count < 1:
-        raise UsageError(f"--days wants 1 or more, not {count}")
+        raise UsageError(f"wants 1 or more, not {count}", setting="days")
     today = today or dt.datetime.now(dt.UTC).date()
     return [today - dt.timedelta(days=n) for n in reversed(range(count))]
 
@@ -292,7 +292,7 @@ def recent_days(count: int, today: dt.date | None = None) -> list[dt.date]:
 def date_range(start: dt.date, end: dt.date) -> list[dt.date]:
     """Every day from ``start`` to ``end``, both included."""
     if end < start:
-        raise UsageError(f"--to {end} is before --from {start}")
+        raise UsageError(f"{end} is before the first day, {start}", setting="to")
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 

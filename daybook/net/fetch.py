@@ -97,9 +97,9 @@ class FetchSettings:
         if self.via is not None:
             parts = urllib.parse.urlsplit(self.via)
             if parts.scheme != "http" or not parts.hostname or parts.path.strip("/") or parts.query:
-                raise UsageError(f"--via {self.via}: want an origin like http://127.0.0.1:8000")
+                raise UsageError(f"{self.via}: want an origin like http://127.0.0.1:8000", setting="via")
         if self.wayback is not None and urllib.parse.urlsplit(self.wayback).scheme not in ("http", "https"):
-            raise UsageError(f"--wayback {self.wayback}: want an http(s) URL")
+            raise UsageError(f"{self.wayback}: want an http(s) URL", setting="wayback")
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class Fetcher:
             try:
                 await public_addresses(host, 80)
             except Refusal as refusal:
-                raise UsageError(f"--via {settings.via}: {refusal.detail}") from None
+                raise UsageError(f"{settings.via}: {refusal.detail}", setting="via") from None
         # httpcore's pool does work quadratic in its connections for every request it
         # places, which at 32 connections costs more CPU than the HTTP itself: hosts are
         # spread over several small pools instead of one large one.

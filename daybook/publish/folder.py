@@ -25,14 +25,14 @@ folder is a daybook site too, and its state moves out on the next build.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from daybook.errors import LockedError, SiteFolderError
+from daybook import lockfile
+from daybook.errors import SiteFolderError
 
 OLD_STATE_NAME = ".daybook-site.db"  # where builds before kept the state: in the site
 OLD_CACHE_NAME = ".daybook-pages.json"  # and before that, a page cache
@@ -121,19 +121,12 @@ def check(store_path: Path, out: Path) -> None:
 def site_lock(site: SitePaths) -> Iterator[None]:
     """Hold the site's lock, or raise ``LockedError`` at once: one build or update of a site
     at a time, whichever store or process it comes from."""
-    site.lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(site.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-            raise LockedError(
-                f"{site.out}: another daybook build or update is writing this site (pid {holder});"
-                " try again when it is done"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+
+    def refused(holder: str) -> str:
+        return (
+            f"{site.out}: another daybook build or update is writing this site (pid {holder});"
+            " try again when it is done"
+        )
+
+    with lockfile.exclusive(site.lock, refused):
         yield
-    finally:
-        os.close(fd)  # which releases the lock; the file stays, for the next holder

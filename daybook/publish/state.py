@@ -35,10 +35,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from daybook import urls
-from daybook.errors import SiteFolderError
+from daybook.errors import SiteFolderError, WriteError
 from daybook.publish import sitemap
 from daybook.publish.folder import OLD_CACHE_NAME, SitePaths
-from daybook.publish.writer import WriteError, temporary_name
+from daybook.publish.writer import temporary_name
 
 FORMAT = "2"  # 2: the state beside the store, with the files written (1: in the site, without)
 

@@ -23,13 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from daybook.errors import DaybookError
+from daybook.errors import WriteError
 
 _KEPT = b"kept"  # stands in for the digest of a file kept as it is
-
-
-class WriteError(DaybookError):
-    """A page could not be written, or was given two different contents in one build."""
 
 
 @dataclass

@@ -31,22 +31,7 @@ from daybook.relate.index import (
     view,
     weights,
 )
-from daybook.relate.settings import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
-
-__all__ = [
-    "DEFAULT_K",
-    "DEFAULT_RANKER",
-    "RANKERS",
-    "Item",
-    "Ranker",
-    "Related",
-    "Relation",
-    "RelationChange",
-    "Settings",
-    "context_order",
-    "entity_weight",
-    "relate",
-]
+from daybook.relate.settings import Settings
 
 # Below this many lists per process, forking workers costs more than it saves.
 PARALLEL_MIN = 2000
