@@ -31,6 +31,7 @@ from daybook.cli.options import (
     date_range_options,
     domain_errors,
     error_line,
+    jobs_option,
     open_store,
     progress_bar,
     pull_options,
@@ -340,13 +341,7 @@ def build(
 )
 @click.option("--k", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True, help="List length.")
 @click.option("--full", is_flag=True, help="Compute every list again, even if few can have changed.")
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="the CPUs",
-    help="Processes to compute in (the result is the same).",
-)
+@jobs_option("Processes to compute in (the result is the same).")
 @click.pass_context
 def relate(ctx: click.Context, ranker: Ranker, k: int, full: bool, jobs: int) -> None:
     """Compute and store every event's k most related events, from all time, with the shared entities.
@@ -423,13 +418,7 @@ def _not_on_the_wiki(missing: list[dt.date]) -> str:
 @pull_options
 @web_options
 @site_options
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=os.cpu_count() or 1,
-    show_default="the CPUs",
-    help="Processes relate may use.",
-)
+@jobs_option("Processes relate may use.")
 @click.option("--every", metavar="INTERVAL", help="Run again every INTERVAL (2h, 30m, 1h30m) until stopped.")
 @strict_option
 @click.pass_context

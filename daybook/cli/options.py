@@ -4,6 +4,7 @@ turning of domain errors into click's (shared by the commands of ``daybook.cli``
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,6 +98,15 @@ user_agent_option = click.option(
     show_default=True,
     help="The User-Agent sent (also DAYBOOK_USER_AGENT).",
 )
+
+
+def jobs_option(help: str) -> Callable[[F], F]:
+    """--jobs: how many processes relate computes in (relate, update)."""
+    return click.option(
+        "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the CPUs", help=help
+    )
+
+
 # How enrich (and update, which calls it) reaches the web.
 web_options = options(
     click.option(

@@ -1,26 +1,6 @@
 """Pull: the portal's day pages from the MediaWiki Action API, kept in the store.
 
-Each day is a wiki page named by ``PullSettings.title_pattern`` (English Wikipedia:
-``Portal:Current events/2024 May 7``; other editions name theirs differently). The
-store keeps each day's wikitext with its revision id and timestamp, and beside it the
-wiki's own rendering of that same revision (``action=parse&oldid=REVID``): the portal
-as readers see it, every template expanded, which is what ``daybook update`` ingests;
-the wikitext stays for history and offline reading. A day whose revision has not moved
-is not fetched again: days pulled before are first asked for their latest revision id
-only, and only those whose revision changed, and days never pulled, are fetched with
-their text (up to 50 titles a request), then rendered one revision a request.
-
-An answer that is no day's text (empty, ``null``, an API error for that day, a
-rendering of another revision) is reported and never stored: the day keeps what the
-store held.
-
-Polite, as the API etiquette asks: one request at a time and ``delay`` seconds
-between their starts, ``maxlag`` sent so the API turns daybook away while its
-replicas lag, a User-Agent naming daybook; a maxlag answer, 429, 5xx or a failed
-connection is retried after ``Retry-After`` or a doubling wait.
-
-``pull`` only keeps the text; ``daybook update`` turns the revisions it has not
-ingested yet into events (``ingest.parse_pulled``).
+How it works: docs/ARCHITECTURE.md, "Pulling portal pages".
 """
 
 from __future__ import annotations

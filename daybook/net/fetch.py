@@ -1,24 +1,6 @@
-"""The only network code: source pages fetched politely with httpx, asynchronously.
+"""Enrich's network code: source pages fetched politely with httpx, asynchronously.
 
-``Fetcher.fetch(url)`` returns a ``Page`` or raises a ``FetchError`` (see errors.py)
-whose ``word`` says why. Around each request:
-
-- robots.txt, read once per origin, is obeyed (its Crawl-delay too); with a
-  ``RobotsCache`` (enrich keeps one in the store) a copy younger than a day is used
-  rather than asking again, as RFC 9309 allows;
-- at most ``per_host`` requests in flight to one host and ``delay`` seconds between
-  their starts, at most ``concurrency`` in all;
-- timeouts, 5xx, 429 and refused connections are retried with doubling waits, a
-  ``Retry-After`` honoured, and the whole host paused meanwhile;
-- redirects are followed by hand (each hop checked like the first), at most 10;
-- only HTML is kept, and no more than ``max_bytes`` of it;
-- every address connected to is checked: private, loopback and link-local ones are
-  refused unless ``allow_private``;
-- a dead link (404, 410, a name that does not resolve, a refused connection) is looked
-  up in the Wayback Machine's availability API, and the nearest snapshot kept instead.
-
-``via`` sends every request to one origin instead, over plain HTTP, with the original
-path, query and ``Host``: how tests and benchmarks stand a local server in for the web.
+How it works: docs/ARCHITECTURE.md, "Fetching politely".
 """
 
 from __future__ import annotations

@@ -1,25 +1,6 @@
 """Which folders daybook builds into, and where it keeps what it knows of each site.
 
-A folder is daybook's only when daybook made it: a build or update writes into a folder
-that is new, empty (a ``.git`` alone counts as empty: ``git init`` or a fresh clone of a
-Pages repository, whose work tree holds nothing daybook could harm), or a daybook site,
-one daybook built and keeps a record of. Any other folder is refused, naming the first
-file daybook did not write.
-
-The record lives beside the store, never in the site (so it is never deployed): for the
-store ``daybook.db``, the folder ``daybook.db.sites/`` holds, per site, keyed by a digest
-of the site folder's path relative to the store's folder (so a project folder holding
-both can be moved or copied whole):
-
-- ``<digest>.db``: the site's state (``state.SiteState``): what each page was made
-  from, and every file daybook wrote there;
-- ``<digest>.written``: the paths a build is writing, each appended before its file is
-  made, emptied once the state records them: a build killed halfway leaves there the
-  files it wrote (and their temporary files) for the next build to own (and remove);
-- ``<digest>.lock``: held (``flock``) by the one build or update writing the site.
-
-Builds before this kept the state in the site itself (``OUT/.daybook-site.db``); such a
-folder is a daybook site too, and its state moves out on the next build.
+How it works: docs/ARCHITECTURE.md, "The site folder and its state's place".
 """
 
 from __future__ import annotations

@@ -3,21 +3,7 @@ store (never in the site: see ``folder``), so the next build renders only the pa
 whose inputs changed, finds what it needs without reading the whole site, and removes
 only files daybook wrote.
 
-The state is a SQLite file per site. It holds, for every page (its path without
-extension), a digest of the page object, the formats, the base URL and the renderers'
-own source (``pages``), and for an event page its event id, so a page whose event got a
-new slug becomes a redirect (``redirects``); every file daybook wrote in the site, pages
-in each format, redirects, feeds, sitemaps, assets and the search index's files
-(``files``). The explore stage keeps there every entity's and story's slug (``names``)
-and which names each day's events hold (``day_names``); the static search index keeps
-its own tables (``search_index``).
-
-An update runs in one transaction, committed by ``save`` after every file is written:
-one killed halfway leaves the state of the last finished build, whose pages the next
-build then finds changed and renders again. A full build makes its state afresh in a
-file of its own, which ``save`` renames over the last one, or drops if it holds the same
-(a rebuild with no change leaves the state file as it was). Either way the files a
-killed build wrote are in the site's journal (``folder``), which the next build reads.
+How it works: docs/ARCHITECTURE.md, "The site's state".
 """
 
 from __future__ import annotations
