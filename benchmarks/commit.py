@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from daybook.siterepo import SiteRepo
+from daybook.site_repo import SiteRepo
 
 FORMATS = ("md", "html", "json", "xml")
 EVENTS_PER_DAY = 18
@@ -234,7 +234,7 @@ def child(mode: str, site: Path, listing: Path, extra: str) -> None:
             capture_output=True, check=True, env=env,
         )  # fmt: skip
     elif mode == "python-blobs":
-        from daybook.siterepo import _ObjectWriter
+        from daybook.site_repo import _ObjectWriter
 
         writer = _ObjectWriter(site, os.fsencode(extra))
         for path in paths:

@@ -27,10 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from daybook.enrich import enrich, interleave
-from daybook.extract import extract_article
-from daybook.fetch import Fetcher, FetchSettings
+from daybook.enrich.extract import extract_article
 from daybook.ingest import days_from_jsonl
 from daybook.model import Article
+from daybook.net.fetch import Fetcher, FetchSettings
 from daybook.store import RawResponse, Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import ftfy.badness
 
-from daybook.extract import extract_article, has_entity
+from daybook.enrich.extract import extract_article, has_entity
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT.parent / "shared" / "data" / "articles-scrapinghub"

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from portal_count import count_page  # noqa: E402
 
 from daybook.ingest import ingest_paths  # noqa: E402
+from daybook.ingest.outline import collapse, date_from_name  # noqa: E402
 from daybook.model import Event  # noqa: E402
-from daybook.portal import collapse, date_from_name  # noqa: E402
 from daybook.store import Store  # noqa: E402
 
 DEFAULT_SETS = [

@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from daybook.pull import PullSettings
+from daybook.ingest.pull import PullSettings
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -47,10 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from daybook.pagecache import renderer_fingerprint
 from daybook.publish import BuildOptions, build_site
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.publish.state import renderer_fingerprint
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

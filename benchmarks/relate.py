@@ -70,7 +70,7 @@ def through_store(tmp: Path, ranker: str, jobs: int) -> None:
 
 
 def refresh_store(db: Path, ranker: str, jobs: int) -> None:
-    from daybook.relation import refresh
+    from daybook.relate import refresh
     from daybook.store import Store
 
     with Store(db) as store:

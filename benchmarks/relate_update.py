@@ -42,8 +42,7 @@ import time
 from pathlib import Path
 
 from daybook.model import Day
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

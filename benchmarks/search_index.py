@@ -36,10 +36,10 @@ from pathlib import Path
 
 from make_corpus import build_corpus
 
-from daybook import search_index
-from daybook.context import day_refs
 from daybook.model import Event
-from daybook.search_index import SearchDoc, StaticIndex, build_index, build_index_state, update_index
+from daybook.publish import search_index
+from daybook.publish.context import day_refs
+from daybook.publish.search_index import SearchDoc, StaticIndex, build_index, build_index_state, update_index
 
 QUERIES = [
     "kharkiv",

@@ -35,8 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from daybook.ingest.pull import PullSettings
 from daybook.model import Day
-from daybook.pull import PullSettings
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,13 @@ Every error daybook raises on purpose derives from ``DaybookError``, so a caller
     ├── ParseError        a portal page (wikitext, HTML or JSONL) could not be read
     ├── StoreError        no store at the path, a URL given for one, a file that is not a
     │                     daybook store, a damaged one, or one newer than this code
-    ├── UsageError        the caller asked for something that cannot be done (bad date, ...)
+    ├── UsageError        the caller asked for something that cannot be done (bad date, ...);
+    │                     ``setting`` names the setting at fault, the command line its option
     ├── PullError         the MediaWiki API could not be reached, or gave an answer daybook cannot read
     ├── LockedError       another ``daybook update`` is running on the same store, or another
     │                     build or update is writing the same site
     ├── SiteFolderError   the output folder holds files daybook did not write (not a daybook site)
+    ├── WriteError        a page could not be written, or was given two contents in one build
     ├── GitError          git failed on the site's repository (update, history)
     └── FetchError        a source page could not be fetched; ``word`` is the status stored
         ├── HTTPStatusError   the server answered with an error status (404, 429, 500...)
@@ -47,7 +49,16 @@ class StoreError(DaybookError):
 
 
 class UsageError(DaybookError):
-    """The request itself is wrong (a malformed date, an unknown format...)."""
+    """The request itself is wrong (a malformed date, an unknown format...).
+
+    ``setting`` names the setting at fault (``via``), ``detail`` what is wrong with it; the
+    message is both (``via http://x/y: want an origin...``). Messages never name a command
+    line option: the command line shows ``setting`` as its own (``--via``)."""
+
+    def __init__(self, detail: str, *, setting: str | None = None) -> None:
+        self.setting = setting
+        self.detail = detail
+        super().__init__(f"{setting} {detail}" if setting else detail)
 
 
 class PullError(DaybookError):
@@ -60,6 +71,10 @@ class LockedError(DaybookError):
 
 class SiteFolderError(DaybookError):
     """The output folder is not daybook's to write: it holds files daybook did not write."""
+
+
+class WriteError(DaybookError):
+    """A page could not be written, or was given two different contents in one build."""
 
 
 class GitError(DaybookError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import urllib.parse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,3 +106,209 @@ def normalize_url(url: str) -> str:
 def url_key(url: str) -> str:
     """The store's key for a source: a hash of its normalized URL."""
     return hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An event as relate sees it: its id, date and entity titles."""
+
+    id: str
+    date: dt.date
+    entities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """One entry of an event's list: the related event, its score and the shared entities."""
+
+    id: str
+    score: float
+    context: tuple[str, ...]
+
+
+#: Ingest's rule giving each edited event of a day read again the id it had (``reconcile``):
+#: (the events stored, the events read) -> the events read, ids reconciled.
+Matcher = Callable[[Sequence[Event], Sequence[Event]], Sequence[Event]]
+
+
+# -- rows: what the store returns -------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayChange:
+    """What replacing one day did: ids added, removed, and kept; ``edited``: those kept
+    whose content changed (an edit reconciled to its old id, a source added...)."""
+
+    date: dt.date
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    kept: tuple[str, ...]
+    edited: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.edited)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the store holds."""
+
+    days: int
+    events: int
+    events_with_sources: int
+    sources: int
+    entities: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+
+    def to_json(self) -> dict[str, int | str | None]:
+        return {
+            "days": self.days,
+            "events": self.events,
+            "events_with_sources": self.events_with_sources,
+            "sources": self.sources,
+            "entities": self.entities,
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
+        }
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What enrich kept of one cited source, as pages show it."""
+
+    url: str  # as the citation gives it
+    title: str | None
+    lede: str | None
+    image: str | None
+    publisher: str | None
+    archived_url: str | None  # the snapshot standing in for a dead link
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """A source to enrich: its key, URL as first cited, outlet, and first day cited."""
+
+    id: str
+    url: str
+    outlet: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A fetched page as the store keeps it; ``body`` is zlib-compressed."""
+
+    status: int
+    final_url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: str
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One source with its enrich result (status None: not enriched yet)."""
+
+    url: str
+    outlet: str
+    status: int | str | None
+    reason: str | None
+    final_url: str | None
+    archived: bool
+    dead_status: int | str | None
+    article: Article
+    enriched_at: str | None
+
+    def to_json(self) -> dict[str, object]:
+        """The record as ``daybook sources --format jsonl`` writes it."""
+        return {
+            "url": self.url,
+            "outlet": self.outlet,
+            "status": self.status,
+            "reason": self.reason,
+            "final_url": self.final_url,
+            "archived": self.archived,
+            "dead_status": self.dead_status,
+            "title": self.article.title,
+            "lede": self.article.lede,
+            "image": self.article.image,
+            "publisher": self.article.publisher,
+            "published": self.article.published,
+            "enriched_at": self.enriched_at,
+        }
+
+
+@dataclass(frozen=True)
+class RelatedEvent:
+    """One entry of an event's stored related list, as ``daybook related`` prints it."""
+
+    rank: int
+    id: str
+    date: dt.date
+    text: str
+    score: float
+    context: tuple[str, ...]  # the shared entities, alphabetical
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "date": self.date.isoformat(),
+            "text": self.text,
+            "score": self.score,
+            "context": list(self.context),
+        }
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One search match: the event, a snippet (matched words between MARK_START and MARK_END)
+    and its bm25 score (lower is better)."""
+
+    id: str
+    date: dt.date
+    text: str
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    """One portal day's wiki page at one revision, as pulled from the MediaWiki API."""
+
+    date: dt.date
+    title: str
+    revision: int
+    saved_at: str  # when the revision was saved on the wiki (ISO 8601, UTC)
+    wikitext: str
+    html: str | None = None  # the wiki's rendering of the same revision (None: not kept)
+
+    @property
+    def format(self) -> str:
+        """What its events are read from: the rendering if kept, else the wikitext."""
+        return "wikitext" if self.html is None else "html"
+
+    @property
+    def origin(self) -> str:
+        """The page and revision, as the store records where a day came from."""
+        return f"{self.title} (revision {self.revision})"
+
+
+@dataclass(frozen=True)
+class PendingPublish:
+    """What changed since an update last published the site (``Store.pending_publish``)."""
+
+    dates: tuple[dt.date, ...]  # days whose pages to render again
+    event_ids: tuple[str, ...]  # event pages to render again (their related lists changed)
+    changes: tuple[tuple[str, str], ...]  # (event id, 'added' | 'edited' | 'removed')
+    interrupted: bool  # an update was writing the site when it stopped
+
+    @property
+    def empty(self) -> bool:
+        return not (self.dates or self.event_ids or self.changes or self.interrupted)
+
+    def count(self, change: str) -> int:
+        return sum(1 for _, c in self.changes if c == change)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import markupsafe
 
 from daybook import urls
-from daybook.context import day_refs
-from daybook.search_index import STOPWORDS
+from daybook.publish.context import day_refs
+from daybook.publish.search_index import STOPWORDS
 from daybook.store import MARK_END, MARK_START, Store
 
 DEFAULT_LIMIT = 20

@@ -27,11 +27,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from daybook import __version__, search_index, urls
-from daybook.render import data as page_data
-from daybook.render import html
+from daybook import __version__, urls
+from daybook.publish import search_index
+from daybook.publish.search_index import StaticIndex
+from daybook.render.search import search_page
 from daybook.search import DEFAULT_LIMIT, Hit
-from daybook.search_index import StaticIndex
 from daybook.store import MARK_END, MARK_START, Store
 
 # Hits carry the static index's marks as the store's: the same two characters.
@@ -109,7 +109,7 @@ class Searcher:
             return StaticIndex(lambda name: (folder / name).read_bytes())
         if self.db is None:
             return None
-        from daybook.explore import search_docs  # the build's documents; only needed here
+        from daybook.publish.explore import search_docs  # the build's documents; only needed here
 
         # The store's files' times and sizes: a write by another process changes them.
         files = [self.db, self.db.with_name(self.db.name + "-wal")]
@@ -269,20 +269,11 @@ def results_page(query: str, hits: list[Hit]) -> str:
         status = f"{len(hits)} result{'s' if len(hits) != 1 else ''} for “{query}”"
     else:
         status = f"No events found for “{query}”."
-    data = {
-        "kind": "search",
-        "formats": None,
-        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
-        "action": "/search",
-        "query": query,
-        "status": status,
-        "results": [
-            {"url": h.url or "", "text": h.text, "date": h.date.isoformat(), "snippet_html": h.snippet_html()}
-            for h in hits
-        ],
-        "script": None,
-    }
-    return html.render("search.html", data, title=f"Search: {query}" if query else "Search")
+    results = [
+        {"url": h.url or "", "text": h.text, "date": h.date.isoformat(), "snippet_html": h.snippet_html()}
+        for h in hits
+    ]
+    return search_page("/search", query=query, status=status, results=results)
 
 
 def serve(

@@ -1,30 +1,6 @@
 """Update: bring the archive up to date from Wikipedia, publish what changed, commit it.
 
-One run, each step safe to repeat:
-
-1. pull     the recent days' pages, only those whose revision moved (``pull``);
-2. ingest   every pulled revision not ingested yet; edited events keep their ids;
-3. relate   brings the related lists up to date (``relation.refresh``), while
-4. enrich   fetches the sources with no result yet, in a thread of its own: it mostly
-            waits out the politeness delays of the sources' hosts, so it goes on beside
-            relate and the first part of publish;
-5. publish  the pages of the days, lists and sources that changed (``publish.update_site``):
-            first the pages that show no source's metadata, then (enrich done) the
-            changed days' own pages, the search index, front page and feeds;
-6. commit   the site to git, once every file is written and before the site's state
-            records the build (git's index kept HEAD's; ``git gc --auto`` after, which
-            git runs in the background when there is enough to pack); then forget what
-            was published.
-
-Every change to the store is recorded, in the transaction that makes it, as work for
-the next publish (see migration 5 in store.py); that record is cleared only after the
-commit. So a run killed at any point (even ``kill -9``) leaves the store consistent
-and the work listed, and the next run finishes it: pages are written whole or not at
-all, and since the site's state was not saved, the next run renders again (or finds
-already made) every page the killed one wrote, and commits them all.
-
-A run with nothing new writes nothing and commits nothing. The caller holds
-``update_lock`` so two updates of one store never run at once.
+How it works: docs/ARCHITECTURE.md, "An update, step by step".
 """
 
 from __future__ import annotations
@@ -33,8 +9,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -44,20 +18,21 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from daybook import lockfile
 from daybook.enrich import EnrichReport, enrich
-from daybook.errors import LockedError, ParseError, UsageError
-from daybook.fetch import FetchSettings
+from daybook.errors import ParseError, UsageError
 from daybook.ingest import Skipped, ingest_pulled
-from daybook.pull import PullReport, PullSettings, pull
+from daybook.ingest.pull import PullReport, PullSettings, pull
+from daybook.net.fetch import FetchSettings
+from daybook.publish.folder import check, locate
+from daybook.publish.options import BuildOptions, Renderer, render_pool
+from daybook.publish.writer import WriteReport
 from daybook.relate import Settings
-from daybook.site import BuildOptions, Renderer, render_pool
-from daybook.sitefolder import check, locate
-from daybook.siterepo import SiteRepo
+from daybook.site_repo import SiteRepo
 from daybook.store import DayChange, PendingPublish, Store
-from daybook.writer import WriteReport
 
 if TYPE_CHECKING:  # imported when an update gets to them (see ``_update``)
-    from daybook.relation import RelateReport
+    from daybook.relate import RelateReport
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,21 +97,15 @@ class UpdateReport:
 def update_lock(store_path: Path) -> Iterator[None]:
     """Hold the update lock of a store (a file beside it), or raise ``LockedError`` at once."""
     path = store_path.with_name(store_path.name + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-            raise LockedError(
-                f"another daybook update is running on {store_path} (pid {holder}; lock {path}):"
-                " this one stops; try again when it is done"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+
+    def refused(holder: str) -> str:
+        return (
+            f"another daybook update is running on {store_path} (pid {holder}; lock {path}):"
+            " this one stops; try again when it is done"
+        )
+
+    with lockfile.exclusive(path, refused):
         yield
-    finally:
-        os.close(fd)  # which releases the lock; the file stays, for the next holder
 
 
 def update(
@@ -207,7 +176,7 @@ def _update(
         enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
         # Imported now, while enrich waits on its first answers: not before it starts.
         from daybook.publish import update_site
-        from daybook.relation import refresh
+        from daybook.relate import refresh
 
         if store.relate_due():
             report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
@@ -285,7 +254,7 @@ def _relate_settings(store: Store, asked: Settings | None) -> Settings:
         return asked
     stored = store.relation_settings()
     try:
-        # The store holds what relation.settings_json wrote: Settings' own fields.
+        # The store holds what relate.settings_json wrote: Settings' own fields.
         return Settings(**stored) if stored else Settings()  # type: ignore[arg-type]
     except (TypeError, ValueError):  # written by another version of daybook: start afresh
         return Settings()
@@ -314,10 +283,10 @@ def parse_interval(text: str) -> float:
     cleaned = text.strip().lower()
     parts = _INTERVAL.findall(cleaned)
     if not parts or _INTERVAL.sub("", cleaned).strip():
-        raise UsageError(f"--every {text!r}: want an interval like 2h, 30m, 1h30m or 90s")
+        raise UsageError(f"{text!r}: want an interval like 2h, 30m, 1h30m or 90s", setting="every")
     seconds = sum(float(n) * _SECONDS[unit] for n, unit in parts)
     if seconds <= 0:
-        raise UsageError(f"--every {text!r}: the interval must be longer than nothing")
+        raise UsageError(f"{text!r}: the interval must be longer than nothing", setting="every")
     return seconds
 
 

@@ -22,6 +22,8 @@ FORMATS: tuple[str, ...] = ("md", "html", "json", "xml")
 SLUG_LENGTH = 140
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
+DEFAULT_BASE_URL = "http://localhost:8000"  # the site's public address unless --base-url says
+
 
 def slugify(text: str, *, fallback: str = "") -> str:
     """The reference rule: the first 140 characters, lower-cased, every run of other
@@ -113,6 +115,9 @@ OPINION_RSS = "opinion_rss.xml"
 SITEMAP = "sitemap.xml"
 
 
+SITEMAP_SECTIONS = "sitemap-*.xml"  # a glob of every section's sitemap
+
+
 def sitemap_section(key: str, number: int = 1) -> str:
     """A section's sitemap (see ``sitemap``): ``sitemap-news-2024.xml``, then ``-2``..."""
     return f"sitemap-{key}.xml" if number == 1 else f"sitemap-{key}-{number}.xml"
@@ -178,3 +183,65 @@ def portal_day_url(date: dt.date, revision: int | None = None) -> str:
     that revision of it (``?oldid=``), the text daybook read."""
     url = f"https://en.wikipedia.org/wiki/Portal:Current_events/{date.year}_{date:%B}_{date.day}"
     return url if revision is None else f"{url}?oldid={revision}"
+
+
+# -- stems: a page's path without its extension (the ``stem`` of every page object) --------
+
+
+def stem(path: str) -> str:
+    """An output path without its extension: ``news/2024/05/7/index``."""
+    return path.rpartition(".")[0]
+
+
+def day_stem(date: dt.date) -> str:
+    return stem(day_path(date, "md"))
+
+
+def event_stem(date: dt.date, slug: str) -> str:
+    return stem(event_path(date, slug, "md"))
+
+
+def month_stem(year: int, month: int) -> str:
+    return stem(month_path(year, month, "md"))
+
+
+def year_stem(year: int) -> str:
+    return stem(year_path(year, "md"))
+
+
+def archive_stem() -> str:
+    """The archive page: every year."""
+    return "news/index"
+
+
+def front_stem() -> str:
+    return stem(front_path("md"))
+
+
+def opinion_stem(date: dt.date, slug: str) -> str:
+    return stem(opinion_path(date, slug, "md"))
+
+
+def opinion_index_stem() -> str:
+    return stem(opinion_index_path("md"))
+
+
+def entity_stem(slug: str) -> str:
+    return stem(entity_path(slug, "md"))
+
+
+def story_stem(slug: str) -> str:
+    return stem(story_path(slug, "md"))
+
+
+def parts_prefix(stem: str) -> str:
+    """What the stems of a long page's further parts begin with: ``entity/<slug>/page/``."""
+    return f"{stem}/page/"
+
+
+def part_stem(stem: str, part: int) -> str:
+    """A further part of a long entity or story page: ``entity/<slug>/page/2``."""
+    return f"{parts_prefix(stem)}{part}"
+
+
+STYLESHEET = "assets/style.css"  # the stylesheet as older sites named it (now hashed: render.html)

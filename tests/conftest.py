@@ -18,8 +18,7 @@ import pytest
 
 from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 if TYPE_CHECKING:

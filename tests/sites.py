@@ -16,8 +16,7 @@ from typing import Any
 
 from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
 import html
 import json
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
@@ -28,8 +30,8 @@ from http.server import ThreadingHTTPServer
 from standin_web import _Handler as WebHandler
 from standin_web import origin, serve, shut
 
-from daybook.portal import Inline, Item
-from daybook.wikitext import read_outline
+from daybook.ingest.outline import Inline, Item
+from daybook.ingest.wikitext import read_outline
 
 API_PATH = "/w/api.php"
 ARTICLE = (
@@ -216,6 +218,9 @@ class _Handler(WebHandler):
                 return self._send(200, json.dumps(lagged).encode(), "application/json", {"Retry-After": "0"})
             if fault in ("429", "500"):
                 return self._send(int(fault), b"busy", "text/plain", {"Retry-After": "0"})
+            if fault == "429-date":  # Retry-After as an HTTP date, 30 s from now
+                later = email.utils.formatdate(time.time() + 30, usegmt=True)
+                return self._send(429, b"busy", "text/plain", {"Retry-After": later})
             if fault == "html":
                 return self._send(200, b"<html>not the API</html>", "text/html")
             if fault == "null":

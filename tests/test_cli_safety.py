@@ -23,7 +23,7 @@ from standin_api import StandInAPI
 from daybook.cli import cli
 from daybook.errors import StoreError
 from daybook.ingest import NULL_CAPTURE, read_file
-from daybook.pull import PullSettings
+from daybook.ingest.pull import PullSettings
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -356,7 +356,8 @@ def test_ingest_date_takes_one_page_not_several_nor_jsonl(tmp_path: Path) -> Non
 
 def message_strings() -> Iterator[tuple[str, str]]:
     """Every string literal (and f-string part) in the arguments of an exception or click
-    error built anywhere in the package, with where it is."""
+    error built anywhere in the package, and the option of each setting a ``UsageError``
+    names (``setting="via"``: ``--via``), with where it is."""
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -372,6 +373,10 @@ def message_strings() -> Iterator[tuple[str, str]]:
             )
             if not (name.endswith(("Error", "Exception")) or name in ("BadParameter", "fail")):
                 continue
+            for keyword in node.keywords:  # UsageError(..., setting="via"): the CLI says --via
+                if keyword.arg == "setting" and isinstance(keyword.value, ast.Constant):
+                    option = "--" + keyword.value.value.replace("_", "-")
+                    yield f"{path.relative_to(ROOT)}:{node.lineno}", option
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 for part in ast.walk(arg):
                     if isinstance(part, ast.Constant) and isinstance(part.value, str):

@@ -13,9 +13,9 @@ import pytest
 from standin_web import StandInWeb, events_jsonl, ground_truth
 
 from daybook.enrich import EnrichReport, enrich, reextract, unpack
-from daybook.extract import has_entity
-from daybook.fetch import FetchSettings
+from daybook.enrich.extract import has_entity
 from daybook.ingest import days_from_jsonl
+from daybook.net.fetch import FetchSettings
 from daybook.store import SourceRecord, Store
 
 FAULTS = {

@@ -13,14 +13,12 @@ from conftest import RealSite
 from lxml import etree
 from lxml import html as lxml_html
 
-from daybook import names
-from daybook.explore import PAGE_SIZE, parts, thread_pages
 from daybook.ingest import ingest_paths
-from daybook.pages import Link, ThreadEntry
-from daybook.publish import BuildOptions, build_site
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.publish import BuildOptions, build_site, names
+from daybook.publish.explore import PAGE_SIZE, parts, thread_pages
+from daybook.relate import Settings, refresh
 from daybook.render import chart
+from daybook.render.pages import Link, ThreadEntry
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

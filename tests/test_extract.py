@@ -10,7 +10,7 @@ from pathlib import Path
 import ftfy.badness
 import pytest
 
-from daybook.extract import cap, clean_text, decode_html, encoding_of, extract_article, has_entity
+from daybook.enrich.extract import cap, clean_text, decode_html, encoding_of, extract_article, has_entity
 from daybook.model import Article
 
 URL = "https://news.example/2019/11/19/story.html"

@@ -29,9 +29,8 @@ import pytest
 from standin_api import StandInAPI
 
 from daybook.ingest import ingest_paths
-from daybook.pull import PullSettings
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.ingest.pull import PullSettings
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ import pytest
 from standin_web import StandInWeb
 
 from daybook.errors import FetchError, HTTPStatusError, NetworkError, RefusedError, UsageError
-from daybook.fetch import ROBOTS_MAX_AGE, Fetcher, FetchSettings, Page, RobotsCache, retry_after
-from daybook.transport import is_public
+from daybook.net.fetch import ROBOTS_MAX_AGE, Fetcher, FetchSettings, Page, RobotsCache, retry_after
+from daybook.net.transport import is_public
 
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daybook.ingest import ingest_paths
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.reconcile import reconcile
+from daybook.ingest.wikitext import parse_wikitext
 from daybook.model import Day
-from daybook.portal_html import parse_portal_html
 from daybook.publish import build_site
-from daybook.reconcile import reconcile
 from daybook.store import Store
-from daybook.wikitext import parse_wikitext
 
 DAY = dt.date(2024, 5, 7)
 PAGE_HEAD = "{{Current events header|2024|05|07}}\n;Armed conflicts and attacks\n"

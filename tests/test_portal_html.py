@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from portal_count import count_page
 
 from daybook.errors import ParseError
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.outline import date_from_name
 from daybook.model import Day, Event
-from daybook.portal import date_from_name
-from daybook.portal_html import parse_portal_html
 
 EMAIL, MEDIAWIKI = "portal-html", "portal-html-2025"
 MARKUP = re.compile(r"<[A-Za-z/!]|&(?:[A-Za-z]+|#[0-9]+|#x[0-9A-Fa-f]+);")

@@ -17,8 +17,7 @@ from lxml import html as lxml_html
 from daybook.cli import cli
 from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site
-from daybook.relate import Settings
-from daybook.relation import refresh
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,8 +297,8 @@ def test_opinion_pages_credit_their_author_not_the_portal(tmp_path: Path) -> Non
 def test_pages_of_a_pulled_day_link_the_revision_read(tmp_path: Path) -> None:
     """A day pulled from the wiki credits the revision its events came from (``?oldid=``);
     one ingested from a file, the day's page as it is now."""
+    from daybook.ingest.wikitext import parse_wikitext
     from daybook.store import PortalPage
-    from daybook.wikitext import parse_wikitext
 
     text = (ROOT / "examples" / "2024-05-08.wiki").read_text(encoding="utf-8")
     with make_store(tmp_path, ROOT / "examples" / "2024-05-06.wiki") as store:

@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from daybook import sitemap
 from daybook.ingest import ingest_paths
 from daybook.model import Day, Event, event_id
-from daybook.publish import BuildOptions, build_site, update_site
-from daybook.relate import Settings
-from daybook.relation import refresh
-from daybook.sitefolder import locate
+from daybook.publish import BuildOptions, build_site, sitemap, update_site
+from daybook.publish.folder import locate
+from daybook.relate import Settings, refresh
 from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

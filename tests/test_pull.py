@@ -1,4 +1,4 @@
-"""Pulling portal days from the MediaWiki API (daybook.pull), against a local stand-in."""
+"""Pulling portal days from the MediaWiki API (daybook.ingest.pull), against a local stand-in."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from standin_api import StandInAPI
 from daybook.cli import cli
 from daybook.errors import PullError, UsageError
 from daybook.ingest import parse_pulled
-from daybook.portal_html import parse_portal_html
-from daybook.pull import PullSettings, date_range, pull, recent_days
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.pull import PullSettings, date_range, pull, recent_days
 from daybook.store import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "wikitext"
@@ -169,6 +169,15 @@ def test_busy_answers_are_retried(api: StandInAPI, store: Store, fault: str) -> 
     report = pull(store, [MAY_7], settings(api, backoff=1.0), sleep=waits.append)
     assert report.pulled == [MAY_7] and len(api.requests) == 4  # two faults, the text, its rendering
     assert waits == [0.0, 0.0]  # the stand-in's Retry-After: 0 is honoured over the backoff
+
+
+def test_a_retry_after_date_is_honoured(api: StandInAPI, store: Store) -> None:
+    """Retry-After may be an HTTP date (RFC 9110): the wait is until then, not the backoff."""
+    api.edit(settings(api).title(MAY_7), "{{Current events}}\n*Something happens.\n")
+    api.faults[:] = ["429-date"]
+    waits: list[float] = []
+    report = pull(store, [MAY_7], settings(api, backoff=1.0), sleep=waits.append)
+    assert report.pulled == [MAY_7] and len(waits) == 1 and 25 <= waits[0] <= 30
 
 
 def test_the_api_busy_for_too_long_is_an_error(api: StandInAPI, store: Store) -> None:

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daybook import relate as relate_module
 from daybook.relate import Item, Related, Relation, Settings, context_order, entity_weight, relate
+from daybook.relate import rank as relate_module
 
 # -- the reference pages ---------------------------------------------------------
 
@@ -415,13 +415,14 @@ def test_a_state_not_made_by_state_is_refused() -> None:
 
 def test_relate_is_pure() -> None:
     package = Path(__file__).resolve().parents[1] / "daybook"
-    for name in ("relate.py", "relate_index.py"):
+    for name in ("relate/rank.py", "relate/index.py", "relate/settings.py"):
         text = (package / name).read_text(encoding="utf-8")
         imports = re.findall(r"^(?:import|from) ([\w.]+)", text, re.MULTILINE)
         assert not [m for m in imports if m.split(".")[0] in ("os", "io", "sqlite3", "pathlib", "httpx")], (
             name
         )
         assert {m for m in imports if m.startswith("daybook")} <= {
-            "daybook.relate",
-            "daybook.relate_index",
+            "daybook.model",
+            "daybook.relate.index",
+            "daybook.relate.settings",
         }, name

@@ -1,4 +1,4 @@
-"""The stored relation (daybook.relation, Store's relate queries) and the relate/related commands."""
+"""The stored relation (daybook.relate, Store's relate queries) and the relate/related commands."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from click.testing import CliRunner
 
 from daybook.cli import cli
 from daybook.model import Day, Event, event_id
-from daybook.relate import Settings, relate
-from daybook.relation import refresh, settings_json
+from daybook.relate import Settings, refresh, relate, settings_json
 from daybook.store import Store
 
 D = dt.date(2022, 3, 7)

@@ -16,14 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daybook import relate as relate_module
-from daybook import relation as relation_module
-from daybook import store as store_module
 from daybook.errors import StoreError
 from daybook.model import Day, Event, event_id
-from daybook.relate import Settings, relate
-from daybook.relation import refresh, settings_json
+from daybook.relate import Settings, refresh, relate, settings_json
+from daybook.relate import rank as relate_module
+from daybook.relate import stage as relation_module
 from daybook.store import MIGRATIONS, Store
+from daybook.store import schema as store_schema
 
 D = dt.date(2022, 3, 7)
 TITLES = ["Ukraine", "Russia", "Kharkiv", "Kyiv", "Gaza", "Iran", "Alpha", "Beta"]
@@ -169,7 +168,7 @@ def test_resuming_the_snapshot_gives_what_the_tables_give(
 
 def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    with mock.patch.object(store_module, "MIGRATIONS", MIGRATIONS[:5]), Store(db) as store:  # daybook then
+    with mock.patch.object(store_schema, "MIGRATIONS", MIGRATIONS[:5]), Store(db) as store:  # daybook then
         assert store.schema_version == 5
         # Today's code writes an event's parent, which daybook then had no column for: the
         # column is there while it writes, and gone before the store is opened as it is now.
@@ -338,7 +337,7 @@ def test_a_refresh_that_fails_while_saving_leaves_the_store_as_it_was(week: Stor
 KILLED = """
 import os, sys
 from daybook.relate import Settings
-from daybook.relation import refresh, settings_json
+from daybook.relate import refresh, settings_json
 from daybook.store import MIGRATIONS, Store
 store = Store(sys.argv[1])
 real = store.conn.execute

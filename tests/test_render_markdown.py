@@ -18,8 +18,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from daybook import urls
-from daybook.pages import EventPage, Link, RelatedLink, SourceLink
 from daybook.render import markdown
+from daybook.render.pages import EventPage, Link, RelatedLink, SourceLink
 
 GOLDEN = Path(__file__).parent / "golden"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

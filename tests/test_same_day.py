@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from daybook.portal import date_from_name
-from daybook.portal_html import parse_portal_html
-from daybook.wikitext import parse_wikitext
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.outline import date_from_name
+from daybook.ingest.wikitext import parse_wikitext
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAME_DAYS = sorted(path.stem for path in (FIXTURES / "html").glob("*.html"))

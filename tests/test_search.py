@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daybook import search_index
 from daybook.cli import cli
 from daybook.ingest import ingest_paths
 from daybook.model import Article, Day
+from daybook.publish import search_index
+from daybook.publish.search_index import SearchDoc, StaticIndex, build_index, decode
 from daybook.search import PageLocator, fts_terms, search
-from daybook.search_index import SearchDoc, StaticIndex, build_index, decode
 from daybook.store import MIGRATIONS, RawResponse, Store
 
 ROOT = Path(__file__).resolve().parents[1]

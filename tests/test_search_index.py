@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daybook import search_index
-from daybook.search_index import (
+from daybook.publish import search_index
+from daybook.publish.search_index import (
     IndexStateError,
     SearchDoc,
     StaticIndex,

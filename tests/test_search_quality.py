@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from daybook.explore import search_docs
+from daybook.publish.explore import search_docs
+from daybook.publish.search_index import StaticIndex, build_index
 from daybook.search import search
-from daybook.search_index import StaticIndex, build_index
 from daybook.store import Store
 
 # (what a reader types, the event it should find: its id and the start of its text)

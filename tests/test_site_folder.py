@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from daybook.cli import cli
 from daybook.ingest import ingest_paths
 from daybook.publish import build_site, update_site
-from daybook.sitefolder import OLD_STATE_NAME, locate, site_lock
+from daybook.publish.folder import OLD_STATE_NAME, locate, site_lock
+from daybook.publish.writer import temporary_name
 from daybook.store import Store
-from daybook.writer import temporary_name
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from daybook import siterepo
+from daybook import site_repo as siterepo
 from daybook.errors import GitError
-from daybook.siterepo import INDEX_BEHIND, SiteRepo
+from daybook.site_repo import INDEX_BEHIND, SiteRepo
 
 
 @pytest.fixture(autouse=True)

@@ -20,16 +20,16 @@ from click.testing import CliRunner, Result
 from standin_api import StandInAPI
 
 from daybook.cli import cli
-from daybook.errors import LockedError
-from daybook.fetch import FetchSettings
+from daybook.errors import LockedError, UsageError
 from daybook.ingest import ingest_paths
+from daybook.ingest.html import parse_portal_html
+from daybook.ingest.pull import PullSettings
+from daybook.ingest.reconcile import reconcile
 from daybook.model import Day, Event, Source, event_id
-from daybook.portal_html import parse_portal_html
+from daybook.net.fetch import FetchSettings
 from daybook.publish import build_site
-from daybook.pull import PullSettings
-from daybook.reconcile import reconcile
-from daybook.relation import refresh
-from daybook.sitefolder import locate
+from daybook.publish.folder import locate
+from daybook.relate import refresh
 from daybook.store import Store
 from daybook.update import UpdateOptions, every, parse_interval, update, update_lock
 
@@ -399,8 +399,9 @@ def test_a_second_update_exits_at_once_while_one_runs(api: StandInAPI, tmp_path:
 def test_intervals_and_the_schedule() -> None:
     assert parse_interval("2h") == 7200 and parse_interval("1h30m") == 5400 and parse_interval("90s") == 90
     for wrong in ("", "2", "two hours", "0m"):
-        with pytest.raises(Exception, match="--every"):
+        with pytest.raises(UsageError, match=r"^every ") as raised:  # the CLI says --every
             parse_interval(wrong)
+        assert raised.value.setting == "every"
     runs: list[int] = []
     waits: list[float] = []
     every(60, lambda: runs.append(1), sleep=waits.append, runs=3)
@@ -450,13 +451,13 @@ KILL_POINTS = [
     ("daybook.store:Store.ingest_portal_page", 1),  # ingested, not enriched
     ("daybook.store:Store.save_page", 1),  # a source enriched
     ("daybook.store:Store.save_relation", 1),  # the lists stored, not marked done
-    ("daybook.writer:Writer.write", 1),  # the first file written
-    ("daybook.writer:Writer.write", 40),  # the site half written
+    ("daybook.publish.writer:Writer.write", 1),  # the first file written
+    ("daybook.publish.writer:Writer.write", 40),  # the site half written
     ("git update-index", 1),  # the objects written, the index being set
     ("git commit-tree", 1),  # the objects written and indexed, no commit yet
     ("git update-ref", 1),  # git committing
-    ("daybook.siterepo:SiteRepo.commit_paths", 1),  # committed, the site's state not saved
-    ("daybook.pagecache:SiteState.save", 1),  # the state saved, the work not yet forgotten
+    ("daybook.site_repo:SiteRepo.commit_paths", 1),  # committed, the site's state not saved
+    ("daybook.publish.state:SiteState.save", 1),  # the state saved, the work not yet forgotten
 ]
 
 
@@ -548,7 +549,7 @@ def test_a_killed_first_build_is_finished_by_the_next(tmp_path: Path) -> None:
         killed, whole = tmp_path / "killed", tmp_path / "whole"
         killed.mkdir()
         whole.mkdir()
-        killed_update(api, killed, "daybook.writer:Writer.write", 100)
+        killed_update(api, killed, "daybook.publish.writer:Writer.write", 100)
         run_update(api, killed)
         run_update(api, whole)
         assert state(killed) == state(whole)

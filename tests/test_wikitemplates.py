@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daybook.cli import cli
+from daybook.ingest.templates import convert, known, render
+from daybook.ingest.wikitext import parse_wikitext
 from daybook.model import Event
-from daybook.wikitemplates import convert, known, render
-from daybook.wikitext import parse_wikitext
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "wikitext" / "2024-07-15.wiki"
 DAY = dt.date(2024, 7, 15)

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from mwparserfromhell.nodes import HTMLEntity
 
 from daybook.errors import ParseError
+from daybook.ingest.outline import date_from_name
+from daybook.ingest.wikitext import parse_wikitext
 from daybook.model import Day, Event, Source
-from daybook.portal import date_from_name
-from daybook.wikitext import parse_wikitext
 
 WIKITEXT = Path(__file__).resolve().parent / "fixtures" / "wikitext"
 PAGES = sorted(WIKITEXT.glob("*.wiki"))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from daybook.writer import Recorded, WriteError, Writer
+from daybook.errors import WriteError
+from daybook.publish.writer import Recorded, Writer
 
 
 def test_writes_then_leaves_unchanged_files_alone(tmp_path: Path) -> None:

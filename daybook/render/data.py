@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from daybook import urls
-from daybook.pages import (
+from daybook.render.pages import (
     ArchivePage,
     DayPage,
     EventPage,

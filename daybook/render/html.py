@@ -316,7 +316,7 @@ def render(
     *,
     title: str,
     description: str | None = None,
-    base_url: str = "http://localhost:8000",
+    base_url: str = urls.DEFAULT_BASE_URL,
     rooted: bool = False,
 ) -> str:
     """One page: the template filled with the page's data and the shared chrome.

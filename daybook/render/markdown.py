@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from daybook import urls
-from daybook.pages import (
+from daybook.render.pages import (
     ArchivePage,
     DayPage,
     EventPage,

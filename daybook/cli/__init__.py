@@ -1,0 +1,595 @@
+"""The ``daybook`` command: one thin command per stage over the library.
+
+Each command opens the store, makes one library call, and turns a ``DaybookError``
+into a one-line message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table
+
+from daybook import __version__
+from daybook.cli.options import (
+    DATE,
+    PROGRESS_THRESHOLD,
+    _one_line,
+    _store_path,
+    build_options,
+    chosen_days,
+    date_range_options,
+    domain_errors,
+    error_line,
+    jobs_option,
+    open_store,
+    progress_bar,
+    pull_options,
+    pull_settings,
+    site_options,
+    strict_option,
+    usage_errors,
+    user_agent_option,
+    wayback_url,
+    web_options,
+)
+from daybook.enrich import enrich as enrich_sources
+from daybook.enrich import reextract
+from daybook.errors import DaybookError, UsageError
+from daybook.ingest import ingest_paths, plan
+from daybook.ingest.pull import pull as pull_days
+from daybook.ingest.pull import (
+    recent_days,
+)
+from daybook.net.fetch import FetchSettings
+from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
+from daybook.search import DEFAULT_LIMIT, PageLocator
+from daybook.search import search as search_events
+from daybook.serve import serve as make_server
+from daybook.site_repo import SiteRepo, site_path
+from daybook.store import DEFAULT_PATH, MARK_END, MARK_START
+from daybook.update import UpdateOptions, parse_interval, update_lock
+from daybook.update import every as every_interval
+from daybook.update import update as update_site
+
+
+class DaybookGroup(click.Group):
+    """The command group, whose usage errors (a bad option value, a missing argument) are
+    one line, ``Error: ...``, like every other error, with click's exit status 2."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with _one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line():
+            return super().invoke(ctx)
+
+
+@click.group(cls=DaybookGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="DAYBOOK_DB",
+    default=os.fspath(DEFAULT_PATH),
+    show_default=True,
+    callback=_store_path,
+    help="The SQLite store (also DAYBOOK_DB). Only ingest, pull and update create it.",
+)
+@click.version_option(__version__, prog_name="daybook")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """daybook: the Wikipedia Current Events Portal as a linked news archive."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    source = ctx.get_parameter_source("db")
+    ctx.obj["db_given"] = source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--date",
+    "on",
+    type=DATE,
+    help="The day of the page (YYYY-MM-DD), for one file whose name and content carry none.",
+)
+@strict_option
+@click.pass_context
+def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, strict: bool) -> None:
+    """Ingest portal day files: .wiki/.wikitext/.txt, .html/.htm, or .jsonl; folders are searched.
+
+    The date comes from --date, else a file name like 2022-03-07.html, else the page.
+    A day ingested again replaces that day's events. Files that fail are reported and
+    skipped; the exit status is then 1. A file that holds no event (an empty capture)
+    is named in a warning and stores nothing: a day stored before keeps its events.
+    """
+    with usage_errors():
+        files = plan(paths, date=on)
+    err = Console(stderr=True)
+    with (
+        open_store(ctx, create=True) as store,
+        progress_bar("ingest", err, shown=len(files) >= PROGRESS_THRESHOLD) as progress,
+    ):
+        task = progress.add_task("ingest", total=len(files))
+        report = ingest_paths(store, files, date=on, on_file=lambda _: progress.advance(task))
+    for failure in report.failures:
+        click.echo(f"failed: {failure}", err=True)
+    for skipped in report.skipped:
+        click.echo(f"warning: {skipped}", err=True)
+    added = sum(len(c.added) for c in report.changes)
+    edited = sum(len(c.edited) for c in report.changes)
+    removed = sum(len(c.removed) for c in report.changes)
+    ingested = report.files - len(report.failures) - len(report.skipped)
+    summary = (
+        f"{ingested} of {report.files} files ingested: "
+        f"{report.days} days, {report.events} events ({added} new, {edited} edited, {removed} removed)"
+    )
+    if report.skipped:
+        summary += f"; {_count(len(report.skipped), 'file')} skipped: no events"
+    click.echo(summary)
+    if (unrendered := report.unrendered_summary()) is not None:
+        click.echo(unrendered)
+    if report.failures:
+        raise click.ClickException(f"{len(report.failures)} file(s) failed")
+    if strict and report.skipped:
+        raise click.ClickException(f"--strict: {_count(len(report.skipped), 'file')} skipped: no events")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """How many days, events, sources and entities the store holds."""
+    with open_store(ctx) as store:
+        figures = store.stats().to_json()
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value if value is not None else '-'}")
+
+
+@cli.command()
+@click.option("--date", "on", type=DATE, help="One day (YYYY-MM-DD).")
+@date_range_options("First day of a range (inclusive).", "Last day of a range (inclusive).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+def events(
+    ctx: click.Context, on: dt.date | None, start: dt.date | None, end: dt.date | None, fmt: str
+) -> None:
+    """The stored events, in page order. The JSONL form can be ingested again."""
+    if on is not None and (start or end):
+        raise click.UsageError("give either --date or --from/--to, not both")
+    with open_store(ctx) as store:
+        found = store.events(date=on, start=start, end=end)
+    if fmt == "jsonl":
+        out = sys.stdout
+        for event in found:
+            out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("date", "category", "story", "event", "src", show_lines=False, expand=True)
+    for event in found:
+        table.add_row(
+            event.date.isoformat(),
+            event.category,
+            " > ".join(event.story),
+            event.text,
+            str(len(event.sources)),
+        )
+    Console().print(table)
+
+
+@cli.command()
+@web_options
+@click.option("--offline", is_flag=True, help="Fetch nothing: extract again from the pages already kept.")
+@click.option("--refresh", is_flag=True, help="Fetch every source again, even those with a result.")
+@click.option("--retry-failed", is_flag=True, help="Fetch again the sources that failed before.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=FetchSettings.concurrency,
+    show_default=True,
+    help="Requests in flight, all hosts together.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=FetchSettings.timeout,
+    show_default=True,
+    help="Seconds one attempt at a page may take.",
+)
+@click.pass_context
+def enrich(
+    ctx: click.Context,
+    via: str | None,
+    allow_private: bool,
+    offline: bool,
+    refresh: bool,
+    retry_failed: bool,
+    concurrency: int,
+    per_host: int,
+    delay: float,
+    timeout: float,
+    wayback: str,
+    user_agent: str,
+) -> None:
+    """Fetch each cited source once; keep its page, lede, image, publisher, title and date.
+
+    Fetching is polite (robots.txt, per-host limits and delay, retries with backoff).
+    A dead link is replaced by its Wayback Machine snapshot nearest the event's date,
+    marked archived. Stopped at any point, a rerun goes on where it stopped. Failures
+    are kept with their reason (see `daybook sources`); --retry-failed tries them again.
+    """
+    with usage_errors():
+        if offline and (via or refresh or retry_failed):
+            raise UsageError("--offline fetches nothing: drop --via, --refresh and --retry-failed")
+        settings = FetchSettings(
+            user_agent=user_agent,
+            concurrency=concurrency,
+            per_host=per_host,
+            delay=delay,
+            timeout=timeout,
+            allow_private=allow_private,
+            via=via or None,
+            wayback=wayback_url(wayback),
+        )
+    err = Console(stderr=True)
+    with (
+        open_store(ctx) as store,
+        progress_bar("enrich", err) as progress,
+    ):
+        task = progress.add_task("enrich", total=None)
+
+        def total(count: int) -> None:
+            progress.update(task, total=count)
+
+        def advance() -> None:
+            progress.advance(task)
+
+        if offline:
+            report = reextract(store, on_total=total, on_result=advance)
+        else:
+            report = enrich_sources(
+                store, settings, refresh=refresh, retry_failed=retry_failed, on_total=total, on_result=advance
+            )
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """Every cited source and what enrich found: status, final URL, archived, title, lede...
+
+    The status is the HTTP status, or a word for what went wrong (timeout, robots, dns,
+    refused, private, not-html, too-large, redirects...); empty until enriched.
+    """
+    with open_store(ctx) as store:
+        records = store.source_records()
+    if fmt == "jsonl":
+        out = sys.stdout
+        for record in records:
+            out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("status", "publisher", "title", "url", show_lines=False, expand=True)
+    for record in records:
+        status = "" if record.status is None else str(record.status)
+        table.add_row(
+            status + (" (archived)" if record.archived else ""),
+            record.article.publisher or "",
+            record.article.title or record.reason or "",
+            record.url,
+        )
+    Console().print(table)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@site_options
+@click.pass_context
+def build(
+    ctx: click.Context, out: Path, formats: tuple[str, ...], base_url: str, opinion_dir: Path | None
+) -> None:
+    """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
+
+    OUT must be new, empty (but for .git) or a site daybook built. Files whose content
+    did not change are left untouched; files daybook wrote that no page produces any
+    more are removed, and no other file.
+    """
+    from daybook.publish import build_site  # the build's modules: only for the commands that build
+
+    with usage_errors():
+        options = build_options(formats, base_url, opinion_dir)
+    err = Console(stderr=True)
+    with open_store(ctx) as store:
+        days = len(store.dates())
+        with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
+            task = progress.add_task("build", total=days)
+            report = build_site(store, out, options, on_day=lambda _: progress.advance(task))
+    click.echo(f"{report.summary()}; open {(out / 'index.html').resolve()}")
+
+
+@cli.command()
+@click.option(
+    "--ranker",
+    type=click.Choice(RANKERS),
+    default=DEFAULT_RANKER,
+    show_default=True,
+    help="shared: most shared entities, then newest (the original site). weighted: rare shared"
+    " entities count more, one very common entity cannot fill a list, closer in time wins ties.",
+)
+@click.option("--k", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True, help="List length.")
+@click.option("--full", is_flag=True, help="Compute every list again, even if few can have changed.")
+@jobs_option("Processes to compute in (the result is the same).")
+@click.pass_context
+def relate(ctx: click.Context, ranker: Ranker, k: int, full: bool, jobs: int) -> None:
+    """Compute and store every event's k most related events, from all time, with the shared entities.
+
+    The first run (or a change of ranker or k) computes every list; later runs update
+    only the lists that the days ingested since can change, and say how many did.
+    """
+    from daybook.relate import refresh
+
+    with open_store(ctx) as store:
+        report = refresh(store, Settings(ranker=ranker, k=k), full=full, workers=jobs)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.argument("event_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+def related(ctx: click.Context, event_id: str, fmt: str) -> None:
+    """The stored related events of EVENT_ID, best first, each with its Context (shared entities)."""
+    with open_store(ctx) as store:
+        found = store.related(event_id)
+    if fmt == "jsonl":
+        for entry in found:
+            sys.stdout.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("#", "date", "event", "context", show_lines=False, expand=True)
+    for entry in found:
+        table.add_row(str(entry.rank), entry.date.isoformat(), entry.text, ", ".join(entry.context))
+    Console().print(table)
+
+
+# Which portal days to pull, and from where (pull, update).
+@cli.command()
+@pull_options
+@user_agent_option
+@strict_option
+@click.pass_context
+def pull(
+    ctx: click.Context,
+    api: str,
+    title_pattern: str,
+    month_names: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    days: int | None,
+    user_agent: str,
+    strict: bool,
+) -> None:
+    """Fetch portal day pages from the MediaWiki API and keep their wikitext, revision and time.
+
+    Give --from D [--to D] or --days N. A day whose revision did not change since it
+    was pulled is not fetched again. `daybook update` turns what was pulled into events.
+    """
+    with usage_errors():
+        settings = pull_settings(api, title_pattern, month_names, user_agent)
+        dates = chosen_days(start, end, days)
+        if dates is None and days is None:
+            raise UsageError("which days? give --from D [--to D] or --days N")
+    with open_store(ctx, create=True) as store:
+        report = pull_days(store, dates if dates is not None else recent_days(days or 1), settings)
+    click.echo(report.summary())
+    if strict and report.missing:
+        raise click.ClickException(f"--strict: {_not_on_the_wiki(report.missing)}")
+
+
+def _not_on_the_wiki(missing: list[dt.date]) -> str:
+    listed = ", ".join(day.isoformat() for day in missing[:5]) + (", ..." if len(missing) > 5 else "")
+    return f"{_count(len(missing), 'day')} not on the wiki ({listed})"
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@pull_options
+@web_options
+@site_options
+@jobs_option("Processes relate may use.")
+@click.option("--every", metavar="INTERVAL", help="Run again every INTERVAL (2h, 30m, 1h30m) until stopped.")
+@strict_option
+@click.pass_context
+def update(
+    ctx: click.Context,
+    out: Path,
+    api: str,
+    title_pattern: str,
+    month_names: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    days: int | None,
+    via: str | None,
+    allow_private: bool,
+    wayback: str,
+    per_host: int,
+    delay: float,
+    user_agent: str,
+    formats: tuple[str, ...],
+    base_url: str,
+    opinion_dir: Path | None,
+    jobs: int,
+    every: str | None,
+    strict: bool,
+) -> None:
+    """Bring the archive up to date from Wikipedia and commit the site in OUT to git.
+
+    Pulls the recent days (--days, 7 by default), ingests what changed (an edited
+    event keeps its page), enriches the new sources, updates the related lists,
+    renders again only the pages that changed, and commits OUT (a git repository,
+    made on first use) with a message saying what changed. With nothing new, no file
+    is written and no commit made. Killed at any point, the next update finishes the
+    job. A second update of the same store exits at once while one runs. With --strict,
+    a pulled page that held no event or a day not on the wiki makes the exit status 1.
+    """
+    with usage_errors():
+        dates = chosen_days(start, end, days)
+        options = UpdateOptions(
+            pull=pull_settings(api, title_pattern, month_names, user_agent),
+            fetch=FetchSettings(
+                user_agent=user_agent,
+                allow_private=allow_private,
+                via=via or None,
+                wayback=wayback_url(wayback),
+                per_host=per_host,
+                delay=delay,
+            ),
+            build=build_options(formats, base_url, opinion_dir),
+            jobs=jobs,
+        )
+        interval = parse_interval(every) if every else None
+    with open_store(ctx, create=True) as store, domain_errors(), update_lock(store.path):
+
+        def once() -> None:
+            report = update_site(store, out, dates or recent_days(days or 7), options)
+            click.echo(report.summary())
+            for failure in report.failures:
+                click.echo(f"failed: {failure}", err=True)
+            for skipped in report.skipped:
+                click.echo(f"warning: {skipped}", err=True)
+            if report.failures and interval is None:
+                raise click.ClickException(f"{len(report.failures)} page(s) could not be read")
+            missing = report.pulled.missing if report.pulled else []
+            warned = [f"{_count(len(report.skipped), 'page')} skipped: no events"] if report.skipped else []
+            warned += [_not_on_the_wiki(missing)] if missing else []
+            if strict and warned:
+                message = f"--strict: {'; '.join(warned)}"
+                if interval is None:
+                    raise click.ClickException(message)
+                click.echo(f"Error: {message}", err=True)  # on a schedule: said, and the next round comes
+
+        def again() -> None:
+            try:
+                once()
+            except DaybookError as exc:  # a failed run (the wiki down...) must not end the schedule
+                click.echo(f"Error: {error_line(exc)}", err=True)
+
+        if interval is None:
+            once()
+        else:
+            with contextlib.suppress(KeyboardInterrupt):
+                every_interval(interval, again)
+
+
+@cli.command()
+@click.argument("page")
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site folder (OUT of `daybook update`).",
+)
+def history(page: str, site: Path) -> None:
+    """The commits that changed PAGE (its path in the site: news/2024/05/7/index.md), newest first."""
+    with domain_errors():
+        repo = SiteRepo(site)
+        if not repo.exists:
+            raise UsageError(f"{site} is not a git repository: `daybook update {site}` makes it one")
+        path = site_path(page, site)
+        changes = repo.history(path)
+    if not changes:
+        raise click.ClickException(f"no commit in {site} changed {path}")
+    for change in changes:
+        when = dt.datetime.fromisoformat(change.date).astimezone(dt.UTC)
+        click.echo(f"{change.commit[:12]}  {when:%Y-%m-%d %H:%M} UTC  {change.message}")
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@date_range_options("First day (inclusive).", "Last day (inclusive).")
+@click.option("--entity", help="Only events holding this entity (its article title).")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_context
+def search(
+    ctx: click.Context,
+    words: tuple[str, ...],
+    start: dt.date | None,
+    end: dt.date | None,
+    entity: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Full-text search of event text, entities, stories, and the sources' ledes and titles.
+
+    Events with all the words come first, best first, the newer first on a tie; a word
+    ending in * matches the words it begins; "quoted words" must stand together.
+    """
+    with open_store(ctx) as store:
+        locate = PageLocator()
+        query = " ".join(words)
+        hits = search_events(store, query, start=start, end=end, entity=entity, limit=limit, locate=locate)
+    if fmt == "jsonl":
+        for hit in hits:
+            sys.stdout.write(json.dumps(hit.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table("#", "date", "event", show_lines=False, expand=True)
+    for hit in hits:
+        snippet = rich_escape(hit.marked).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
+        table.add_row(str(hit.rank), hit.date.isoformat(), snippet)
+    Console().print(table)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+@click.pass_context
+def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> None:
+    """Serve the site built in OUT, and search at /search?q=WORDS (add &format=json for JSON).
+
+    Search ranks and cuts snippets as the site's search.html does, over the site's own index,
+    or, for a site built without one, over the same index made from the store (--db); a
+    store named by --db or DAYBOOK_DB must exist.
+    """
+    db = Path(ctx.obj["db"])
+    if ctx.obj["db_given"] or db.exists():
+        with open_store(ctx):  # checked now, not at the first search
+            pass
+    with domain_errors():
+        try:
+            server = make_server(out, host=host, port=port, db=db if db.exists() else None, quiet=quiet)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+    click.echo(f"Serving {out.resolve()} at {server.url}/ (search: {server.searcher.backend}); Ctrl-C stops")
+    with server, contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+def main() -> None:
+    """Entry point of the ``daybook`` console script."""
+    cli(obj={})

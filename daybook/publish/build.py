@@ -1,0 +1,434 @@
+"""Publish: the site from the store, context first, then one writer.
+
+A build makes the context (``context.SiteIndex``: every event's path), then, a day
+at a time, the page objects, renders each in every format and hands the bytes to
+the ``Writer``, which alone touches the output folder. The site's state
+(``state.SiteState``, a SQLite file beside the store) remembers what every page was
+made from, so only pages whose inputs changed are rendered, lets an update find what it
+needs (a day's pages, a name's address) without reading the whole site, and records
+every file written, the only ones a build may replace or remove (``folder``: a
+build writes only into a new or empty folder or a daybook site, one at a time).
+
+``build_site`` builds everything and removes what daybook wrote that no page produces
+any more; ``update_site`` rebuilds only the pages a change of some days and some related
+lists can touch, and leaves every other file alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+
+from daybook import urls
+from daybook.publish import feeds, folder, sitemap
+from daybook.publish.context import (
+    SiteIndex,
+    archive_pages,
+    day_link,
+    day_page,
+    event_page,
+    summary,
+)
+from daybook.publish.explore import build_explore, update_explore, write_search
+from daybook.publish.names import NameRegistry
+from daybook.publish.opinion import load_opinion
+from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
+from daybook.publish.options import BuildOptions as BuildOptions
+from daybook.publish.options import Renderer
+from daybook.publish.state import SiteState, page_digest
+from daybook.publish.writer import Writer, WriteReport
+from daybook.render import data as page_data
+from daybook.render import html, render_all
+from daybook.render.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
+from daybook.store import Store
+
+FRONT_DAYS = 3  # today, yesterday, the day before
+FEED_EVENTS = 100
+RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at most
+
+
+# -- the build -----------------------------------------------------------------
+
+
+class Build:
+    """One run of the writer over the output folder, with the site's state."""
+
+    def __init__(
+        self, store: Store, out: Path, options: BuildOptions, *, full: bool = False, renderer: Renderer = None
+    ) -> None:
+        self.store = store
+        # A pool of worker processes rendering pages while this one builds the next: the
+        # renderers are pure functions of the page objects, which go to them pickled.
+        self.renderer = renderer
+        self._rendering: dict[str, AsyncResult[dict[str, str]]] = {}
+        self.options = options
+        self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
+        self._settings = f"{','.join(options.formats)}|{options.base_url}"
+        self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
+        self._archives_done = False
+        self.emitted: set[str] = set()  # the pages made by this build
+        site = folder.locate(store.path, out)
+        folder.check_folder(site)  # refused: nothing made, not even the lock
+        with contextlib.ExitStack() as held:
+            held.enter_context(folder.site_lock(site))  # one build or update of a site at a time
+            folder.check_folder(site)  # again, now that no other build can start
+            self.state = SiteState(site, full=full)
+            held.callback(self.state.close)
+            self.writer = Writer(out, self.state)
+            self.names = NameRegistry(self.state.conn)
+            # An update takes unchanged days' event paths from the state (``_update`` says
+            # which days changed); a full build makes them all.
+            known = None if self.state.full else self.state.event_stems
+            self.index = SiteIndex(store, names=self.names, known=known)
+            self._held = held.pop_all()  # until ``close``
+
+    @property
+    def report(self) -> WriteReport:
+        return self.writer.report
+
+    def save(self) -> None:
+        """Record the build in the site's state: every file is written."""
+        self.state.save(self.writer.made, self.writer.dropped)
+
+    def close(self) -> None:
+        """Close the state (what ``save`` did not record is dropped) and free the site."""
+        self._held.close()
+
+    def emit(
+        self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
+    ) -> None:
+        """Write a page in every format, unless its inputs and files are as last time."""
+        stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
+        digest = page_digest(kind, page, f"{self._settings}|{title}|{description}")
+        paths = [f"{stem}.{ext}" for ext in self.options.formats]
+        before = self.state.digest(stem)
+        if not (before == digest and all(self.writer.keep(p) for p in paths)):
+            args = (kind, page, self.options.formats, title, description, self.options.base_url)
+            if self.renderer is None:
+                self._write(render_all(*args))
+            else:
+                if stem in self._rendering:  # made twice in one build: the last one stands
+                    self.flush()
+                self._rendering[stem] = self.renderer.apply_async(render_all, args)
+                if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
+                    next(iter(self._rendering.values())).wait()
+                self._write_rendered()
+        # A full build's state starts empty: whether a page is new is the state's to say.
+        self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)
+        self.emitted.add(stem)
+
+    def _write(self, files: dict[str, str]) -> None:
+        for path, content in files.items():
+            self.writer.write(path, content)
+
+    def _write_rendered(self) -> None:
+        """Write what the workers have rendered so far, in the order it was asked for."""
+        while self._rendering:
+            stem, result = next(iter(self._rendering.items()))
+            if not result.ready():
+                return
+            del self._rendering[stem]
+            self._write(result.get())
+
+    def flush(self) -> None:
+        """Wait for the workers' pages and write them."""
+        for result in self._rendering.values():
+            result.wait()
+        self._write_rendered()
+
+    def remove_page(self, stem: str) -> None:
+        for ext in self.options.formats:
+            self.writer.remove(f"{stem}.{ext}")
+        self.state.forget(stem)
+
+    def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
+        """Every event page of a day, and the day page (once per build)."""
+        if date in self._days_done:
+            return self._days_done[date]
+        events = self.store.events(date=date)
+        ids = [e.id for e in events]
+        articles = self.store.article_metadata(ids)
+        related = self.store.related_lists(ids)
+        follow_ups = self.store.follow_ups(ids)
+        self.index.preload(r for lists in related.values() for r, _ in lists)
+        summaries = []
+        for event in events:
+            found = articles.get(event.id, [])
+            page = event_page(
+                event, self.index, found, related.get(event.id, []), follow_ups.get(event.id, [])
+            )
+            self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
+            summaries.append(summary(event, self.index, found))
+        result = day_page(date, summaries, self.index), summaries
+        self.emit("day", result[0], title=f"News of {date:%-d %B %Y}")
+        self._days_done[date] = result
+        return result
+
+    def events(self, event_ids: Sequence[str]) -> None:
+        """Some event pages (their related lists changed, or an event they list did)."""
+        for at in range(0, len(event_ids), 500):
+            chunk = list(event_ids[at : at + 500])
+            found = self.store.events(ids=chunk)
+            related = self.store.related_lists(chunk)
+            articles = self.store.article_metadata(chunk)
+            follow_ups = self.store.follow_ups(chunk)
+            self.index.preload([*chunk, *(r for lists in related.values() for r, _ in lists)])
+            for event in found:
+                page = event_page(
+                    event,
+                    self.index,
+                    articles.get(event.id, []),
+                    related.get(event.id, []),
+                    follow_ups.get(event.id, []),
+                )
+                self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
+
+    def redirects(self, candidates: dict[str, str]) -> None:
+        """Old event addresses (path -> event id) whose event now lives elsewhere."""
+        self.index.preload(candidates.values())
+        for stem, event_id in sorted(candidates.items()):
+            ref = self.index.ref(event_id)
+            if self.state.has(stem) or ref is None or ref.stem == stem:
+                continue
+            self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=f"Moved: {ref.headline}")
+            self.state.set_redirect(stem, event_id)
+
+    def archives(self) -> None:
+        """The stylesheet, archive and opinion pages: what shows no event's sources (once a build)."""
+        if self._archives_done:
+            return
+        self._archives_done = True
+        license = {"name": page_data.LICENSE, "url": page_data.LICENSE_URL}
+        for path, content in html.site_files(self.options.base_url, license, page_data.PORTAL_URL).items():
+            self.writer.write(path, content)
+        for archive in archive_pages(self.index):
+            self.emit("archive", archive, title=archive.title)
+        for piece in self.opinion:
+            self.emit("opinion", piece, title=piece.title, description=piece.summary)
+        stem = urls.opinion_index_stem()
+        self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), "Opinion")
+
+    def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
+        """Archive, opinion and front pages, feeds, sitemap."""
+        self.archives()
+        newest = list(reversed(recent))
+        days = self.index.days
+        front = FrontPage(
+            stem=urls.front_stem(),
+            today=newest[0] if newest else None,
+            opinion=tuple(self.opinion[:5]),
+            yesterday=newest[1] if len(newest) > 1 else None,
+            day_before=newest[2] if len(newest) > 2 else None,
+            previous=day_link(days[-FRONT_DAYS - 1]) if len(days) > FRONT_DAYS else None,
+        )
+        self.emit("front", front, title="The news, day by day")
+        self._feeds(latest)
+        self._sitemaps()
+
+    def _sitemaps(self) -> None:
+        """The sitemap: all of it in a full build or a small site; else the sections in
+        which a page came or went, and the index of sections."""
+        listed = "html" if "html" in self.options.formats else self.options.formats[0]
+        base, root = self.options.base_url, self.writer.root
+        if self.state.count() <= sitemap.LIMIT:
+            paths = [f"{stem}.{listed}" for stem in self.state.stems()]
+            self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
+            for stale in root.glob(urls.SITEMAP_SECTIONS):
+                self.writer.remove(stale.name)  # only those daybook wrote
+            return
+        on_disk = {p.name for p in root.glob(urls.SITEMAP_SECTIONS) if self.writer.owns(p.name)}
+        if self.state.full or not on_disk:
+            keys = {sitemap.section(stem) for stem in self.state.stems()}
+        else:
+            keys = {sitemap.section(stem) for stem in self.state.added | self.state.removed}
+        files = {name for name in on_disk if sitemap.section_of_file(name) not in keys}
+        for key in sorted(keys):
+            paths = sitemap.section_paths(key, self.state.stems, listed)
+            written = sitemap.section_files(key, paths, base) if paths else {}
+            for path, content in written.items():
+                self.writer.write(path, content)
+            for name in on_disk:
+                if name not in written and sitemap.section_of_file(name) == key:
+                    self.writer.remove(name)
+            files.update(written)
+        self.writer.write(urls.SITEMAP, sitemap.index(files, base))
+
+    def _feeds(self, latest: Sequence[EventSummary]) -> None:
+        base = self.options.base_url
+        news = [_feed_item(e) for e in sorted(latest, key=lambda e: e.date, reverse=True)]
+        opinion = [
+            feeds.FeedItem(p.stem, p.title, f"{p.stem}.html", p.summary, p.date, p.author)
+            for p in self.opinion
+        ]
+        self.writer.write(urls.NEWS_RSS, feeds.news_rss(news, base))
+        self.writer.write(urls.NEWS_ATOM, feeds.news_atom(news, base))
+        self.writer.write(urls.NEWS_JSON_FEED, feeds.news_json_feed(news, base))
+        self.writer.write(urls.OPINION_RSS, feeds.opinion_rss(opinion, base))
+
+    def recent_days(self) -> tuple[list[DayPage], list[EventSummary]]:
+        """The newest days' pages (for the front page) and newest events (for the feeds)."""
+        recent: list[DayPage] = []
+        latest: list[EventSummary] = []
+        for date in reversed(self.index.days):
+            if len(recent) >= FRONT_DAYS and len(latest) >= FEED_EVENTS:
+                break
+            page, summaries = self.day(date)
+            recent.insert(0, page)
+            latest[:0] = summaries
+        return recent[-FRONT_DAYS:], latest[-FEED_EVENTS:]
+
+
+def _feed_item(event: EventSummary) -> feeds.FeedItem:
+    return feeds.FeedItem(
+        id=event.id,
+        title=event.link.text,
+        path=f"{event.link.stem}.html",
+        summary=event.lede or event.link.text,
+        date=event.date,
+    )
+
+
+def build_site(
+    store: Store,
+    out: Path,
+    options: BuildOptions | None = None,
+    *,
+    on_day: Callable[[dt.date], None] | None = None,
+) -> WriteReport:
+    """Build the whole site into ``out``; files whose inputs are unchanged are left alone,
+    and files no page produces any more are removed (or, for an event whose slug
+    changed, replaced by a redirect)."""
+    build = Build(store, out, options or BuildOptions(), full=True)
+    try:
+        return _build_all(build, on_day)
+    finally:
+        build.close()
+
+
+Hook = Callable[[WriteReport], None] | None
+
+
+def _build_all(
+    build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
+) -> WriteReport:
+    build.index.load_all()
+    build.names.fill(build.store.entity_titles(), build.store.story_names())
+    recent: list[DayPage] = []
+    latest: list[EventSummary] = []
+    for date in build.index.days:
+        page, summaries = build.day(date)
+        recent = [*recent[-(FRONT_DAYS - 1) :], page]
+        latest = [*latest, *summaries][-FEED_EVENTS:]
+        if on_day is not None:
+            on_day(date)
+    build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
+    build_explore(build)  # entity and story pages, the search page and its index
+    build.finish(recent, latest)
+    build.flush()
+    build.writer.prune()
+    if before_save is not None:
+        before_save(build.report)
+    build.save()
+    return build.report
+
+
+def update_site(
+    store: Store,
+    out: Path,
+    options: BuildOptions | None = None,
+    *,
+    dates: Iterable[dt.date],
+    event_ids: Iterable[str] = (),
+    ready: Callable[[WriteReport], Iterable[dt.date]] | None = None,
+    before_save: Hook = None,
+    renderer: Renderer = None,
+) -> WriteReport:
+    """Rebuild only what a change can touch: the pages of ``dates`` (their events, the
+    day pages and their neighbours), the event pages of ``event_ids``, the entity and
+    story pages of the names those days' events hold or held, the search index from
+    those days on, archives, front page, feeds and sitemap. Pages of events gone from
+    those days are removed (or redirected, if the event lives on under a new slug). A
+    folder never built before (new or empty; or whose state is damaged) gets a full build.
+
+    ``ready`` is given the report so far once the pages that do not show sources'
+    metadata are made (and written),
+    before those that do (the changed days' own pages, the search index, the front
+    page and feeds): an update enriches the new sources meanwhile. It returns further
+    days whose sources' metadata changed, whose pages are then made again too.
+    ``before_save`` is given the report once every file is written, before the site's
+    state records the build (an update commits the site to git there: killed before
+    the state is saved, the next update renders and commits the same pages again).
+    ``renderer``: worker processes to render pages in (see ``render_pool``).
+    """
+    build = Build(store, out, options or BuildOptions(), renderer=renderer)
+    try:
+        if build.state.full:
+            if ready is not None:
+                ready(build.report)
+            return _build_all(build, None, before_save)
+        return _update(build, sorted(set(dates)), event_ids, ready, before_save)
+    finally:
+        build.close()
+
+
+def _update(
+    build: Build,
+    changed: list[dt.date],
+    event_ids: Iterable[str],
+    ready: Callable[[WriteReport], Iterable[dt.date]] | None,
+    before_save: Hook,
+) -> WriteReport:
+    store, state = build.store, build.state
+    build.index.changed.update(changed)
+    prefixes = [urls.day_dir(d) + "/" for d in changed]
+    # The last build's pages of the changed days, and its redirects, are made again
+    # from the store; whichever of them no page claims then is removed.
+    before: dict[str, str | None] = {}
+    for prefix in prefixes:
+        before.update(state.pages_under(prefix))
+    old_redirects = state.redirects()
+    for stem in [*before, *old_redirects]:
+        state.forget(stem)
+    for stem in old_redirects:
+        state.drop_redirect(stem)
+    names_before = state.day_names(d.isoformat() for d in changed)
+    # First what shows no source's metadata: pages listing a changed day's events
+    # (their headlines), the neighbours' day pages, entity and story pages.
+    on_days = [ident for date in changed for ident, _, _ in store.event_headlines(date)]
+    gone = [i for i in before.values() if i is not None]
+    referrers = store.referrers([*on_days, *gone])
+    build.events(sorted({*event_ids, *referrers} - set(on_days)))
+    neighbours = {n for d in changed for n in build.index.neighbour_dates(d) if n is not None}
+    for date in sorted(neighbours - set(changed)):
+        build.day(date)
+    update_explore(build, changed, names_before)
+    # Events listing their story's neighbours may list the changed days' events, added or gone:
+    # those near them in the stories these days hold or held (made once the names settled).
+    lines = {name for kind, name in names_before if kind == "story"}
+    lines.update(line for _, _, story, _ in store.day_threads(changed) for line in story)
+    build.events(sorted(build.index.stories.around(lines, changed) - set(on_days)))
+    # Then the changed days' own pages, and whatever shows the latest metadata.
+    build.archives()
+    enriched: list[dt.date] = []
+    if ready is not None:
+        build.flush()  # every file so far on disk: ``ready`` may look at them
+        enriched = sorted(set(ready(build.report)) - set(changed))
+    for date in [*changed, *enriched]:
+        if date in build.index.day_counts:
+            build.day(date)
+    build.redirects({**old_redirects, **{s: i for s, i in before.items() if i is not None}})
+    for stem in sorted({*before, *old_redirects}):
+        if not state.has(stem):
+            build.remove_page(stem)
+    if "html" in build.options.formats and (changed or enriched):
+        write_search(build, since=min([*changed, *enriched]))
+    recent, latest = build.recent_days()
+    build.finish(recent, latest)
+    build.flush()
+    if before_save is not None:
+        before_save(build.report)
+    build.save()
+    return build.report

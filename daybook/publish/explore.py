@@ -1,0 +1,340 @@
+"""Explore: entity and story pages, and the built site's own search (issue 7).
+
+Every entity and every story line gets a page: its events (an entity's newest first,
+a story's oldest first by month), its events per month as a chart, and the entities
+most often beside it. A long one is split into parts that stay as they are when
+events are added (``parts``). Pages go through the build's ``emit``, so only those
+whose content changed are rendered; last come the search page, its script and its
+prebuilt index (``search_index``).
+
+A full build (``build_explore``) makes every name's pages from every event, once the
+day pages are out and every event's path is known. An update (``update_explore``)
+makes only the pages of the names the changed days' events hold now or held at the
+last build (the site's state keeps which names each day held), and of those only
+the main page and the parts from the first changed event on. Each name's page
+address comes from the state's name registry (``names.NameRegistry``); when a new
+name takes over an address, the pages and the links to them follow.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from importlib import resources
+from typing import Protocol
+
+from daybook import urls
+from daybook.publish import search_index
+from daybook.publish.context import SiteIndex, require_ref
+from daybook.publish.names import NameRegistry
+from daybook.publish.options import BuildOptions
+from daybook.publish.state import SiteState
+from daybook.publish.writer import Writer
+from daybook.render.pages import Link, MonthCount, ThreadEntry, ThreadPage
+from daybook.render.search import search_page as render_search_page
+from daybook.store import Store
+
+
+class Output(Protocol):
+    """What explore reads and where its pages go: the build (``build.Build``) passes
+    itself; explore never imports it."""
+
+    store: Store
+    index: SiteIndex
+    state: SiteState
+    names: NameRegistry
+    options: BuildOptions
+    writer: Writer
+    emitted: set[str]
+
+    def emit(
+        self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
+    ) -> None: ...
+
+    def remove_page(self, stem: str) -> None: ...
+
+    def events(self, event_ids: Sequence[str]) -> None: ...
+
+
+PAGE_SIZE = 100
+CO_ENTITIES = 12
+
+
+def parts(total: int, size: int = PAGE_SIZE) -> list[tuple[int | None, int, int]]:
+    """How a thread of ``total`` events, oldest first, is split: (part, start, end).
+
+    Parts 1, 2... hold ``size`` events each from the oldest; the main page (part
+    None) holds the rest, ``size`` to ``2 * size - 1`` events (all of them, if fewer).
+    A new event thus changes the main page alone, until its oldest ``size`` events
+    move out into a new part.
+    """
+    archived = max(0, (total - size) // size)
+    return [(n + 1, n * size, (n + 1) * size) for n in range(archived)] + [(None, archived * size, total)]
+
+
+def thread_pages(
+    kind: str,
+    name: str,
+    stem: str,
+    entries: Sequence[ThreadEntry | None],
+    co_entities: tuple[tuple[Link, int], ...] = (),
+    *,
+    dates: Sequence[dt.date] | None = None,
+    first_part: int = 1,
+) -> list[ThreadPage]:
+    """The pages of one entity or story, from its events oldest first.
+
+    An incremental build makes only the main page and the parts from ``first_part``
+    on: the entries before those parts may then be None. ``dates``: every entry's
+    date, for the chart (default: the entries').
+    """
+    main = Link(name, stem)
+    split = parts(len(entries))
+    links = [
+        main if part is None else Link(f"{name}, part {part}", urls.part_stem(stem, part))
+        for part, _, _ in split
+    ]
+    chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
+    pages = []
+    for at, (part, start, end) in enumerate(split):
+        if part is not None and part < first_part:
+            continue
+        chunk = tuple(e for e in entries[start:end] if e is not None)
+        if len(chunk) != end - start:
+            raise ValueError(f"{kind} {name!r}: entries {start} to {end} are needed for its pages")
+        pages.append(
+            ThreadPage(
+                kind=kind,
+                stem=links[at].stem,
+                name=name,
+                events=chunk[::-1] if kind == "entity" else chunk,
+                main=main,
+                part=part,
+                total=len(entries) if part is None else None,
+                chart=chart if part is None else (),
+                co_entities=co_entities if part is None else (),
+                newer=links[at + 1] if at + 1 < len(links) else None,
+                older=links[at - 1] if at > 0 else None,
+            )
+        )
+    return pages
+
+
+def monthly_dates(dates: Iterable[dt.date]) -> tuple[MonthCount, ...]:
+    """Events per month, months with events only, oldest first."""
+    counts = Counter(date.replace(day=1) for date in dates)
+    return tuple(MonthCount(month, n) for month, n in sorted(counts.items()))
+
+
+def _most_common(
+    counts: Mapping[str, int], stem: Callable[[str], str | None]
+) -> tuple[tuple[Link, int], ...]:
+    best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
+    return tuple((Link(title, s), n) for title, n in best if (s := stem(title)) is not None)
+
+
+def _emit_thread(build: Output, pages: Sequence[ThreadPage], total: int) -> None:
+    for page in pages:
+        if page.part is None:
+            build.emit(page.kind, page, title=page.name, description=f"{total} events: {page.name}")
+        else:  # nothing on a part may depend on the events after it
+            build.emit(page.kind, page, title=f"{page.name}, part {page.part}")
+
+
+def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
+    """Remove a name's pages: the main page (``parts_from`` 1) and its parts from ``parts_from``."""
+    # A page this build made there belongs to the name that took the address over.
+    if parts_from <= 1 and stem not in build.emitted:
+        build.remove_page(stem)
+    for part_stem in build.state.pages_under(urls.parts_prefix(stem)):
+        number = part_stem.rsplit("/", 1)[1]
+        if number.isdigit() and int(number) >= parts_from and part_stem not in build.emitted:
+            build.remove_page(part_stem)
+
+
+def build_explore(build: Output) -> None:
+    """Every entity and story page (a full build), then the search page and index."""
+    store, index, state = build.store, build.index, build.state
+    threads = list(store.event_threads())
+    index.preload(ident for ident, _, _, _ in threads)  # a day at a time, where not known yet
+    by_entity: dict[str, list[ThreadEntry]] = defaultdict(list)
+    by_story: dict[str, list[ThreadEntry]] = defaultdict(list)
+    holds: dict[str, tuple[str, ...]] = {}  # event id -> its entities
+    day_names: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
+    for ident, date, story, entities in threads:
+        ref = index.ref(ident)
+        if ref is None:  # gone since the build began
+            continue
+        entry = ThreadEntry(ref.link, ident, date)
+        holds[ident] = entities
+        for title in entities:
+            by_entity[title].append(entry)
+            day_names[date].add(("entity", title))
+        for line in dict.fromkeys(story):
+            by_story[line].append(entry)
+            day_names[date].add(("story", line))
+    registry = build.names  # filled when the build began
+    for date, names in day_names.items():
+        state.set_day_names(date.isoformat(), names)
+    for kind, threads_of in (("entity", by_entity), ("story", by_story)):
+        for name, entries in sorted(threads_of.items()):
+            stem = registry.stem(kind, name)
+            if stem is None:
+                continue
+            together = Counter(t for e in entries for t in holds[e.id] if t != name)
+            co = _most_common(together, registry.entity_stem)
+            _emit_thread(build, thread_pages(kind, name, stem, entries, co), len(entries))
+            registry.set_events(kind, name, len(entries))
+    if "html" in build.options.formats:
+        write_search(build)
+
+
+def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:
+    """The entity and story pages a change of ``dates`` can touch (an incremental build).
+
+    ``before``: the names the events of ``dates`` held at the last build. A name's
+    pages list its events oldest first, so events of these days change the parts
+    from the first of them on; the earlier parts stay as they are, unless the
+    number of parts changed (the last part's link to the next).
+    """
+    store, state, registry = build.store, build.state, build.names
+    if not dates:
+        return
+    since = min(dates)
+    touched = set(before)
+    for date in sorted(set(dates)):
+        now: set[tuple[str, str]] = set()
+        for _, _, story, entities in store.day_threads([date]):
+            now.update(("entity", title) for title in entities)
+            now.update(("story", line) for line in story)
+        state.set_day_names(date.isoformat(), now)
+        touched |= now
+    for kind, name in sorted(touched):
+        _update_thread(build, kind, name, since)
+    while registry.moved:  # a name's slug moved: its pages, and the links to them, follow
+        kind, name, old_stem = registry.moved.pop()
+        _remove_thread(build, old_stem)
+        _update_thread(build, kind, name, dt.date.min)
+        if kind == "entity":
+            holders = store.entity_thread(name)
+        else:
+            holders = store.story_thread(name, state.name_dates("story", name))
+        build.events([ident for ident, _ in holders])
+
+
+def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
+    store, index, registry = build.store, build.index, build.names
+    if kind == "entity":
+        thread = store.entity_thread(name)
+    else:
+        thread = store.story_thread(name, build.state.name_dates("story", name))
+    old_total = registry.events(kind, name)
+    if not thread:
+        stem = registry.stem(kind, name) if old_total else None
+        if stem is not None:
+            _remove_thread(build, stem)
+        registry.drop(kind, name)
+        return
+    stem = registry.stem(kind, name)
+    if stem is None:
+        return
+    total = len(thread)
+    dates = [date for _, date in thread]
+    archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
+    archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
+    changed_at = bisect.bisect_left(dates, since)
+    # Part n holds entries (n-1)*size to n*size: it changes when one of them does, or
+    # when it is the last part and the part after it came or went.
+    first_part = changed_at // PAGE_SIZE + 1
+    if archived_old != archived_new:
+        first_part = min(first_part, max(1, min(archived_old, archived_new)))
+    start = min(first_part - 1, archived_new) * PAGE_SIZE  # the main page holds the rest
+    index.preload(ident for ident, _ in thread[start:])
+    entries: list[ThreadEntry | None] = [None] * start
+    for ident, date in thread[start:]:
+        entries.append(ThreadEntry(require_ref(index, ident).link, ident, date))
+    if kind == "entity":
+        company = store.entity_company(name)
+    else:
+        company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
+    co = _most_common(company, registry.entity_stem)
+    pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part)
+    _emit_thread(build, pages, total)
+    if archived_new < archived_old:
+        _remove_thread(build, stem, parts_from=archived_new + 1)
+    registry.set_events(kind, name, total)
+
+
+def search_page(base_url: str = urls.DEFAULT_BASE_URL) -> str:
+    """The static search page: the form, and the script that searches the prebuilt index."""
+    return render_search_page(
+        urls.link(urls.SEARCH_PAGE), script=urls.link(urls.SEARCH_SCRIPT), base_url=base_url
+    )
+
+
+def search_script() -> str:
+    return resources.files("daybook.render").joinpath("templates/search.js").read_text(encoding="utf-8")
+
+
+def search_docs(
+    store: Store, index: SiteIndex | None = None, since: dt.date | None = None, skip: int = 0
+) -> Iterator[search_index.SearchDoc]:
+    """Every event as the static index holds it, in site order, with its page (of the
+    days from ``since`` on, less the first ``skip``)."""
+    if index is None:
+        index = SiteIndex(store)
+        index.load_all()
+    rows = store.search_documents(since, skip)
+    while batch := list(itertools.islice(rows, 5000)):
+        index.preload(row[0] for row in batch)  # many days at once, not an event at a time
+        for ident, date, text, names, ledes, titles in batch:
+            if (ref := index.ref(ident)) is not None:
+                # Titles first: short, they fit the doc row's snippet text before the ledes.
+                more = " · ".join(line for field in (titles, ledes) for line in field.splitlines() if line)
+                yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, text, names, more)
+
+
+def write_search(build: Output, since: dt.date | None = None) -> None:
+    """The search page, its script and its index; index files no longer part of it go.
+
+    ``since``: only the events of that day and after changed (an incremental build):
+    the index is updated from the state it keeps in the site's state, from the first
+    doc file holding such an event on.
+    """
+    conn = build.state.conn
+    search_index.ensure_schema(conn)
+    update = None
+    if since is not None:
+        # Docs are the events in site order (every event has one): the first to write is
+        # the first of the doc file holding the first event of ``since``.
+        counts = build.index.day_counts
+        days = [d for d in build.index.days if d < since]
+        before = sum(counts[d] for d in days)
+        start = before // search_index.CHUNK * search_index.CHUNK
+        first = since
+        while before > start:
+            first = days.pop()
+            before -= counts[first]
+        docs = list(search_docs(build.store, build.index, since=first, skip=start - before))
+        try:
+            update = search_index.update_index(conn, start, docs, start + len(docs))
+        except search_index.IndexStateError:
+            update = None  # no state (a site built before it was kept): build it whole
+    if update is not None:
+        for path, content in update.files.items():
+            build.writer.write(path, content)
+        for path in update.removed:
+            build.writer.remove(path)
+    else:
+        files = search_index.build_index_state(conn, search_docs(build.store, build.index))
+        for path, content in files.items():
+            build.writer.write(path, content)
+        root = build.writer.root
+        on_disk = (p.relative_to(root).as_posix() for p in (root / urls.SEARCH_INDEX_DIR).rglob("*.json"))
+        for stale in [rel for rel in on_disk if rel not in files]:
+            build.writer.remove(stale)
+    build.writer.write(urls.SEARCH_SCRIPT, search_script())
+    build.writer.write(urls.SEARCH_PAGE, search_page(build.options.base_url))

@@ -1,0 +1,47 @@
+"""What a site is built with, apart from the build itself: the options (formats, public
+address, opinion folder) and the pool of processes pages are rendered in.
+
+Kept apart from ``publish`` so that a command can read its options, and an update fork
+its render workers, before the heavier modules of the build are imported.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+from dataclasses import dataclass
+from pathlib import Path
+
+from daybook import urls
+from daybook.errors import UsageError
+
+DEFAULT_BASE_URL = urls.DEFAULT_BASE_URL
+
+Renderer = multiprocessing.pool.Pool | None
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build: formats, the site's public address, the opinion folder."""
+
+    formats: tuple[str, ...] = urls.FORMATS
+    base_url: str = DEFAULT_BASE_URL
+    opinion_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.formats) - set(urls.FORMATS))
+        if unknown or not self.formats:
+            raise UsageError(
+                f"unknown format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(urls.FORMATS)}"
+            )
+        if not self.base_url.startswith(("http://", "https://")):
+            raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
+
+
+def render_pool(processes: int) -> multiprocessing.pool.Pool | None:
+    """Worker processes to render pages in, forked now (so make it before any thread
+    starts), or None where one process is all there is, or fork is not. A worker imports
+    the renderers with its first page."""
+    if processes < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(processes)

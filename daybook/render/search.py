@@ -1,0 +1,37 @@
+"""The search page, built once for both its forms: the static site's (``search.html``,
+whose script searches the prebuilt index) and ``daybook serve``'s answer to ``/search``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from daybook import urls
+from daybook.render import data as page_data
+from daybook.render import html
+
+
+def search_page(
+    action: str,
+    *,
+    query: str = "",
+    status: str = "",
+    results: Sequence[dict[str, Any]] | None = None,
+    script: str | None = None,
+    base_url: str = urls.DEFAULT_BASE_URL,
+) -> str:
+    """The search page's HTML: the form (sent to ``action``), then ``status`` and the
+    ``results`` where the server searched, or the ``script`` that searches in the browser."""
+    data = {
+        "kind": "search",
+        "formats": None,
+        "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
+        "action": action,
+        "query": query,
+        "status": status,
+        "results": None if results is None else list(results),
+        "script": script,
+    }
+    return html.render(
+        "search.html", data, title=f"Search: {query}" if query else "Search", base_url=base_url
+    )

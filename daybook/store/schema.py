@@ -1,0 +1,252 @@
+"""The store's schema: every migration, in order (``PRAGMA user_version`` counts them)."""
+
+from __future__ import annotations
+
+
+def _sources_to_search(row: str) -> str:
+    """In a trigger on source_articles (``row``: new or old): the search index takes again
+    the ledes and titles of every event citing the source."""
+    return f"""
+        UPDATE event_search SET
+            ledes = (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+                     JOIN source_articles a ON a.source_id = es.source_id
+                     WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                     AND a.outcome = 'ok'),
+            titles = (SELECT group_concat(a.title, char(10)) FROM event_sources es
+                      JOIN source_articles a ON a.source_id = es.source_id
+                      WHERE es.event_id = (SELECT event_id FROM search_docs WHERE doc = event_search.rowid)
+                      AND a.outcome = 'ok')
+        WHERE rowid IN (SELECT d.doc FROM event_sources es JOIN search_docs d ON d.event_id = es.event_id
+                        WHERE es.source_id = {row}.source_id);"""
+
+
+# Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a
+# released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE days (
+        date TEXT PRIMARY KEY,            -- ISO date of the portal day
+        origin TEXT NOT NULL,             -- file or page the day was read from
+        format TEXT NOT NULL,             -- wikitext | html | jsonl
+        content_sha TEXT NOT NULL,        -- hash of the events, to tell real changes
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        date TEXT NOT NULL REFERENCES days(date) ON DELETE CASCADE,
+        position INTEGER NOT NULL,        -- order on the day's page
+        category TEXT NOT NULL,
+        story TEXT NOT NULL,              -- JSON list, outermost first
+        text TEXT NOT NULL
+    );
+    CREATE INDEX events_by_date ON events(date, position);
+    CREATE TABLE entities (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL UNIQUE        -- canonical Wikipedia article title
+    );
+    CREATE TABLE event_entities (
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        entity_id INTEGER NOT NULL REFERENCES entities(id),
+        position INTEGER NOT NULL,
+        PRIMARY KEY (event_id, entity_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX event_entities_by_entity ON event_entities(entity_id, event_id);
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,              -- hash of the normalized URL (model.url_key)
+        url TEXT NOT NULL,                -- the URL as first cited
+        normalized_url TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE event_sources (
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        outlet TEXT NOT NULL,             -- the outlet as this citation names it
+        url TEXT NOT NULL,                -- the URL exactly as this citation gives it
+        PRIMARY KEY (event_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX event_sources_by_source ON event_sources(source_id);
+    """,
+    # 2: enrich (issue 3). Each source's page as fetched, and what was made of it.
+    """
+    CREATE TABLE source_responses (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id),
+        status INTEGER NOT NULL,          -- HTTP status of the answer kept
+        final_url TEXT NOT NULL,          -- after redirects; the snapshot's address when archived
+        headers TEXT NOT NULL,            -- JSON list of [name, value], as received
+        body BLOB NOT NULL,               -- zlib-compressed, for re-extraction (enrich --offline)
+        archived INTEGER NOT NULL,        -- 1: a Wayback Machine snapshot stands in for a dead link
+        fetched_at TEXT NOT NULL
+    );
+    CREATE TABLE source_articles (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id),
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),
+        status TEXT NOT NULL,             -- '200', '404'..., or an error word: 'timeout', 'robots'...
+        reason TEXT,                      -- for a failure: what happened, in a few words
+        dead_status TEXT,                 -- when archived: why the live page was not used ('404', 'dns')
+        final_url TEXT,
+        archived INTEGER NOT NULL DEFAULT 0,
+        title TEXT,
+        lede TEXT,
+        image TEXT,
+        publisher TEXT,
+        published TEXT,                   -- ISO date
+        enriched_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX source_articles_by_outcome ON source_articles(outcome);
+    """,
+    # 3: relate (issue 4). Each event's related events, and what the lists were computed from.
+    """
+    CREATE TABLE related (
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,            -- 1 = most related
+        related_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        score REAL NOT NULL,              -- shared entities (ranker shared) or summed weight (weighted)
+        context TEXT NOT NULL,            -- JSON list of the shared entity titles, alphabetical
+        PRIMARY KEY (event_id, rank)
+    ) WITHOUT ROWID;
+    CREATE INDEX related_by_related ON related(related_id);
+    CREATE TABLE relation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        settings TEXT NOT NULL,           -- JSON: ranker, k and the weighted ranker's tuning
+        computed_at TEXT NOT NULL
+    );
+    -- The events as the lists were computed from them. No foreign key: a row outlives its
+    -- event until the next relate, which diffs this against the events to update the lists.
+    CREATE TABLE relation_basis (
+        event_id TEXT PRIMARY KEY,
+        date TEXT NOT NULL,
+        entities TEXT NOT NULL,           -- JSON list of entity titles, in the event's order
+        listed INTEGER NOT NULL           -- length of its list then (fewer rows now: damaged)
+    ) WITHOUT ROWID;
+    """,
+    # 4: explore (issue 7). Full-text search over each event's text, its entities and story
+    # lines, and its sources' ledes and titles. Ingest fills it a day at a time
+    # (``Store._index_day``); these triggers keep it current as events go and enrich
+    # records what a source says.
+    f"""
+    CREATE TABLE search_docs (
+        doc INTEGER PRIMARY KEY,          -- the event's rowid in event_search (an alias, so VACUUM keeps it)
+        event_id TEXT NOT NULL UNIQUE
+    );
+    CREATE VIRTUAL TABLE event_search USING fts5(
+        text, names, ledes, titles,       -- names: entities and story lines, one per line
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER events_leave_search AFTER DELETE ON events BEGIN
+        DELETE FROM event_search WHERE rowid = (SELECT doc FROM search_docs WHERE event_id = old.id);
+        DELETE FROM search_docs WHERE event_id = old.id;
+    END;
+    CREATE TRIGGER articles_enter_search AFTER INSERT ON source_articles BEGIN
+        {_sources_to_search("new")}
+    END;
+    CREATE TRIGGER articles_change_search AFTER UPDATE ON source_articles BEGIN
+        {_sources_to_search("new")}
+    END;
+    CREATE TRIGGER articles_leave_search AFTER DELETE ON source_articles BEGIN
+        {_sources_to_search("old")}
+    END;
+    -- The events already stored, in site order.
+    INSERT INTO search_docs (event_id) SELECT id FROM events ORDER BY date, position;
+    INSERT INTO event_search (rowid, text, names, ledes, titles)
+    SELECT d.doc, e.text,
+        coalesce((SELECT group_concat(n.title, char(10)) FROM event_entities ee
+                  JOIN entities n ON n.id = ee.entity_id WHERE ee.event_id = e.id), '')
+        || char(10) || coalesce((SELECT group_concat(value, char(10)) FROM json_each(e.story)), ''),
+        (SELECT group_concat(a.lede, char(10)) FROM event_sources es
+         JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok'),
+        (SELECT group_concat(a.title, char(10)) FROM event_sources es
+         JOIN source_articles a ON a.source_id = es.source_id WHERE es.event_id = e.id AND a.outcome = 'ok')
+    FROM events e JOIN search_docs d ON d.event_id = e.id;
+    """,
+    # 5: update (issue 6). The portal's day pages as pulled from the MediaWiki API, and
+    # what changed since an update last published the site. Each change is recorded in
+    # the transaction that makes it (replace_day, and the triggers below for related lists
+    # and sources' metadata) and cleared only once the site is committed, so an update
+    # killed at any point leaves the next one all it needs to finish the job.
+    """
+    CREATE TABLE portal_pages (
+        date TEXT PRIMARY KEY,            -- the portal day
+        title TEXT NOT NULL,              -- its wiki page: 'Portal:Current events/2024 May 7'
+        revision INTEGER NOT NULL,        -- MediaWiki revision id of the text kept
+        saved_at TEXT NOT NULL,           -- when that revision was saved on the wiki (ISO 8601, UTC)
+        wikitext TEXT NOT NULL,
+        pulled_at TEXT NOT NULL,
+        ingested INTEGER                  -- the revision whose events the store holds (NULL: none)
+    );
+    -- One row from the first `daybook update` on: from then on changes are recorded below.
+    CREATE TABLE publish_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        relate_due INTEGER NOT NULL DEFAULT 0,   -- a day changed since the related lists did
+        publishing INTEGER NOT NULL DEFAULT 0    -- an update was writing the site and had not committed
+    );
+    CREATE TABLE publish_days (date TEXT PRIMARY KEY) WITHOUT ROWID;        -- day pages to render again
+    CREATE TABLE publish_events (event_id TEXT PRIMARY KEY) WITHOUT ROWID;  -- event pages to render again
+    CREATE TABLE publish_changes (                                          -- for the commit message
+        event_id TEXT PRIMARY KEY,
+        change TEXT NOT NULL CHECK (change IN ('added', 'edited', 'removed'))
+    ) WITHOUT ROWID;
+    -- Every list relate writes (new or changed) gets a basis row.
+    CREATE TRIGGER lists_to_publish AFTER INSERT ON relation_basis
+    WHEN EXISTS (SELECT 1 FROM publish_state) BEGIN
+        INSERT OR IGNORE INTO publish_events (event_id) VALUES (new.event_id);
+    END;
+    -- A source's metadata shows on its events' pages and on their day pages.
+    CREATE TRIGGER articles_to_publish AFTER INSERT ON source_articles
+    WHEN new.outcome = 'ok' AND EXISTS (SELECT 1 FROM publish_state) BEGIN
+        INSERT OR IGNORE INTO publish_days (date)
+        SELECT DISTINCT e.date FROM event_sources es JOIN events e ON e.id = es.event_id
+        WHERE es.source_id = new.source_id;
+    END;
+    """,
+    # 6: relate incrementally (issue 4). The relation as relate last saved it, which the
+    # next refresh resumes from instead of reading every event and list, and the days
+    # whose events changed since: triggers note them, whatever changes events.
+    """
+    CREATE TABLE relation_snapshot (
+        part INTEGER PRIMARY KEY,         -- 0: the relation packed; 1, 2...: each refresh's changes
+        format INTEGER NOT NULL,          -- relation.SNAPSHOT_FORMAT
+        data BLOB NOT NULL                -- marshal of Relation.state() (and the settings) or .delta()
+    );
+    -- A new change number at each change (AUTOINCREMENT never reuses one): a refresh
+    -- clears the days it saw, not one changed again meanwhile.
+    CREATE TABLE relate_days (
+        change INTEGER PRIMARY KEY AUTOINCREMENT,
+        date TEXT NOT NULL UNIQUE
+    );
+    CREATE TRIGGER events_to_relate AFTER INSERT ON events BEGIN
+        DELETE FROM relate_days WHERE date = new.date;
+        INSERT INTO relate_days (date) VALUES (new.date);
+    END;
+    CREATE TRIGGER events_from_relate AFTER DELETE ON events BEGIN
+        DELETE FROM relate_days WHERE date = old.date;
+        INSERT INTO relate_days (date) VALUES (old.date);
+    END;
+    CREATE TRIGGER events_moved_relate AFTER UPDATE OF id, date ON events BEGIN
+        DELETE FROM relate_days WHERE date IN (old.date, new.date);
+        INSERT INTO relate_days (date) VALUES (old.date);
+        INSERT OR IGNORE INTO relate_days (date) VALUES (new.date);
+    END;
+    """,
+    # 7: enrich (issue 6). Each origin's robots.txt as last read, so that updates every
+    # few hours ask a host for it once a day (RFC 9309 allows a day's caching).
+    """
+    CREATE TABLE robots (
+        origin TEXT PRIMARY KEY,          -- scheme://host[:port]
+        status INTEGER NOT NULL,          -- HTTP status of the answer (a 4xx allows everything)
+        body BLOB NOT NULL,
+        fetched_at TEXT NOT NULL          -- ISO 8601, UTC
+    ) WITHOUT ROWID;
+    """,
+    # 8: update (issue 6). Event pages are rendered again when their related list changes
+    # as a page shows it (which events, the shared entities), not at every list rewritten
+    # (a score that moved shows nowhere): save_relation records those, not a trigger.
+    """
+    DROP TRIGGER IF EXISTS lists_to_publish;
+    """,
+    # 9: fidelity. An event nested under a sourced event follows it up; and the portal's
+    # own rendering of each pulled revision, which update ingests (the wikitext stays).
+    """
+    ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
+    ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
+    """,
+)

@@ -1,0 +1,106 @@
+"""Entities and story lines: the events each holds, and their company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+
+from daybook.store.relations import RelationsMixin
+
+
+class ThreadsMixin(RelationsMixin):
+    """Entity and story threads."""
+
+    # -- explore: entity and story pages (issue 7) -----------------------------
+
+    def entity_titles(self) -> list[str]:
+        """Every entity that some event holds."""
+        rows = self.conn.execute(
+            "SELECT title FROM entities n"
+            " WHERE EXISTS (SELECT 1 FROM event_entities ee WHERE ee.entity_id = n.id)"
+        )
+        return [row[0] for row in rows]
+
+    def story_names(self) -> list[str]:
+        """Every story line some event is filed under, at any depth."""
+        rows = self.conn.execute("SELECT DISTINCT j.value FROM events e, json_each(e.story) j")
+        return [row[0] for row in rows]
+
+    def event_threads(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
+        """Every event's id, date, story lines and entities, in site order (by day, then page order)."""
+        entities = {item.id: item.entities for item in self.relate_items()}
+        stories: dict[str, tuple[str, ...]] = {}  # one tuple per story path, however many events share it
+        rows = self.conn.execute("SELECT id, date, story FROM events ORDER BY date, position").fetchall()
+        for ident, date, story in rows:
+            if story not in stories:
+                stories[story] = tuple(json.loads(story))
+            yield ident, dt.date.fromisoformat(date), stories[story], entities.get(ident, ())
+
+    def day_threads(
+        self, dates: Iterable[dt.date]
+    ) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
+        """As ``event_threads``, for the events of some days only."""
+        for date in sorted(set(dates)):
+            rows = self.conn.execute(
+                "SELECT e.id, e.story, n.title FROM events e LEFT JOIN event_entities ee"
+                " ON ee.event_id = e.id LEFT JOIN entities n ON n.id = ee.entity_id"
+                " WHERE e.date = ? ORDER BY e.position, ee.position",
+                (date.isoformat(),),
+            )
+            for (ident, story), group in itertools.groupby(rows, key=lambda row: (row[0], row[1])):
+                titles = tuple(row[2] for row in group if row[2] is not None)
+                yield ident, date, tuple(json.loads(story)), titles
+
+    def entity_thread(self, title: str) -> list[tuple[str, dt.date]]:
+        """The events holding an entity, in site order: (id, date)."""
+        rows = self.conn.execute(
+            "SELECT e.id, e.date FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
+            " JOIN events e ON e.id = ee.event_id WHERE n.title = ? ORDER BY e.date, e.position",
+            (title,),
+        )
+        return [(ident, dt.date.fromisoformat(date)) for ident, date in rows]
+
+    def story_thread(self, line: str, dates: Iterable[str]) -> list[tuple[str, dt.date]]:
+        """The events of ``dates`` filed under a story line (at any depth), in site order."""
+        found: list[tuple[str, dt.date]] = []
+        for date in sorted(set(dates)):
+            rows = self.conn.execute(
+                "SELECT id FROM events WHERE date = ? AND EXISTS"
+                " (SELECT 1 FROM json_each(events.story) j WHERE j.value = ?) ORDER BY position",
+                (date, line),
+            )
+            day = dt.date.fromisoformat(date)
+            found.extend((row[0], day) for row in rows)
+        return found
+
+    def co_entity_counts(self, event_ids: Sequence[str], exclude: str | None = None) -> dict[str, int]:
+        """How many of these events hold each entity (``exclude`` left out)."""
+        rows = self.conn.execute(
+            "SELECT n.title, count(*) FROM json_each(?) j JOIN event_entities ee ON ee.event_id = j.value"
+            " JOIN entities n ON n.id = ee.entity_id GROUP BY n.title",
+            (json.dumps(list(event_ids)),),
+        )
+        return {title: count for title, count in rows if title != exclude}
+
+    def entity_company(self, title: str) -> dict[str, int]:
+        """How many of the events holding an entity hold each other entity."""
+        rows = self.conn.execute(
+            "SELECT n.title, count(*) FROM event_entities ee JOIN entities n ON n.id = ee.entity_id"
+            " WHERE ee.event_id IN (SELECT h.event_id FROM entities x JOIN event_entities h"
+            " ON h.entity_id = x.id WHERE x.title = ?) GROUP BY n.title",
+            (title,),
+        )
+        return {name: count for name, count in rows if name != title}
+
+    def story_paths(self) -> Iterator[tuple[str, dt.date, tuple[str, ...]]]:
+        """Every event with a story: id, date and story path, in site order."""
+        paths: dict[str, tuple[str, ...]] = {}  # one tuple per path, however many events share it
+        rows = self.conn.execute(
+            "SELECT id, date, story FROM events WHERE story != '[]' ORDER BY date, position"
+        )
+        for ident, date, story in rows:
+            if story not in paths:
+                paths[story] = tuple(json.loads(story))
+            yield ident, dt.date.fromisoformat(date), paths[story]
