@@ -212,13 +212,13 @@ def day_refs(date: dt.date, rows: Sequence[tuple[str, str]]) -> list[EventRef]:
     """Where a day's events live, from their (id, text) in page order: slugs unique per day."""
     slugs = urls.unique_slugs(urls.slugify(text, fallback=f"event-{ident}") for ident, text in rows)
     return [
-        EventRef(ident, date, text, urls.event_path(date, slug, "md").removesuffix(".md"))
+        EventRef(ident, date, text, urls.event_stem(date, slug))
         for (ident, text), slug in zip(rows, slugs, strict=True)
     ]
 
 
 def day_link(date: dt.date) -> Link:
-    return Link(urls.date_label(date), urls.day_path(date, "md").removesuffix(".md"))
+    return Link(urls.date_label(date), urls.day_stem(date))
 
 
 # -- page objects (pure) --------------------------------------------------------
@@ -312,7 +312,7 @@ def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> 
 
 def day_page(date: dt.date, summaries: Iterable[EventSummary], index: SiteIndex) -> DayPage:
     previous, following = index.neighbours(date)
-    stem = urls.day_path(date, "md").removesuffix(".md")
+    stem = urls.day_stem(date)
     return DayPage(
         stem=stem,
         date=date,
@@ -328,13 +328,13 @@ def archive_pages(index: SiteIndex) -> list[ArchivePage]:
     so any day is three clicks from the front page: archive, month, day."""
     pages: list[ArchivePage] = []
     all_months: list[tuple[Link, int]] = []
-    root = Link("Archive", "news/index")
+    root = Link("Archive", urls.archive_stem())
     for year, year_days in itertools.groupby(index.days, key=lambda d: d.year):
-        year_link = Link(str(year), urls.year_path(year, "md").removesuffix(".md"))
+        year_link = Link(str(year), urls.year_stem(year))
         months: list[tuple[Link, int]] = []
         year_counts: list[tuple[dt.date, int]] = []
         for month, month_days in itertools.groupby(year_days, key=lambda d: d.month):
-            stem = urls.month_path(year, month, "md").removesuffix(".md")
+            stem = urls.month_stem(year, month)
             month_link = Link(f"{dt.date(year, month, 1):%B %Y}", stem)
             counted = tuple((d, index.day_counts.get(d, 0)) for d in month_days)
             entries = tuple((day_link(d), n) for d, n in counted)
