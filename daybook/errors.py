@@ -33,12 +33,17 @@ class DaybookError(Exception):
 
 
 class ParseError(DaybookError):
-    """A portal page could not be parsed; says which input, where and why."""
+    """A portal page could not be parsed; says which input, where and why. ``setting``
+    names the setting that would settle it (``date``: the page names no day), which the
+    command line shows as its own option."""
 
-    def __init__(self, name: str, reason: str, line: int | None = None) -> None:
+    def __init__(
+        self, name: str, reason: str, line: int | None = None, *, setting: str | None = None
+    ) -> None:
         self.name = name
         self.reason = reason
         self.line = line
+        self.setting = setting
         where = f"{name}:{line}" if line is not None else name
         super().__init__(f"{where}: {reason}")
 

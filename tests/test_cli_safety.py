@@ -328,7 +328,7 @@ def test_ingest_date_names_the_day_of_a_page_without_one(tmp_path: Path) -> None
     assert undated.exit_code == 1
     assert undated.output.splitlines()[0] == (
         f"failed: {page}: no date in its name or its content: name the file like 2022-03-07.html,"
-        " or give --date YYYY-MM-DD"
+        " or give its date with --date YYYY-MM-DD"
     )
     dated = run("ingest", "--date", "2024-05-07", str(page), db=db)
     assert dated.exit_code == 0, dated.output

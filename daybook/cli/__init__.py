@@ -129,7 +129,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, stri
         task = progress.add_task("ingest", total=len(files))
         report = ingest_paths(store, files, date=on, on_file=lambda _: progress.advance(task))
     for failure in report.failures:
-        click.echo(f"failed: {failure}", err=True)
+        click.echo(f"failed: {error_line(failure)}", err=True)
     for skipped in report.skipped:
         click.echo(f"warning: {skipped}", err=True)
     added = sum(len(c.added) for c in report.changes)

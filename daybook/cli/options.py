@@ -16,7 +16,7 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from daybook.errors import DaybookError, UsageError
+from daybook.errors import DaybookError, ParseError, UsageError
 from daybook.ingest.pull import (
     DEFAULT_API,
     DEFAULT_TITLE_PATTERN,
@@ -194,6 +194,8 @@ def error_line(exc: DaybookError) -> str:
     option (``--via``), which the library's messages never name."""
     if isinstance(exc, UsageError) and exc.setting:
         return f"--{exc.setting.replace('_', '-')} {exc.detail}"
+    if isinstance(exc, ParseError) and exc.setting == "date":
+        return f"{exc} with --date YYYY-MM-DD"
     return str(exc)
 
 

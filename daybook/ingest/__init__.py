@@ -168,7 +168,8 @@ def read_file(path: Path, *, date: dt.date | None = None) -> Reading:
             raise ParseError(
                 name,
                 "no date in its name or its content: name the file like 2022-03-07.html,"
-                " or give --date YYYY-MM-DD",
+                " or give its date",
+                setting="date",
             ) from error
         raise
     if any(day.events for day in days):
