@@ -167,8 +167,7 @@ def read_file(path: Path, *, date: dt.date | None = None) -> Reading:
             # The parsers' own words speak to a caller of their date= argument.
             raise ParseError(
                 name,
-                "no date in its name or its content: name the file like 2022-03-07.html,"
-                " or give its date",
+                "no date in its name or its content: name the file like 2022-03-07.html, or give its date",
                 setting="date",
             ) from error
         raise
