@@ -268,7 +268,7 @@ class RelationsMixin(StoreBase):
     def related(self, event_id: str) -> list[RelatedEvent]:
         """An event's stored related events, best first."""
         if self.conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is None:
-            raise UsageError(f"no event {event_id!r} in {self.path}; see `daybook events --format jsonl`")
+            raise UsageError(f"no event {event_id!r} in {self.path}")
         if self.relation_settings() is None:
             raise UsageError(f"{self.path} holds no related lists yet: run `daybook relate` first")
         rows = self.conn.execute(
