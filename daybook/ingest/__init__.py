@@ -60,6 +60,11 @@ class Skipped:
         return text
 
 
+def skipped(store: Store, name: str, reason: str, date: dt.date | None) -> Skipped:
+    """An input with no event, with the events its day keeps in the store (files and pulls alike)."""
+    return Skipped(name, reason, date, len(store.events(date=date)) if date else 0)
+
+
 @dataclass(frozen=True)
 class Reading:
     """One file read: the days it holds with events, or why it holds none."""
@@ -313,8 +318,7 @@ def ingest_paths(
             report.failures.append(error)
         else:
             if reading.empty is not None:
-                kept = len(store.events(date=reading.date)) if reading.date else 0
-                report.skipped.append(Skipped(str(path), reading.empty, reading.date, kept))
+                report.skipped.append(skipped(store, str(path), reading.empty, reading.date))
             for day in reading.days:
                 report.unrendered.update(dict(day.unrendered))
                 report.changes.append(
@@ -349,10 +353,8 @@ def ingest_pulled(store: Store, *, on_page: Callable[[PortalPage], None] | None 
             if day.events:
                 report.changes.append(store.ingest_portal_page(page, day, match=reconcile))
             else:  # a page not filled in yet, or blanked: the day stays as stored
-                kept = len(store.events(date=page.date))
-                report.skipped.append(
-                    Skipped(page.origin, wikitext_emptiness(page.wikitext), page.date, kept)
-                )
+                why = wikitext_emptiness(page.wikitext)
+                report.skipped.append(skipped(store, page.origin, why, page.date))
                 store.portal_page_read(page)
         if on_page is not None:
             on_page(page)
