@@ -312,3 +312,26 @@ class PendingPublish:
 
     def count(self, change: str) -> int:
         return sum(1 for _, c in self.changes if c == change)
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """What the MediaWiki API says of one entity title (``daybook entities``).
+
+    ``target``: the article the title redirects to (None: the title is an article, or
+    missing); the other fields are the article's (the target's, for a redirect).
+    """
+
+    title: str
+    target: str | None = None
+    missing: bool = False
+    qid: str | None = None  # the Wikidata item, "Q42"
+    description: str | None = None  # the short description
+    zh_title: str | None = None  # the title on the Chinese Wikipedia
+    disambiguation: bool = False
+    asked_at: str = ""  # ISO 8601, UTC
+
+    @property
+    def canonical(self) -> str:
+        """The article the title is."""
+        return self.target or self.title

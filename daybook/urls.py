@@ -178,6 +178,11 @@ def wikipedia_url(title: str) -> str:
     return "https://en.wikipedia.org/wiki/" + urllib.parse.quote(title.replace(" ", "_"), safe="()',!:")
 
 
+def wikidata_url(qid: str) -> str:
+    """The Wikidata item of an entity (``Q42``)."""
+    return "https://www.wikidata.org/wiki/" + urllib.parse.quote(qid)
+
+
 def portal_day_url(date: dt.date, revision: int | None = None) -> str:
     """The Wikipedia portal page a day was taken from (for attribution); with ``revision``,
     that revision of it (``?oldid=``), the text daybook read."""

@@ -6,6 +6,9 @@ first) and answers ``action=query&prop=revisions`` as MediaWiki does with
 ``formatversion=2``: titles normalized (``_`` to space), missing pages marked, the
 latest revision's id and timestamp, and its text when ``rvprop`` asks for content.
 More than 50 titles is an error, as for clients without the apihighlimits right.
+``action=query&redirects=1&prop=pageprops|description|langlinks`` answers what
+``articles`` holds of entity titles (``article``, ``redirect``): redirects followed,
+Wikidata items, short descriptions, Chinese titles and disambiguation pages.
 ``action=parse&oldid=N`` answers the revision's HTML in the form of MediaWiki's parser
 output (that of the portal-html-2025 pages): given with ``edit(..., html=...)``, or else
 rendered from the wikitext's outline (``render``).
@@ -50,6 +53,8 @@ class StandInAPI:
     faults: list[str] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     user_agents: list[str] = field(default_factory=list)
+    # Entity articles: title -> {"qid", "description", "zh", "disambiguation"} or {"redirect": title}.
+    articles: dict[str, dict[str, object]] = field(default_factory=dict)
     next_revision: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -65,6 +70,72 @@ class StandInAPI:
             saved = dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=revision)
             self.pages.setdefault(title, []).append((revision, f"{saved:%Y-%m-%dT%H:%M:%SZ}", text, rendered))
             return revision
+
+    def article(
+        self,
+        title: str,
+        qid: str | None = None,
+        description: str | None = None,
+        zh: str | None = None,
+        *,
+        disambiguation: bool = False,
+    ) -> None:
+        """An article the entity queries know of."""
+        known = {"qid": qid, "description": description, "zh": zh, "disambiguation": disambiguation}
+        self.articles[title] = known
+
+    def redirect(self, title: str, target: str) -> None:
+        """A title that redirects to ``target``."""
+        self.articles[title] = {"redirect": target}
+
+    def entity_requests(self) -> list[list[str]]:
+        """The titles of each entity query."""
+        with self.lock:
+            return [r["titles"].split("|") for r in self.requests if "pageprops" in r.get("prop", "")]
+
+    def entity_answer(self, params: dict[str, str]) -> dict[str, object]:
+        """``prop=pageprops|description|langlinks`` (with ``redirects=1``), as MediaWiki answers it."""
+        titles = params.get("titles", "").split("|")
+        if len(titles) > 50:
+            return {"error": {"code": "toomanyvalues", "info": "Too many values supplied for titles"}}
+        normalized, redirects, pages, seen = [], [], [], set()
+        with self.lock:
+            for asked in titles:
+                title = asked.replace("_", " ")
+                title = title[:1].upper() + title[1:]
+                if title != asked:
+                    normalized.append({"fromencoded": False, "from": asked, "to": title})
+                known = self.articles.get(title)
+                if known and "redirect" in known and params.get("redirects"):
+                    redirects.append({"from": title, "to": known["redirect"]})
+                    title = str(known["redirect"])
+                    known = self.articles.get(title)
+                if title in seen:
+                    continue
+                seen.add(title)
+                if not known:
+                    pages.append({"ns": 0, "title": title, "missing": True})
+                    continue
+                page: dict[str, object] = {"pageid": 1, "ns": 0, "title": title}
+                props = {}
+                if known.get("qid") and "wikibase_item" in params.get("ppprop", ""):
+                    props["wikibase_item"] = known["qid"]
+                if known.get("disambiguation") and "disambiguation" in params.get("ppprop", ""):
+                    props["disambiguation"] = ""
+                if props:
+                    page["pageprops"] = props
+                if known.get("description") and "description" in params.get("prop", ""):
+                    page["description"] = known["description"]
+                    page["descriptionsource"] = "local"
+                if known.get("zh") and "langlinks" in params.get("prop", "") and params.get("lllang") == "zh":
+                    page["langlinks"] = [{"lang": "zh", "title": known["zh"]}]
+                pages.append(page)
+        query: dict[str, object] = {"pages": pages}
+        if normalized:
+            query["normalized"] = normalized
+        if redirects:
+            query["redirects"] = redirects
+        return {"batchcomplete": True, "query": query}
 
     @property
     def base(self) -> str:
@@ -100,6 +171,10 @@ class StandInAPI:
         """The API's answer to one query."""
         if params.get("action") == "parse":
             return self.parse(params)
+        if params.get("action") == "query" and "pageprops" in params.get("prop", ""):
+            if params.get("format") != "json" or params.get("formatversion") != "2":
+                return {"error": {"code": "badvalue", "info": "format=json&formatversion=2 only"}}
+            return self.entity_answer(params)
         if params.get("action") != "query" or params.get("prop") != "revisions":
             return {"error": {"code": "badvalue", "info": "only action=query&prop=revisions here"}}
         if params.get("format") != "json" or params.get("formatversion") != "2":

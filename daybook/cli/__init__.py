@@ -47,10 +47,10 @@ from daybook.enrich import enrich as enrich_sources
 from daybook.enrich import reextract
 from daybook.errors import DaybookError, UsageError
 from daybook.ingest import ingest_paths, plan
+from daybook.ingest.entities import DEFAULT_MAX_AGE
+from daybook.ingest.entities import resolve as resolve_entities
+from daybook.ingest.pull import DEFAULT_API, PullSettings, recent_days
 from daybook.ingest.pull import pull as pull_days
-from daybook.ingest.pull import (
-    recent_days,
-)
 from daybook.net.fetch import FetchSettings
 from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
 from daybook.search import DEFAULT_LIMIT, PageLocator
@@ -374,11 +374,23 @@ def related(ctx: click.Context, event_id: str, fmt: str) -> None:
     Console().print(table)
 
 
+# How old an entity's answer may be before it is asked again (pull, entities).
+max_age_option = click.option(
+    "--max-age",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MAX_AGE.days,
+    show_default=True,
+    metavar="DAYS",
+    help="Ask again about entities last asked this many days ago or more.",
+)
+
+
 # Which portal days to pull, and from where (pull, update).
 @cli.command()
 @pull_options
 @user_agent_option
 @strict_option
+@max_age_option
 @click.pass_context
 def pull(
     ctx: click.Context,
@@ -390,6 +402,7 @@ def pull(
     days: int | None,
     user_agent: str,
     strict: bool,
+    max_age: float,
 ) -> None:
     """Fetch portal day pages from the MediaWiki API and keep their wikitext, revision and time.
 
@@ -403,9 +416,39 @@ def pull(
             raise UsageError("which days? give --from D [--to D] or --days N")
     with open_store(ctx, create=True) as store:
         report = pull_days(store, dates if dates is not None else recent_days(days or 1), settings)
+        # The entities of the stored events, as the same wiki knows them (issue 15).
+        known = resolve_entities(store, settings, max_age=dt.timedelta(days=max_age))
     click.echo(report.summary())
+    if known.asked:
+        click.echo(known.summary())
     if strict and report.missing:
         raise click.ClickException(f"--strict: {_not_on_the_wiki(report.missing)}")
+
+
+@cli.command()
+@click.option(
+    "--api",
+    envvar="DAYBOOK_API",
+    default=DEFAULT_API,
+    show_default=True,
+    metavar="URL",
+    help="The wiki's MediaWiki Action API (also DAYBOOK_API).",
+)
+@user_agent_option
+@max_age_option
+@click.pass_context
+def entities(ctx: click.Context, api: str, user_agent: str, max_age: float) -> None:
+    """Ask the wiki about every entity the stored events hold: redirects are merged into
+    their article, and each gets its Wikidata item, short description and Chinese title.
+
+    `daybook pull` does the same; this is for stores ingested from files. Run
+    `daybook relate` after it: merged entities change related lists.
+    """
+    with usage_errors():
+        settings = PullSettings(api=api, user_agent=user_agent)
+    with open_store(ctx, create=False) as store:
+        report = resolve_entities(store, settings, max_age=dt.timedelta(days=max_age))
+    click.echo(report.summary())
 
 
 def _not_on_the_wiki(missing: list[dt.date]) -> str:

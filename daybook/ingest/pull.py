@@ -188,6 +188,13 @@ class MediaWiki:
             raise PullError(f"revision {revision}: rendered revision {parsed.get('revid')} instead")
         return text
 
+    def query(self, params: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Each part of the answer to ``action=query`` with ``params`` (JSON, format
+        version 2, ``maxlag`` sent), politely, following ``continue``."""
+        fixed = {"action": "query", "format": "json", "formatversion": "2"}
+        fixed["maxlag"] = str(self.settings.maxlag)
+        return self._queries({**fixed, **params})
+
     def _queries(self, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Each part of a query's answer, following ``continue`` (large pages come in parts)."""
         more: dict[str, str] = {}

@@ -315,7 +315,9 @@ def _build_all(
     build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
 ) -> WriteReport:
     build.index.load_all()
-    build.names.fill(build.store.entity_titles(), build.store.story_names())
+    # A title that redirects keeps its page's address, for the redirect (explore).
+    entities = [*build.store.entity_titles(), *build.store.entity_redirects()]
+    build.names.fill(entities, build.store.story_names())
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
     for date in build.index.days:

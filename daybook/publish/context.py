@@ -72,6 +72,13 @@ class SiteIndex:
         self._revisions: dict[dt.date, int | None] = {}
         self._stories: _StoryIndex | None = None
         self._source_dates: dict[dt.date, dict[str, dict[str, str]]] = {}
+        self._qids: dict[str, str] | None = None
+
+    def wikidata(self, titles: Iterable[str]) -> tuple[tuple[str, str], ...]:
+        """(title, QID) of each of these entities the wiki gave a Wikidata item, in order."""
+        if self._qids is None:
+            self._qids = self.store.entity_qids()
+        return tuple((t, q) for t in titles if (q := self._qids.get(t)) is not None)
 
     @property
     def names(self) -> Names:
@@ -287,6 +294,7 @@ def event_page(
         cover_credit=credit if image else None,
         earlier_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in earlier),
         later_in_story=tuple(ThreadEntry(r.link, r.id, r.date) for r in later),
+        wikidata=index.wikidata(event.entities),
     )
 
 

@@ -27,13 +27,14 @@ from importlib import resources
 from typing import Protocol
 
 from daybook import urls
+from daybook.model import EntityInfo
 from daybook.publish import search_index
 from daybook.publish.context import SiteIndex, require_ref
 from daybook.publish.names import NameRegistry
 from daybook.publish.options import BuildOptions
 from daybook.publish.state import SiteState
 from daybook.publish.writer import Writer
-from daybook.render.pages import Link, MonthCount, ThreadEntry, ThreadPage
+from daybook.render.pages import EntityRedirectPage, Link, MonthCount, ThreadEntry, ThreadPage
 from daybook.render.search import search_page as render_search_page
 from daybook.store import Store
 
@@ -84,12 +85,13 @@ def thread_pages(
     *,
     dates: Sequence[dt.date] | None = None,
     first_part: int = 1,
+    info: EntityInfo | None = None,
 ) -> list[ThreadPage]:
     """The pages of one entity or story, from its events oldest first.
 
     An incremental build makes only the main page and the parts from ``first_part``
     on: the entries before those parts may then be None. ``dates``: every entry's
-    date, for the chart (default: the entries').
+    date, for the chart (default: the entries'). ``info``: what the wiki says of an entity.
     """
     main = Link(name, stem)
     split = parts(len(entries))
@@ -118,6 +120,9 @@ def thread_pages(
                 co_entities=co_entities if part is None else (),
                 newer=links[at + 1] if at + 1 < len(links) else None,
                 older=links[at - 1] if at > 0 else None,
+                qid=info.qid if info else None,
+                description=info.description if info else None,
+                zh_title=info.zh_title if info else None,
             )
         )
     return pages
@@ -179,6 +184,7 @@ def build_explore(build: Output) -> None:
     registry = build.names  # filled when the build began
     for date, names in day_names.items():
         state.set_day_names(date.isoformat(), names)
+    infos = store.entity_info()
     for kind, threads_of in (("entity", by_entity), ("story", by_story)):
         for name, entries in sorted(threads_of.items()):
             stem = registry.stem(kind, name)
@@ -186,8 +192,11 @@ def build_explore(build: Output) -> None:
                 continue
             together = Counter(t for e in entries for t in holds[e.id] if t != name)
             co = _most_common(together, registry.entity_stem)
-            _emit_thread(build, thread_pages(kind, name, stem, entries, co), len(entries))
+            info = infos.get(name) if kind == "entity" else None
+            _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
             registry.set_events(kind, name, len(entries))
+    for alias, target in store.entity_redirects().items():
+        _emit_entity_redirect(build, alias, target)
     if "html" in build.options.formats:
         write_search(build)
 
@@ -232,6 +241,10 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
     else:
         thread = store.story_thread(name, build.state.name_dates("story", name))
     old_total = registry.events(kind, name)
+    target = store.entity_target(name) if not thread and kind == "entity" else None
+    if target is not None and store.entity_thread(target):  # merged into the article it leads to
+        _emit_entity_redirect(build, name, target)
+        return
     if not thread:
         stem = registry.stem(kind, name) if old_total else None
         if stem is not None:
@@ -261,11 +274,25 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
     else:
         company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
     co = _most_common(company, registry.entity_stem)
-    pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part)
+    info = store.entity_info([name]).get(name) if kind == "entity" else None
+    pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part, info=info)
     _emit_thread(build, pages, total)
     if archived_new < archived_old:
         _remove_thread(build, stem, parts_from=archived_new + 1)
     registry.set_events(kind, name, total)
+
+
+def _emit_entity_redirect(build: Output, alias: str, target: str) -> None:
+    """An entity title that redirects keeps its page's address: a redirect to the
+    article's page (and its parts, if it had any, go)."""
+    registry = build.names
+    stem, target_stem = registry.stem("entity", alias), registry.stem("entity", target)
+    if stem is None or target_stem is None or stem == target_stem:
+        return
+    page = EntityRedirectPage(stem, alias, Link(target, target_stem))
+    build.emit("entity-redirect", page, title=f"{alias}: see {target}")
+    _remove_thread(build, stem)  # the parts; the page itself was just made
+    registry.set_events("entity", alias, 0)
 
 
 def search_page(base_url: str = urls.DEFAULT_BASE_URL) -> str:

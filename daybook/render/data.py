@@ -22,6 +22,7 @@ from daybook import urls
 from daybook.render.pages import (
     ArchivePage,
     DayPage,
+    EntityRedirectPage,
     EventPage,
     EventSummary,
     FrontPage,
@@ -195,6 +196,9 @@ def event_page(page: EventPage, ext: str) -> Obj:
         "parent": page.parent,
         "parent_link": _link(page.parent_link, ext),
         "follow_ups": [{"text": link.text, "href": link.href(ext)} for link in page.follow_ups],
+        "wikidata": [
+            {"name": name, "qid": qid, "url": urls.wikidata_url(qid)} for name, qid in page.wikidata
+        ],
     }
 
 
@@ -314,7 +318,21 @@ def entity_page(page: ThreadPage, ext: str) -> Obj:
     return {
         **_thread(page, ext),
         "wikipedia": urls.wikipedia_url(page.name),
+        "qid": page.qid,
+        "wikidata": urls.wikidata_url(page.qid) if page.qid else None,
+        "description": page.description,
+        "zh_title": page.zh_title,
         "events": [_entry(e, ext) for e in page.events],
+    }
+
+
+def entity_redirect_page(page: EntityRedirectPage, ext: str) -> Obj:
+    """An entity title that redirects: where the article's page is."""
+    return {
+        **_header("entity-redirect", page.stem, ext, portal_credits([], sources=False)),
+        "name": page.name,
+        "location": page.target.href(ext),
+        "target": page.target.text,
     }
 
 

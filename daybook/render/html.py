@@ -289,7 +289,15 @@ def json_ld(data: Any) -> str:
 
 
 def _event_ld(data: Obj) -> Obj:
-    things = [{"@type": "Thing", "name": t, "sameAs": urls.wikipedia_url(t)} for t in data["entities"]]
+    items = {w["name"]: w["url"] for w in data.get("wikidata", ())}
+    things = [
+        {
+            "@type": "Thing",
+            "name": t,
+            "sameAs": [urls.wikipedia_url(t), items[t]] if t in items else urls.wikipedia_url(t),
+        }
+        for t in data["entities"]
+    ]
     story = set(data["story"])
     return {
         "@context": "https://schema.org",
@@ -358,7 +366,8 @@ def render(
             "@context": "https://schema.org",
             "@type": "Thing",
             "name": data["name"],
-            "sameAs": data["wikipedia"],
+            "description": data.get("description"),
+            "sameAs": [data["wikipedia"], data["wikidata"]] if data.get("wikidata") else data["wikipedia"],
             "url": extra["canonical"],
         }
     if ld is not None:

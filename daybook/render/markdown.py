@@ -9,6 +9,7 @@ from daybook import urls
 from daybook.render.pages import (
     ArchivePage,
     DayPage,
+    EntityRedirectPage,
     EventPage,
     EventSummary,
     FrontPage,
@@ -155,6 +156,11 @@ def opinion_index(page: OpinionIndex) -> str:
 def redirect_page(page: RedirectPage) -> str:
     """An old event address: one line pointing to the page's new address."""
     return f"Moved to [{escape(page.target.text)}]({page.target.href('md')})\n"
+
+
+def entity_redirect_page(page: EntityRedirectPage) -> str:
+    """An entity title that redirects: one line pointing to the article's page."""
+    return f"{escape(page.name)}: see [{escape(page.target.text)}]({page.target.href('md')})\n"
 
 
 # -- explore: entity and story pages (issue 7) ---------------------------------

@@ -103,6 +103,8 @@ class EventPage:
     # The events of the same innermost story just before and after this one, oldest first.
     earlier_in_story: tuple[ThreadEntry, ...] = ()
     later_in_story: tuple[ThreadEntry, ...] = ()
+    # Each entity with a Wikidata item, in order: (title, QID) (``daybook entities``).
+    wikidata: tuple[tuple[str, str], ...] = ()
 
     @property
     def portal_url(self) -> str:
@@ -215,3 +217,18 @@ class ThreadPage:
     co_entities: tuple[tuple[Link, int], ...] = ()  # (entity, events shared), most first
     newer: Link | None = None
     older: Link | None = None
+    # What the wiki says of an entity (``daybook entities``): its Wikidata item, short
+    # description and Chinese Wikipedia title, each None when not known.
+    qid: str | None = None
+    description: str | None = None
+    zh_title: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityRedirectPage:
+    """An entity's old address once the wiki said the title redirects: points to the
+    page of the article it leads to."""
+
+    stem: str
+    name: str  # the title that redirects
+    target: Link

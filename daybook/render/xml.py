@@ -28,6 +28,7 @@ ITEM_NAMES = {
     "co_entities": "entity",
     "chart": "bar",
     "entity_links": "link",
+    "wikidata": "entity",
     "story_links": "link",
     "credits": "credit",
     "follow_ups": "link",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from daybook.model import (
     ArticleMeta,
     DayChange,
+    EntityInfo,
     PendingPublish,
     PortalPage,
     RawResponse,
@@ -35,6 +36,7 @@ __all__ = [
     "MIGRATIONS",
     "ArticleMeta",
     "DayChange",
+    "EntityInfo",
     "PendingPublish",
     "PortalPage",
     "RawResponse",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -21,10 +22,11 @@ from daybook.model import (
 )
 from daybook.store.base import _now
 from daybook.store.changes import ChangesMixin
+from daybook.store.entities import EntitiesMixin
 from daybook.store.search import SearchMixin
 
 
-class DaysMixin(SearchMixin, ChangesMixin):
+class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
     """Days and events."""
 
     # -- writing -------------------------------------------------------------
@@ -51,8 +53,10 @@ class DaysMixin(SearchMixin, ChangesMixin):
         if row is not None and row[0] == digest:  # parsed as last time: not even reconciled
             kept = conn.execute("SELECT id FROM events WHERE date = ? ORDER BY position", (date,))
             return DayChange(day.date, added=(), removed=(), kept=tuple(r[0] for r in kept))
+        # An entity that redirects is stored as the article it leads to (schema 10).
+        read = tuple(dataclasses.replace(e, entities=self._canonical(conn, e.entities)) for e in day.events)
         before = {e.id: e for e in self.events(date=day.date)}
-        events = tuple(match(list(before.values()), day.events)) if match else day.events
+        events = tuple(match(list(before.values()), read)) if match else read
         if row is not None and list(events) == list(before.values()):
             # Parsed otherwise (another format, ids given) but the same events once reconciled.
             conn.execute(

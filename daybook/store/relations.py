@@ -18,21 +18,32 @@ from daybook.model import (
 )
 from daybook.store.base import StoreBase, _now
 
+# Entities relate leaves out: those the API marked disambiguation pages (schema 10).
+_NOT_DISAMBIGUATION = (
+    " AND NOT EXISTS (SELECT 1 FROM entity_info i WHERE i.title = n.title AND i.disambiguation = 1)"
+)
+
 
 class RelationsMixin(StoreBase):
     """Related lists."""
 
     # -- relate: each event's related events (issue 4) -------------------------
 
-    def relate_items(self, dates: Iterable[dt.date] | None = None) -> list[Item]:
-        """Every stored event (or those of ``dates``) as relate sees it: id, date, entity titles in order."""
+    def relate_items(
+        self, dates: Iterable[dt.date] | None = None, *, disambiguation: bool = False
+    ) -> list[Item]:
+        """Every stored event (or those of ``dates``) as relate sees it: id, date, entity titles in order.
+
+        Disambiguation pages name no one thing: relate leaves them out (``disambiguation``
+        True keeps them, for the pages that list an entity's events)."""
         where, params = "", list[str]()
         if dates is not None:  # one parameter, however many dates
             where = " WHERE e.date IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted({d.isoformat() for d in dates})))
         rows = self.conn.execute(
             "SELECT e.id, e.date, n.title FROM events e LEFT JOIN event_entities ee ON ee.event_id = e.id"
-            f" LEFT JOIN entities n ON n.id = ee.entity_id{where} ORDER BY e.id, ee.position",
+            f" LEFT JOIN entities n ON n.id = ee.entity_id{'' if disambiguation else _NOT_DISAMBIGUATION}"
+            f"{where} ORDER BY e.id, ee.position",
             params,
         )
         titles: dict[str, str] = {}  # one string per title, however many events hold it

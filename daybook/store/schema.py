@@ -249,4 +249,21 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
     ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
     """,
+    # 10: entities as Wikidata knows them (issue 15). What the MediaWiki API said of each
+    # entity title, and when it was asked: the article a redirect leads to (its events'
+    # entity rows are then the target's), the Wikidata item, the short description, the
+    # Chinese Wikipedia's title, and whether it is a disambiguation page (kept out of relate).
+    """
+    CREATE TABLE entity_info (
+        title TEXT PRIMARY KEY,           -- the entity title as events held it
+        target TEXT,                      -- the article it redirects to (NULL: it is one)
+        missing INTEGER NOT NULL DEFAULT 0,  -- 1: no such page on the wiki
+        qid TEXT,                         -- Wikidata item, 'Q42' (of the target, for a redirect)
+        description TEXT,                 -- the article's short description
+        zh_title TEXT,                    -- its title on the Chinese Wikipedia
+        disambiguation INTEGER NOT NULL DEFAULT 0,
+        asked_at TEXT NOT NULL            -- ISO 8601, UTC
+    );
+    CREATE INDEX entity_info_by_target ON entity_info(target);
+    """,
 )

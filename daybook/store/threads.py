@@ -30,7 +30,7 @@ class ThreadsMixin(RelationsMixin):
 
     def event_threads(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
         """Every event's id, date, story lines and entities, in site order (by day, then page order)."""
-        entities = {item.id: item.entities for item in self.relate_items()}
+        entities = {item.id: item.entities for item in self.relate_items(disambiguation=True)}
         stories: dict[str, tuple[str, ...]] = {}  # one tuple per story path, however many events share it
         rows = self.conn.execute("SELECT id, date, story FROM events ORDER BY date, position").fetchall()
         for ident, date, story in rows:
