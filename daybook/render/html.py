@@ -377,6 +377,8 @@ def render(
     if data["kind"] == "archive":
         extra["calendars"] = relative_links(calendars(data), here, root)
     if data["kind"] in ("entity", "story"):
+        # The wiki's short description (``description`` is the page's meta description).
+        extra["wiki_description"] = data.get("description") if data["kind"] == "entity" else None
         # Safe as markup: the chart holds only numbers and month names it writes itself.
         bars = ((bar["month"], bar["events"]) for bar in data["chart"])
         extra["chart_svg"] = markupsafe.Markup(chart.month_chart(bars))
