@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Iterable
 
@@ -24,6 +25,14 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 DEFAULT_BASE_URL = "http://localhost:8000"  # the site's public address unless --base-url says
 
+# Editions of the site (issue 15): English at the root, each other in a folder of its own.
+EDITIONS: tuple[str, ...] = ("en", "zh")
+DEFAULT_EDITION = "en"
+# What a link keeps as it is when percent-encoded: every ASCII character a path, query or
+# fragment of the site may hold. Letters outside ASCII (a Chinese slug) are encoded.
+_SAFE_IN_LINKS = "!#$%&'()*+,-./:;=?@[]~_"
+_NOT_WORD = re.compile(r"[\W_]+")
+
 
 def slugify(text: str, *, fallback: str = "") -> str:
     """The reference rule: the first 140 characters, lower-cased, every run of other
@@ -34,6 +43,42 @@ def slugify(text: str, *, fallback: str = "") -> str:
     """
     ascii_text = anyascii(text).strip()[:SLUG_LENGTH]
     return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-") or fallback
+
+
+def slugify_name(text: str, *, fallback: str = "") -> str:
+    """A slug that keeps letters of any script (a Chinese entity name: ``伊斯兰国``):
+    NFKC, lower-cased, every run of other characters than letters and digits made one
+    ``-``, none at either end; a name of ASCII only is slugged as ``slugify`` does."""
+    if text.isascii():
+        return slugify(text, fallback=fallback)
+    normal = unicodedata.normalize("NFKC", text).strip()[:SLUG_LENGTH]
+    return _NOT_WORD.sub("-", normal.lower()).strip("-") or fallback
+
+
+def edition_root(edition: str) -> str:
+    """Where an edition's pages live: ``""`` for English, ``zh/`` for Chinese."""
+    if edition not in EDITIONS:
+        raise ValueError(f"no edition {edition!r}")
+    return "" if edition == DEFAULT_EDITION else f"{edition}/"
+
+
+def in_edition(path: str, edition: str) -> str:
+    """An output path of an edition as a path from the site's root: ``zh/index.html``."""
+    return edition_root(edition) + path
+
+
+def edition_link(href: str, edition: str) -> str:
+    """A site-absolute link of an edition, from the site's root (``/zh/news/index.json``);
+    any other link as is."""
+    if href.startswith("/") and not href.startswith("//"):
+        return "/" + in_edition(href[1:], edition)
+    return href
+
+
+def quoted(link: str) -> str:
+    """A link percent-encoded where it must be (letters outside ASCII, spaces); a link of
+    the English edition is unchanged."""
+    return link if link.isascii() and " " not in link else urllib.parse.quote(link, safe=_SAFE_IN_LINKS)
 
 
 def unique_slugs(slugs: Iterable[str]) -> list[str]:

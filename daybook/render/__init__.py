@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from daybook import urls
 from daybook.render import data, html, json, markdown, xml
@@ -30,22 +31,65 @@ def render_all(
     title: str,
     description: str | None = None,
     base_url: str = urls.DEFAULT_BASE_URL,
+    edition: str = urls.DEFAULT_EDITION,
+    alternates: Sequence[tuple[str, str]] = (),
 ) -> dict[str, str]:
-    """A page object in every requested format, keyed by output path."""
+    """A page object in every requested format, keyed by output path (within its edition).
+
+    An edition other than English links its own pages (``/zh/...``) and says which it is
+    (``edition``); ``alternates``: the page in every edition, for the HTML's ``hreflang``."""
     to_markdown, to_data, template = RENDERERS[kind]
     stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
     files: dict[str, str] = {}
     for ext in formats:
         if ext == "md":
-            files[f"{stem}.md"] = to_markdown(page)
+            text = to_markdown(page)
+            if edition != urls.DEFAULT_EDITION:  # every site link is a Markdown link's target
+                text = text.replace("](/", f"](/{urls.edition_root(edition)}")
+            files[f"{stem}.md"] = text
             continue
         obj = to_data(page, ext)
+        if edition != urls.DEFAULT_EDITION:
+            obj = in_edition(obj, edition)
         if ext == "json":
             files[f"{stem}.json"] = json.dumps(obj)
         elif ext == "xml":
             files[f"{stem}.xml"] = xml.dumps(obj)
         else:
             files[f"{stem}.html"] = html.render(
-                template, obj, title=title, description=description, base_url=base_url
+                template,
+                obj,
+                title=title,
+                description=description,
+                base_url=base_url,
+                edition=edition,
+                alternates=alternates,
             )
     return files
+
+
+# Members of the page data that hold site-absolute links (``formats`` holds them too).
+_SITE_LINKS = frozenset({"path", "href", "location", "action", "script"})
+
+
+def in_edition(obj: data.Obj, edition: str) -> data.Obj:
+    """A page's data in an edition: ``edition`` after ``kind``, and every link to a page
+    of the site made one of the edition's (``/zh/news/...``)."""
+
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, str) and key in _SITE_LINKS:
+            return urls.edition_link(value, edition)
+        if isinstance(value, dict):
+            if key == "formats":
+                return {k: urls.edition_link(v, edition) for k, v in value.items()}
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    result: data.Obj = {}
+    for key, value in obj.items():
+        result[key] = walk(value, key)
+        if key == "kind":
+            result["edition"] = edition
+    return result

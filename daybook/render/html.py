@@ -13,7 +13,7 @@ import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -22,7 +22,7 @@ import markupsafe
 from markdown_it import MarkdownIt
 
 from daybook import urls
-from daybook.render import chart
+from daybook.render import chart, i18n
 from daybook.render.data import Obj, credit_site
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
@@ -59,7 +59,8 @@ def by_category(events: Iterable[Obj]) -> Iterator[tuple[str, int, list[tuple[st
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
+def environment(edition: str = urls.DEFAULT_EDITION) -> jinja2.Environment:
+    """The templates of one edition: its messages (``_``) and its dates."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("daybook.render", "templates"),
         autoescape=True,
@@ -69,13 +70,22 @@ def environment() -> jinja2.Environment:
     )
     env.filters["groupby_consecutive"] = groupby_consecutive
     env.filters["label"] = _label
-    env.filters["long_date"] = long_date
-    env.filters["short_date"] = short_date
-    env.filters["medium_date"] = medium_date
-    env.filters["label_long"] = label_long
+    env.filters["long_date"] = functools.partial(i18n.long_date, edition=edition)
+    env.filters["short_date"] = functools.partial(i18n.short_date, edition=edition)
+    env.filters["medium_date"] = functools.partial(i18n.medium_date, edition=edition)
+    env.filters["label_long"] = functools.partial(label_long, edition=edition)
+    env.filters["month_label"] = functools.partial(_month_label, edition=edition)
     env.filters["rel"] = _rel
     env.filters["by_category"] = by_category
+    env.globals["_"] = i18n.translator(edition)
+    env.globals["weekdays"] = i18n.weekdays(edition)
     return env
+
+
+def _month_label(month: str, edition: str = urls.DEFAULT_EDITION) -> str:
+    """``2024-05`` as ``May 2024`` (``2024年5月``)."""
+    year, _, number = month.partition("-")
+    return i18n.month_name(int(year), int(number), edition)
 
 
 def _template_text(name: str) -> str:
@@ -109,27 +119,39 @@ def script_path() -> str:
     return _hashed("site", "js", script())
 
 
-def site_files(base_url: str, license: Obj, source: str) -> dict[str, str]:
+def site_files(
+    base_url: str, license: Obj, source: str, edition: str = urls.DEFAULT_EDITION
+) -> dict[str, str]:
     """The files of the site that are no page: the stylesheet, the script, the 404 page
-    and robots.txt, by output path."""
+    and robots.txt (the English edition's: at the site's root), by output path within
+    the edition."""
     not_found = {
         "kind": "not-found",
-        "path": urls.link(urls.NOT_FOUND_PAGE),
+        "path": urls.edition_link(urls.link(urls.NOT_FOUND_PAGE), edition),
         "formats": None,
         "license": license,
         "source": source,
         "credits": [credit_site()],  # the page's words are daybook's own
     }
     robots = f"User-agent: *\nAllow: /\nSitemap: {urls.absolute(urls.SITEMAP, base_url)}\n"
-    return {
+    title = i18n.translator(edition)("Page not found")
+    files = {
         stylesheet_path(): stylesheet(),
         script_path(): script(),
         urls.NOT_FOUND_PAGE: render(
-            "404.html", not_found, title="Page not found", base_url=base_url, rooted=True
+            "404.html", not_found, title=title, base_url=base_url, rooted=True, edition=edition
         ),
-        urls.ROBOTS: robots,
     }
+    if edition == urls.DEFAULT_EDITION:
+        files[urls.ROBOTS] = robots
+    return files
 
+
+# What an edition other than English says of its text, on every page's about line.
+EDITION_NOTE = (
+    "Event text is the Wikipedia Current Events Portal's own, in English;"
+    " names of articles are in Chinese where Chinese Wikipedia has them."
+)
 
 # -- dates for people -------------------------------------------------------------
 
@@ -141,40 +163,31 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 def long_date(iso: str | dt.date | None) -> str:
     """``Tuesday 7 May 2024``."""
-    if not iso:
-        return ""
-    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
-    return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
+    return i18n.long_date(iso)
 
 
 def short_date(iso: str | dt.date | None) -> str:
     """``7 May``, for lists where the year is plain from the page."""
-    if not iso:
-        return ""
-    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
-    return f"{date.day} {_MONTHS[date.month - 1]}"
+    return i18n.short_date(iso)
 
 
 def medium_date(iso: str | dt.date | None) -> str:
     """``7 May 2024``: a date among others of other years."""
-    if not iso:
-        return ""
-    date = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(iso)
-    return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
+    return i18n.medium_date(iso)
 
 
-def label_long(label: str) -> str:
+def label_long(label: str, edition: str = urls.DEFAULT_EDITION) -> str:
     """A day link's text (the site's label, ``2024-05-7``) as people read a date."""
     year, month, day = [*label.split("-"), "", ""][:3]
     if not (year.isdigit() and month.isdigit() and day.isdigit()):
         return label
-    return long_date(dt.date(int(year), int(month), int(day)))
+    return i18n.long_date(dt.date(int(year), int(month), int(day)), edition)
 
 
 # -- navigation by time: breadcrumbs and calendars ---------------------------------
 
 
-def crumbs(data: Obj) -> list[Obj]:
+def crumbs(data: Obj, edition: str = urls.DEFAULT_EDITION) -> list[Obj]:
     """Archive › year › month › day above a page of the news: ``text`` and ``href``
     (site-absolute; None for the page itself)."""
     kind, period = data["kind"], str(data.get("period") or "")
@@ -185,18 +198,24 @@ def crumbs(data: Obj) -> list[Obj]:
         date, depth = dt.date(int(year), int(month or 1), 1), 2 if month else 1
     else:
         return []
+    def link(path: str) -> str:
+        return urls.link(urls.in_edition(path, edition))
+
     trail: list[Obj] = [
-        {"text": "Archive", "href": urls.link(urls.ARCHIVE_PAGE)},
-        {"text": str(date.year), "href": urls.link(urls.year_path(date.year, "html"))},
-        {"text": _MONTHS[date.month - 1], "href": urls.link(urls.month_path(date.year, date.month, "html"))},
-        {"text": short_date(date), "href": urls.link(urls.day_path(date, "html"))},
+        {"text": i18n.translator(edition)("Archive"), "href": link(urls.ARCHIVE_PAGE)},
+        {"text": str(date.year), "href": link(urls.year_path(date.year, "html"))},
+        {
+            "text": i18n.month_only(date.month, edition),
+            "href": link(urls.month_path(date.year, date.month, "html")),
+        },
+        {"text": i18n.short_date(date, edition), "href": link(urls.day_path(date, "html"))},
     ][: depth + 1]
     if kind != "event":  # the last crumb is this page
         trail[-1] = {**trail[-1], "href": None}
     return trail
 
 
-def calendars(data: Obj) -> list[Obj]:
+def calendars(data: Obj, edition: str = urls.DEFAULT_EDITION) -> list[Obj]:
     """The calendar of each month of an archive page's period (twelve on a year page):
     weeks from Monday, each day with events linked and counted."""
     days = {d["date"]: d for d in data.get("days") or []}
@@ -216,9 +235,11 @@ def calendars(data: Obj) -> list[Obj]:
         linked = month == "" and any(c and "href" in c for week in weeks for c in week)
         result.append(
             {
-                "label": month_name(int(year), m),
-                "month": _MONTHS[m - 1],
-                "href": urls.link(urls.month_path(int(year), m, "html")) if linked else None,
+                "label": i18n.month_name(int(year), m, edition),
+                "month": i18n.month_only(m, edition),
+                "href": urls.link(urls.in_edition(urls.month_path(int(year), m, "html"), edition))
+                if linked
+                else None,
                 "events": events,
                 "weeks": weeks,
             }
@@ -227,7 +248,7 @@ def calendars(data: Obj) -> list[Obj]:
 
 
 def month_name(year: int, month: int) -> str:
-    return f"{_MONTHS[month - 1]} {year}"
+    return i18n.month_name(year, month)
 
 
 # -- links -----------------------------------------------------------------------
@@ -238,9 +259,11 @@ _LINK_KEYS = frozenset({"href", "location", "action", "script", "url", "source",
 
 
 def _link(here: str, href: str, rooted: str | None) -> str:
-    if rooted is not None and href.startswith("/") and not href.startswith("//"):
-        return urls.rooted(href[1:], rooted)
-    return urls.relative_link(here, href)
+    if not href.startswith("/") or href.startswith("//"):
+        return href  # a link that leaves the site, as it is
+    if rooted is not None:
+        return urls.quoted(urls.rooted(href[1:], rooted))
+    return urls.quoted(urls.relative_link(here, href))
 
 
 def own_images(data: Any, base_url: str) -> Any:
@@ -278,8 +301,9 @@ def relative_links(data: Any, here: str, rooted: str | None = None) -> Any:
 
 @jinja2.pass_context
 def _rel(context: jinja2.runtime.Context, href: str) -> str:
-    """A link the template writes itself (``"/news/index.html"|rel``), relative to this page."""
-    return _link(context["here"], href, context["rooted"])
+    """A link the template writes itself (``"/news/index.html"|rel``: of the page's own
+    edition), relative to this page."""
+    return _link(context["here"], urls.edition_link(href, context["edition"]), context["rooted"])
 
 
 def json_ld(data: Any) -> str:
@@ -326,23 +350,35 @@ def render(
     description: str | None = None,
     base_url: str = urls.DEFAULT_BASE_URL,
     rooted: bool = False,
+    edition: str = urls.DEFAULT_EDITION,
+    alternates: Sequence[tuple[str, str]] = (),
 ) -> str:
     """One page: the template filled with the page's data and the shared chrome.
 
     ``base_url`` makes the absolute links that leave the page: canonical, og:url, JSON-LD.
     ``rooted``: the page may be served at any address (the 404 page), so its links start
-    from the base URL's path rather than from the page.
+    from the base URL's path rather than from the page. ``edition``: whose words and
+    dates (the data's links are that edition's already: ``render_all``); ``alternates``:
+    the same page in each edition, (edition, path from the site's root), for ``hreflang``.
     """
     # A page without a path of its own (the search page, and its server-made twin at
     # ``/search``) sits at the site's root.
-    here = str(data.get("path") or "/" + urls.SEARCH_PAGE).lstrip("/")
+    here = str(data.get("path") or "/" + urls.in_edition(urls.SEARCH_PAGE, edition)).lstrip("/")
     root = base_url if rooted else None
+    translate = i18n.translator(edition)
     extra: dict[str, Any] = {
         "here": here,
         "rooted": root,
-        "canonical": urls.absolute(here, base_url),
-        "stylesheet": _link(here, "/" + stylesheet_path(), root),
-        "site_script": _link(here, "/" + script_path(), root),
+        "edition": edition,
+        "lang": i18n.LANG[edition],
+        "canonical": urls.quoted(urls.absolute(here, base_url)),
+        "stylesheet": _link(here, "/" + urls.in_edition(stylesheet_path(), edition), root),
+        "site_script": _link(here, "/" + urls.in_edition(script_path(), edition), root),
+        "alternates": [
+            {"lang": i18n.LANG[e], "href": _link(here, "/" + path, root), "name": i18n.SELF_NAMES[e]}
+            for e, path in alternates
+        ],
+        "edition_note": None if edition == urls.DEFAULT_EDITION else translate(EDITION_NOTE),
     }
     ld: Obj | None = None
     if data["kind"] == "event":
@@ -373,9 +409,9 @@ def render(
     if ld is not None:
         # Safe as markup: json_ld escapes every character that could end the script.
         extra["jsonld"] = markupsafe.Markup(json_ld({k: v for k, v in ld.items() if v is not None}))
-    extra["crumbs"] = relative_links(crumbs(data), here, root)
+    extra["crumbs"] = relative_links(crumbs(data, edition), here, root)
     if data["kind"] == "archive":
-        extra["calendars"] = relative_links(calendars(data), here, root)
+        extra["calendars"] = relative_links(calendars(data, edition), here, root)
     if data["kind"] in ("entity", "story"):
         # The wiki's short description (``description`` is the page's meta description).
         extra["wiki_description"] = data.get("description") if data["kind"] == "entity" else None
@@ -385,7 +421,9 @@ def render(
     if data["kind"] == "opinion":
         # Raw HTML in an opinion file is shown as text, like everything else.
         extra["body_html"] = markupsafe.Markup(_opinion_html(data["body_markdown"], here, root))
-    template_obj = environment().get_template(template)
+    if data["kind"] == "entity" and edition == "zh" and data.get("zh_title"):
+        extra["name"] = data["zh_title"]  # the Chinese Wikipedia's name, where it has one
+    template_obj = environment(edition).get_template(template)
     return template_obj.render(
         {
             "jsonld": None,
