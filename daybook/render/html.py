@@ -198,6 +198,7 @@ def crumbs(data: Obj, edition: str = urls.DEFAULT_EDITION) -> list[Obj]:
         date, depth = dt.date(int(year), int(month or 1), 1), 2 if month else 1
     else:
         return []
+
     def link(path: str) -> str:
         return urls.link(urls.in_edition(path, edition))
 
