@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from daybook.ingest import ingest_paths
+from daybook.ingest.entities import resolve
+from daybook.ingest.pull import PullSettings
 from daybook.publish import BuildOptions, build_site
 from daybook.relate import Settings, refresh
 from daybook.store import Store
@@ -36,6 +38,24 @@ def build(out: Path, *inputs: Path, opinion: Path | None = None) -> Path:
 
 def example_site(out: Path) -> Path:
     return build(out, ROOT / "examples", opinion=ROOT / "examples" / "opinion")
+
+
+def example_editions(out: Path) -> Path:
+    """The example in both editions (``daybook build --editions en,zh``), its entities
+    asked of a stand-in for the MediaWiki API that knows ``examples/entities.json``."""
+    from standin_api import StandInAPI  # only here: the other sites need no API
+
+    api = StandInAPI().start().load_articles(ROOT / "examples" / "entities.json")
+    try:
+        with Store(out / "site.db") as store:
+            ingest_paths(store, [ROOT / "examples"])
+            refresh(store, Settings(), workers=1)
+            resolve(store, PullSettings(api=api.api, delay=0))
+            options = BuildOptions(opinion_dir=ROOT / "examples" / "opinion", editions=("en", "zh"))
+            build_site(store, out / "site", options)
+    finally:
+        api.stop()
+    return out / "site"
 
 
 def real_month(out: Path) -> Path:

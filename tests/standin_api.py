@@ -29,6 +29,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 from standin_web import _Handler as WebHandler
 from standin_web import origin, serve, shut
@@ -83,6 +84,15 @@ class StandInAPI:
         """An article the entity queries know of."""
         known = {"qid": qid, "description": description, "zh": zh, "disambiguation": disambiguation}
         self.articles[title] = known
+
+    def load_articles(self, path: Path) -> StandInAPI:
+        """The articles and redirects of a file like ``examples/entities.json``."""
+        known = json.loads(path.read_text(encoding="utf-8"))
+        for title, facts in known["articles"].items():
+            self.article(title, facts.get("qid"), facts.get("description"), facts.get("zh"))
+        for title, target in known.get("redirects", {}).items():
+            self.redirect(title, target)
+        return self
 
     def redirect(self, title: str, target: str) -> None:
         """A title that redirects to ``target``."""

@@ -40,7 +40,8 @@ def broken_links(site: Path) -> tuple[int, list[tuple[str, str]]]:
     """How many internal links the site's HTML pages hold, and those that lead nowhere."""
     count, broken = 0, []
     for page in sorted(site.rglob("*.html")):
-        if page.name == urls.NOT_FOUND_PAGE and page.parent == site:
+        editions = {(site / urls.edition_root(e)).resolve() for e in urls.EDITIONS}
+        if page.name == urls.NOT_FOUND_PAGE and page.parent.resolve() in editions:
             continue  # served at any address: its links start from the site's root (below)
         for link in internal_links(page):
             count += 1

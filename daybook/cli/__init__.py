@@ -7,6 +7,7 @@ into a one-line message and a non-zero exit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -307,20 +308,35 @@ def sources(ctx: click.Context, fmt: str) -> None:
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @site_options
+@click.option(
+    "--editions",
+    default="en",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated editions to build: en (at OUT), zh (at OUT/zh, Chinese).",
+)
 @click.pass_context
 def build(
-    ctx: click.Context, out: Path, formats: tuple[str, ...], base_url: str, opinion_dir: Path | None
+    ctx: click.Context,
+    out: Path,
+    formats: tuple[str, ...],
+    base_url: str,
+    opinion_dir: Path | None,
+    editions: str,
 ) -> None:
     """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
 
     OUT must be new, empty (but for .git) or a site daybook built. Files whose content
     did not change are left untouched; files daybook wrote that no page produces any
-    more are removed, and no other file.
+    more are removed, and no other file. `--editions en,zh` adds the Chinese edition
+    at OUT/zh (run `daybook entities` first for Chinese names).
     """
     from daybook.publish import build_site  # the build's modules: only for the commands that build
 
     with usage_errors():
         options = build_options(formats, base_url, opinion_dir)
+        chosen = tuple(dict.fromkeys(e.strip() for e in editions.split(",") if e.strip()))
+        options = dataclasses.replace(options, editions=chosen)
     err = Console(stderr=True)
     with open_store(ctx) as store:
         days = len(store.dates())

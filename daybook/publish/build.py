@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from daybook.publish.options import Renderer
 from daybook.publish.state import SiteState, page_digest
 from daybook.publish.writer import Writer, WriteReport
 from daybook.render import data as page_data
-from daybook.render import html, render_all
+from daybook.render import html, i18n, render_all
 from daybook.render.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
 from daybook.store import Store
 
@@ -67,6 +68,14 @@ class Build:
         self.options = options
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
+        self.edition = options.edition
+        if options.editions != (urls.DEFAULT_EDITION,):  # the pages link their other editions
+            self._settings += f"|{options.edition}|{','.join(options.editions)}"
+        self.translate = i18n.translator(options.edition)
+        # The site's address for feeds and sitemaps: the edition's folder.
+        self.edition_base = options.base_url.rstrip("/") + "/" + urls.edition_root(options.edition)
+        # The other editions' entity pages (entity -> stem), for the alternates.
+        self.peers: dict[str, dict[str, str]] = {}
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
@@ -78,7 +87,7 @@ class Build:
             self.state = SiteState(site, full=full)
             held.callback(self.state.close)
             self.writer = Writer(out, self.state)
-            self.names = NameRegistry(self.state.conn)
+            self.names = NameRegistry(self.state.conn, _entity_names(store, options.edition))
             # An update takes unchanged days' event paths from the state (``_update`` says
             # which days changed); a full build makes them all.
             known = None if self.state.full else self.state.event_stems
@@ -106,7 +115,16 @@ class Build:
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
-            args = (kind, page, self.options.formats, title, description, self.options.base_url)
+            args = (
+                kind,
+                page,
+                self.options.formats,
+                title,
+                description,
+                self.options.base_url,
+                self.edition,
+                self.alternates(kind, page),
+            )
             if self.renderer is None:
                 self._write(render_all(*args))
             else:
@@ -139,6 +157,24 @@ class Build:
             result.wait()
         self._write_rendered()
 
+    def alternates(self, kind: str, page: object) -> tuple[tuple[str, str], ...]:
+        """The page in every edition the site has: (edition, HTML path from the site's root)."""
+        if len(self.options.editions) < 2:
+            return ()
+        stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
+        found = []
+        for edition in self.options.editions:
+            there: str | None = stem
+            peer = self.peers.get(edition)
+            if edition != self.edition and kind in ("entity", "entity-redirect") and peer is not None:
+                name: str = getattr(page, "name")  # noqa: B009 - both kinds name their entity
+                part: int | None = getattr(page, "part", None)
+                main = peer.get(name)
+                there = main if main is None or part is None else urls.part_stem(main, part)
+            if there is not None:
+                found.append((edition, urls.in_edition(f"{there}.html", edition)))
+        return tuple(found)
+
     def remove_page(self, stem: str) -> None:
         for ext in self.options.formats:
             self.writer.remove(f"{stem}.{ext}")
@@ -163,7 +199,8 @@ class Build:
             self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
             summaries.append(summary(event, self.index, found))
         result = day_page(date, summaries, self.index), summaries
-        self.emit("day", result[0], title=f"News of {date:%-d %B %Y}")
+        day_title = self.translate("News of {date}").format(date=i18n.medium_date(date, self.edition))
+        self.emit("day", result[0], title=day_title)
         self._days_done[date] = result
         return result
 
@@ -193,7 +230,8 @@ class Build:
             ref = self.index.ref(event_id)
             if self.state.has(stem) or ref is None or ref.stem == stem:
                 continue
-            self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=f"Moved: {ref.headline}")
+            moved = self.translate("Moved: {headline}").format(headline=ref.headline)
+            self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=moved)
             self.state.set_redirect(stem, event_id)
 
     def archives(self) -> None:
@@ -202,14 +240,24 @@ class Build:
             return
         self._archives_done = True
         license = {"name": page_data.LICENSE, "url": page_data.LICENSE_URL}
-        for path, content in html.site_files(self.options.base_url, license, page_data.PORTAL_URL).items():
+        files = html.site_files(self.options.base_url, license, page_data.PORTAL_URL, self.edition)
+        for path, content in files.items():
             self.writer.write(path, content)
         for archive in archive_pages(self.index):
-            self.emit("archive", archive, title=archive.title)
+            self.emit("archive", archive, title=self._archive_title(archive.title, archive.period))
         for piece in self.opinion:
             self.emit("opinion", piece, title=piece.title, description=piece.summary)
         stem = urls.opinion_index_stem()
-        self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), "Opinion")
+        self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), self.translate("Opinion"))
+
+    def _archive_title(self, title: str, period: str | None) -> str:
+        """An archive page's title in the build's edition: ``May 2024``, ``2024年5月``."""
+        if self.edition == urls.DEFAULT_EDITION:
+            return title
+        if period is None:
+            return self.translate(title)
+        year, _, month = period.partition("-")
+        return i18n.month_name(int(year), int(month), self.edition) if month else f"{year}年"
 
     def finish(self, recent: Sequence[DayPage], latest: Sequence[EventSummary]) -> None:
         """Archive, opinion and front pages, feeds, sitemap."""
@@ -224,7 +272,7 @@ class Build:
             day_before=newest[2] if len(newest) > 2 else None,
             previous=day_link(days[-FRONT_DAYS - 1]) if len(days) > FRONT_DAYS else None,
         )
-        self.emit("front", front, title="The news, day by day")
+        self.emit("front", front, title=self.translate("The news, day by day"))
         self._feeds(latest)
         self._sitemaps()
 
@@ -232,9 +280,9 @@ class Build:
         """The sitemap: all of it in a full build or a small site; else the sections in
         which a page came or went, and the index of sections."""
         listed = "html" if "html" in self.options.formats else self.options.formats[0]
-        base, root = self.options.base_url, self.writer.root
+        base, root = self.edition_base, self.writer.root
         if self.state.count() <= sitemap.LIMIT:
-            paths = [f"{stem}.{listed}" for stem in self.state.stems()]
+            paths = [urls.quoted(f"{stem}.{listed}") for stem in self.state.stems()]
             self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
             for stale in root.glob(urls.SITEMAP_SECTIONS):
                 self.writer.remove(stale.name)  # only those daybook wrote
@@ -257,7 +305,7 @@ class Build:
         self.writer.write(urls.SITEMAP, sitemap.index(files, base))
 
     def _feeds(self, latest: Sequence[EventSummary]) -> None:
-        base = self.options.base_url
+        base = self.edition_base
         news = [_feed_item(e) for e in sorted(latest, key=lambda e: e.date, reverse=True)]
         opinion = [
             feeds.FeedItem(p.stem, p.title, f"{p.stem}.html", p.summary, p.date, p.author)
@@ -301,11 +349,47 @@ def build_site(
     """Build the whole site into ``out``; files whose inputs are unchanged are left alone,
     and files no page produces any more are removed (or, for an event whose slug
     changed, replaced by a redirect)."""
-    build = Build(store, out, options or BuildOptions(), full=True)
+    options = options or BuildOptions()
+    builds: dict[str, Build] = {}
     try:
-        return _build_all(build, on_day)
+        # Every edition's names first: each edition's pages link the others' (hreflang).
+        for edition in sorted(options.editions, key=lambda e: e != urls.DEFAULT_EDITION):
+            where = out / urls.edition_root(edition) if edition != urls.DEFAULT_EDITION else out
+            builds[edition] = build = Build(store, where, replace(options, edition=edition), full=True)
+            _fill_names(build)
+        for build in builds.values():
+            build.peers = {e: other.names.entity_stems() for e, other in builds.items() if other is not build}
+        report = _build_all(builds[urls.DEFAULT_EDITION], on_day)
+        for edition, build in builds.items():
+            if edition != urls.DEFAULT_EDITION:
+                report = _merged(report, _build_all(build, None), urls.edition_root(edition))
+        return report
     finally:
-        build.close()
+        for build in builds.values():
+            build.close()
+
+
+def _fill_names(build: Build) -> None:
+    """Every entity's and story's address (a full build); a title that redirects keeps its
+    page's address, for the redirect (explore)."""
+    entities = [*build.store.entity_titles(), *build.store.entity_redirects()]
+    build.names.fill(entities, build.store.story_names())
+
+
+def _entity_names(store: Store, edition: str) -> dict[str, str]:
+    """An edition's own names of the entities: the Chinese edition's are Chinese Wikipedia's."""
+    if edition != "zh":
+        return {}
+    return {title: info.zh_title for title, info in store.entity_info().items() if info.zh_title}
+
+
+def _merged(report: WriteReport, more: WriteReport, prefix: str) -> WriteReport:
+    """The report of two editions' builds, the second's paths from the site's root."""
+    report.written.extend(prefix + p for p in more.written)
+    report.removed.extend(prefix + p for p in more.removed)
+    report.touched.extend(prefix + p for p in more.touched)
+    report.unchanged += more.unchanged
+    return report
 
 
 Hook = Callable[[WriteReport], None] | None
@@ -315,9 +399,7 @@ def _build_all(
     build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
 ) -> WriteReport:
     build.index.load_all()
-    # A title that redirects keeps its page's address, for the redirect (explore).
-    entities = [*build.store.entity_titles(), *build.store.entity_redirects()]
-    build.names.fill(entities, build.store.story_names())
+    _fill_names(build)
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
     for date in build.index.days:

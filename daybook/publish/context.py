@@ -74,6 +74,10 @@ class SiteIndex:
         self._source_dates: dict[dt.date, dict[str, dict[str, str]]] = {}
         self._qids: dict[str, str] | None = None
 
+    def entity_names(self, titles: Iterable[str]) -> tuple[str, ...]:
+        """Entities as the build's edition names them (English: their titles)."""
+        return tuple(self.names.display("entity", t) for t in titles)
+
     def wikidata(self, titles: Iterable[str]) -> tuple[tuple[str, str], ...]:
         """(title, QID) of each of these entities the wiki gave a Wikidata item, in order."""
         if self._qids is None:
@@ -278,7 +282,7 @@ def event_page(
         cover_image=image,
         entities=event.entities,
         related=tuple(
-            RelatedLink(link=target.link, date=target.date, context=tuple(context))
+            RelatedLink(link=target.link, date=target.date, context=index.entity_names(context))
             for related_id, context in related
             if (target := index.ref(related_id)) is not None
         ),
@@ -314,7 +318,7 @@ def summary(event: Event, index: SiteIndex, articles: Sequence[ArticleMeta]) -> 
         story=event.story,
         category=event.category,
         lede=lede_and_image(articles)[0],
-        context=event.entities,
+        context=index.entity_names(event.entities),
     )
 
 

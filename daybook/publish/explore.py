@@ -50,6 +50,8 @@ class Output(Protocol):
     options: BuildOptions
     writer: Writer
     emitted: set[str]
+    edition: str
+    translate: Callable[[str], str]
 
     def emit(
         self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
@@ -134,19 +136,24 @@ def monthly_dates(dates: Iterable[dt.date]) -> tuple[MonthCount, ...]:
     return tuple(MonthCount(month, n) for month, n in sorted(counts.items()))
 
 
-def _most_common(
-    counts: Mapping[str, int], stem: Callable[[str], str | None]
-) -> tuple[tuple[Link, int], ...]:
+def _most_common(counts: Mapping[str, int], names: NameRegistry) -> tuple[tuple[Link, int], ...]:
     best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
-    return tuple((Link(title, s), n) for title, n in best if (s := stem(title)) is not None)
+    return tuple(
+        (Link(names.display("entity", title), s), n)
+        for title, n in best
+        if (s := names.entity_stem(title)) is not None
+    )
 
 
 def _emit_thread(build: Output, pages: Sequence[ThreadPage], total: int) -> None:
+    t = build.translate
     for page in pages:
+        name = build.names.display(page.kind, page.name)
         if page.part is None:
-            build.emit(page.kind, page, title=page.name, description=f"{total} events: {page.name}")
+            description = t("{total} events: {name}").format(total=total, name=name)
+            build.emit(page.kind, page, title=name, description=description)
         else:  # nothing on a part may depend on the events after it
-            build.emit(page.kind, page, title=f"{page.name}, part {page.part}")
+            build.emit(page.kind, page, title=t("{name}, part {part}").format(name=name, part=page.part))
 
 
 def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
@@ -191,7 +198,7 @@ def build_explore(build: Output) -> None:
             if stem is None:
                 continue
             together = Counter(t for e in entries for t in holds[e.id] if t != name)
-            co = _most_common(together, registry.entity_stem)
+            co = _most_common(together, registry)
             info = infos.get(name) if kind == "entity" else None
             _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
             registry.set_events(kind, name, len(entries))
@@ -273,7 +280,7 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
         company = store.entity_company(name)
     else:
         company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
-    co = _most_common(company, registry.entity_stem)
+    co = _most_common(company, registry)
     info = store.entity_info([name]).get(name) if kind == "entity" else None
     pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part, info=info)
     _emit_thread(build, pages, total)
@@ -290,15 +297,20 @@ def _emit_entity_redirect(build: Output, alias: str, target: str) -> None:
     if stem is None or target_stem is None or stem == target_stem:
         return
     page = EntityRedirectPage(stem, alias, Link(target, target_stem))
-    build.emit("entity-redirect", page, title=f"{alias}: see {target}")
+    shown = registry.display("entity", alias), registry.display("entity", target)
+    build.emit(
+        "entity-redirect",
+        page,
+        title=build.translate("{alias}: see {target}").format_map({"alias": shown[0], "target": shown[1]}),
+    )
     _remove_thread(build, stem)  # the parts; the page itself was just made
     registry.set_events("entity", alias, 0)
 
 
-def search_page(base_url: str = urls.DEFAULT_BASE_URL) -> str:
+def search_page(base_url: str = urls.DEFAULT_BASE_URL, edition: str = urls.DEFAULT_EDITION) -> str:
     """The static search page: the form, and the script that searches the prebuilt index."""
     return render_search_page(
-        urls.link(urls.SEARCH_PAGE), script=urls.link(urls.SEARCH_SCRIPT), base_url=base_url
+        urls.link(urls.SEARCH_PAGE), script=urls.link(urls.SEARCH_SCRIPT), base_url=base_url, edition=edition
     )
 
 
@@ -364,4 +376,4 @@ def write_search(build: Output, since: dt.date | None = None) -> None:
         for stale in [rel for rel in on_disk if rel not in files]:
             build.writer.remove(stale)
     build.writer.write(urls.SEARCH_SCRIPT, search_script())
-    build.writer.write(urls.SEARCH_PAGE, search_page(build.options.base_url))
+    build.writer.write(urls.SEARCH_PAGE, search_page(build.options.base_url, build.edition))

@@ -11,10 +11,11 @@ and it moves only that one page).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from daybook import urls
 from daybook.render.pages import Link
@@ -28,11 +29,13 @@ def _bare_first(name: str) -> tuple[bool, str]:
     return (not name.isascii(), name)
 
 
-def assign_slugs(names: Iterable[str]) -> dict[str, str]:
-    """A unique slug for every name (see the module docstring for the rule)."""
+def assign_slugs(names: Iterable[str], base: Callable[[str], str] | None = None) -> dict[str, str]:
+    """A unique slug for every name (see the module docstring for the rule); ``base``:
+    a name's bare slug (default: ``urls.slugify`` of the name)."""
+    base = base or _base
     by_slug: dict[str, list[str]] = defaultdict(list)
     for name in set(names):
-        by_slug[_base(name)].append(name)
+        by_slug[base(name)].append(name)
     slugs: dict[str, str] = {}
     tagged: list[str] = []
     for slug, group in by_slug.items():
@@ -63,6 +66,10 @@ class Names:
     def slug(self, kind: str, name: str) -> str | None:
         raise NotImplementedError
 
+    def display(self, kind: str, name: str) -> str:
+        """How the edition names it: the name itself, unless an edition says otherwise."""
+        return name
+
     def stem(self, kind: str, name: str) -> str | None:
         return _stem(kind, self.slug(kind, name))
 
@@ -74,7 +81,9 @@ class Names:
 
     def entity_links(self, titles: Iterable[str]) -> tuple[Link, ...]:
         """Links to these entities' pages, in the order given."""
-        return tuple(Link(t, stem) for t in titles if (stem := self.entity_stem(t)) is not None)
+        return tuple(
+            Link(self.display("entity", t), stem) for t in titles if (stem := self.entity_stem(t)) is not None
+        )
 
     def story_links(self, names: Iterable[str]) -> tuple[Link, ...]:
         """Links to these story lines' pages, in the order given."""
@@ -101,20 +110,36 @@ class NameRegistry(Names):
     moves its page: ``moved`` lists (kind, name, old stem) for the build to follow.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, entity_names: Mapping[str, str] | None = None) -> None:
         self.conn = conn
         self._slugs: dict[tuple[str, str], str | None] = {}
         self.moved: list[tuple[str, str, str]] = []
+        # An edition's own names of entities (the Chinese edition's: Chinese Wikipedia's
+        # titles), which its pages show and its entity slugs are made from.
+        self.entity_names: Mapping[str, str] = entity_names or {}
+
+    def display(self, kind: str, name: str) -> str:
+        return self.entity_names.get(name, name) if kind == "entity" else name
+
+    def _base_of(self, kind: str, name: str) -> str:
+        """A name's bare slug: of the edition's own name of it, where it has one."""
+        own = self.entity_names.get(name) if kind == "entity" else None
+        return _base(name) if own is None else urls.slugify_name(own, fallback=_base(name))
+
+    def entity_stems(self) -> dict[str, str]:
+        """Every entity's page stem (for another edition's links to them)."""
+        rows = self.conn.execute("SELECT name, slug FROM names WHERE kind = 'entity'")
+        return {name: urls.entity_stem(slug) for name, slug in rows}
 
     def fill(self, entities: Iterable[str], stories: Iterable[str]) -> None:
         """Assign every name at once (a full build)."""
         self.conn.execute("DELETE FROM names")
         self._slugs.clear()
         for kind, names in (("entity", entities), ("story", stories)):
-            slugs = assign_slugs(names)
+            slugs = assign_slugs(names, functools.partial(self._base_of, kind))
             self.conn.executemany(
                 "INSERT INTO names (kind, name, base, slug, events) VALUES (?, ?, ?, ?, 0)",
-                ((kind, name, _base(name), slug) for name, slug in slugs.items()),
+                ((kind, name, self._base_of(kind, name), slug) for name, slug in slugs.items()),
             )
 
     def slug(self, kind: str, name: str) -> str | None:
@@ -155,7 +180,7 @@ class NameRegistry(Names):
             self._move(kind, min(group, key=_bare_first), base)
 
     def _assign(self, kind: str, name: str) -> str:
-        base = _base(name)
+        base = self._base_of(kind, name)
         group = dict(
             self.conn.execute("SELECT name, slug FROM names WHERE kind = ? AND base = ?", (kind, base))
         )

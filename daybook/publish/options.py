@@ -22,11 +22,14 @@ Renderer = multiprocessing.pool.Pool | None
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """What to build: formats, the site's public address, the opinion folder."""
+    """What to build: formats, the site's public address, the opinion folder, and the
+    editions (English at the root, each other in its folder: ``zh/``)."""
 
     formats: tuple[str, ...] = urls.FORMATS
     base_url: str = DEFAULT_BASE_URL
     opinion_dir: Path | None = None
+    editions: tuple[str, ...] = (urls.DEFAULT_EDITION,)
+    edition: str = urls.DEFAULT_EDITION  # the one this build writes (``build_site`` sets it)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.formats) - set(urls.FORMATS))
@@ -34,6 +37,14 @@ class BuildOptions:
             raise UsageError(
                 f"unknown format(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(urls.FORMATS)}"
             )
+        wrong = sorted(set(self.editions) - set(urls.EDITIONS))
+        if wrong or urls.DEFAULT_EDITION not in self.editions:
+            raise UsageError(
+                f"editions: {', '.join(wrong) or 'no en'}; choose from {', '.join(urls.EDITIONS)},"
+                f" {urls.DEFAULT_EDITION} among them"
+            )
+        if self.edition not in self.editions:
+            raise UsageError(f"edition {self.edition} is not one of {', '.join(self.editions)}")
         if not self.base_url.startswith(("http://", "https://")):
             raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from daybook import urls
 from daybook.render import data as page_data
-from daybook.render import html
+from daybook.render import html, i18n
 
 
 def search_page(
@@ -19,6 +19,7 @@ def search_page(
     results: Sequence[dict[str, Any]] | None = None,
     script: str | None = None,
     base_url: str = urls.DEFAULT_BASE_URL,
+    edition: str = urls.DEFAULT_EDITION,
 ) -> str:
     """The search page's HTML: the form (sent to ``action``), then ``status`` and the
     ``results`` where the server searched, or the ``script`` that searches in the browser."""
@@ -26,12 +27,11 @@ def search_page(
         "kind": "search",
         "formats": None,
         "credits": page_data.portal_credits([], sources=True),  # headlines and sources' words
-        "action": action,
+        "action": urls.edition_link(action, edition),
         "query": query,
         "status": status,
         "results": None if results is None else list(results),
-        "script": script,
+        "script": None if script is None else urls.edition_link(script, edition),
     }
-    return html.render(
-        "search.html", data, title=f"Search: {query}" if query else "Search", base_url=base_url
-    )
+    title = f"Search: {query}" if query else i18n.translator(edition)("Search")
+    return html.render("search.html", data, title=title, base_url=base_url, edition=edition)

@@ -1,0 +1,111 @@
+"""The Chinese edition (``daybook build --editions en,zh``, issue 15): the bundled example
+built in both editions, every page parsed, every link followed, and the zh front page read
+in Chromium down to an entity page with a Chinese slug."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import Path
+
+import jsonschema
+import pytest
+import sites
+from lxml import etree
+from lxml import html as lxml_html
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from test_links import broken_links
+
+from daybook import urls
+from daybook.render import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = ROOT / "daybook" / "schemas"
+BRAZIL = "%E5%B7%B4%E8%A5%BF"  # 巴西, percent-encoded
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sites.example_editions(tmp_path_factory.mktemp("editions"))
+
+
+def test_every_page_of_both_editions_parses(site: Path) -> None:
+    schemas = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMAS.glob("*.json")}
+    kinds: set[str] = set()
+    for path in sorted((site / "zh").rglob("*")):
+        if path.suffix == ".html":
+            assert lxml_html.parse(str(path)).getroot().get("lang") == "zh-Hans", path
+        elif path.suffix == ".xml":
+            etree.parse(str(path))
+        elif path.suffix == ".json" and "search" not in path.relative_to(site).parts:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if "kind" in data:  # a page (not the JSON Feed)
+                kinds.add(data["kind"])
+                jsonschema.validate(data, schemas[data["kind"]])
+                assert data["edition"] == "zh" and data["path"].startswith("/zh/"), path
+    assert {"front", "day", "event", "archive", "entity", "story", "opinion", "opinion-index"} <= kinds
+    for path in (site / "entity").glob("*.json"):  # the English edition says nothing of editions
+        assert "edition" not in json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_every_internal_link_of_both_editions_resolves(site: Path) -> None:
+    count, broken = broken_links(site)
+    assert count > 1000, count
+    assert not broken, broken[:10]
+    zh_404 = lxml_html.parse(str(site / "zh" / urls.NOT_FOUND_PAGE)).getroot()
+    links = [link for _, attribute, link, _ in zh_404.iterlinks() if attribute == "href"]
+    assert "/zh/news/index.html" in links  # from the site's root, into the edition
+
+
+def test_entities_have_chinese_names_and_slugs(site: Path) -> None:
+    page = site / "zh" / "entity" / "巴西.html"
+    doc = lxml_html.parse(str(page)).getroot()
+    assert doc.findtext(".//h1") == "巴西"
+    data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+    assert (data["name"], data["zh_title"], data["qid"]) == ("Brazil", "巴西", "Q155")
+    # Without a Chinese title, the English name and slug.
+    assert (site / "zh" / "entity" / "goma.html").is_file()
+    # Links to it are percent-encoded, in the pages and the sitemap.
+    assert f"http://localhost:8000/zh/entity/{BRAZIL}.html" in (site / "zh" / "sitemap.xml").read_text()
+    event = next((site / "zh" / "news" / "2024" / "05" / "6").glob("the-death-toll*.html"))
+    assert f'href="../../../../entity/{BRAZIL}.html">巴西</a>' in event.read_text(encoding="utf-8")
+
+
+def test_the_editions_link_each_other(site: Path) -> None:
+    en = lxml_html.parse(str(site / "entity" / "brazil.html")).getroot()
+    alternates = {e.get("hreflang"): e.get("href") for e in en.iter("link") if e.get("hreflang")}
+    assert alternates == {"en": "brazil.html", "zh-Hans": f"../zh/entity/{BRAZIL}.html"}
+    zh = lxml_html.parse(str(site / "zh" / "news" / "2024" / "05" / "7" / "index.html")).getroot()
+    alternates = {e.get("hreflang"): e.get("href") for e in zh.iter("link") if e.get("hreflang")}
+    assert alternates == {"en": "../../../../../news/2024/05/7/index.html", "zh-Hans": "index.html"}
+
+
+def test_the_chinese_edition_writes_dates_and_words_its_own_way(site: Path) -> None:
+    front = (site / "zh" / "index.html").read_text(encoding="utf-8")
+    assert "2024年5月8日星期三" in front and ">存档</a>" in front
+    assert i18n.translator("zh")(i18n_note()) in front  # the about line: event text stays English
+    assert "Congolese troops retake one of the villages near Sake" in front
+    rss = (site / "zh" / urls.NEWS_RSS).read_text(encoding="utf-8")
+    assert "http://localhost:8000/zh/news/2024/05/8/" in rss
+    markdown = (site / "zh" / "news" / "2024" / "05" / "7" / "index.md").read_text(encoding="utf-8")
+    assert "](/zh/news/2024/05/7/index.md)" in markdown
+
+
+def i18n_note() -> str:
+    from daybook.render.html import EDITION_NOTE
+
+    return EDITION_NOTE
+
+
+def test_a_reader_finds_the_chinese_name(browser: webdriver.Chrome, site: Path) -> None:
+    browser.get((site / "zh" / "index.html").as_uri())
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "a.headline"))
+    browser.find_element(By.PARTIAL_LINK_TEXT, "The death toll from flooding").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "ul.entity-links"))
+    browser.find_element(By.LINK_TEXT, "巴西").click()
+    WebDriverWait(browser, 15).until(lambda d: "entity" in d.current_url)
+    assert urllib.parse.unquote(browser.current_url).endswith("/zh/entity/巴西.html")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "巴西"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
