@@ -22,6 +22,8 @@ from daybook import lockfile
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import ParseError, UsageError
 from daybook.ingest import Skipped, ingest_pulled
+from daybook.ingest.entities import EntitiesReport
+from daybook.ingest.entities import resolve as resolve_entities
 from daybook.ingest.pull import PullReport, PullSettings, pull
 from daybook.net.fetch import FetchSettings
 from daybook.publish.folder import check, locate
@@ -54,6 +56,7 @@ class UpdateReport:
     days: list[DayChange] = field(default_factory=list)
     failures: list[ParseError] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # pulled pages that held no event
+    entities: EntitiesReport | None = None
     enriched: EnrichReport | None = None
     related: RelateReport | None = None
     written: WriteReport | None = None
@@ -75,6 +78,8 @@ class UpdateReport:
             if self.skipped:
                 line += f", {len(self.skipped)} skipped (no events)"
             lines.append(line)
+        if self.entities is not None and self.entities.asked:
+            lines.append(f"entities: {self.entities.summary()}")
         if self.enriched is not None and self.enriched.total:
             lines.append(f"enrich: {self.enriched.summary()}")
         if self.related is not None:
@@ -169,6 +174,8 @@ def _update(
     step("ingest")
     ingested = ingest_pulled(store)
     report.days, report.failures, report.skipped = ingested.changes, ingested.failures, ingested.skipped
+    step("entities")  # new entities, and those asked long ago, as the wiki knows them (issue 15)
+    report.entities = resolve_entities(store, options.pull, transport=api)
     step("relate")
     # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
     # beside relate and the first part of publish, which need none of what it finds.

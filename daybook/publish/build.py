@@ -165,11 +165,11 @@ class Build:
         found = []
         for edition in self.options.editions:
             there: str | None = stem
-            peer = self.peers.get(edition)
-            if edition != self.edition and kind in ("entity", "entity-redirect") and peer is not None:
+            if edition != self.edition and kind in ("entity", "entity-redirect"):
+                # An entity's page is at its own slug in each edition: the other's registry says.
                 name: str = getattr(page, "name")  # noqa: B009 - both kinds name their entity
                 part: int | None = getattr(page, "part", None)
-                main = peer.get(name)
+                main = self.peers.get(edition, {}).get(name)
                 there = main if main is None or part is None else urls.part_stem(main, part)
             if there is not None:
                 found.append((edition, urls.in_edition(f"{there}.html", edition)))
