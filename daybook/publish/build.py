@@ -43,7 +43,16 @@ from daybook.publish.state import SiteState, page_digest
 from daybook.publish.writer import Writer, WriteReport
 from daybook.render import data as page_data
 from daybook.render import html, i18n, render_all
-from daybook.render.pages import DayPage, EventSummary, FrontPage, OpinionIndex, OpinionPiece, RedirectPage
+from daybook.render.pages import (
+    ArchivePage,
+    DayPage,
+    EventSummary,
+    FrontPage,
+    Link,
+    OpinionIndex,
+    OpinionPiece,
+    RedirectPage,
+)
 from daybook.store import Store
 
 FRONT_DAYS = 3  # today, yesterday, the day before
@@ -244,11 +253,30 @@ class Build:
         for path, content in files.items():
             self.writer.write(path, content)
         for archive in archive_pages(self.index):
+            if self.edition != urls.DEFAULT_EDITION:
+                archive = self._localized(archive)
             self.emit("archive", archive, title=self._archive_title(archive.title, archive.period))
         for piece in self.opinion:
             self.emit("opinion", piece, title=piece.title, description=piece.summary)
         stem = urls.opinion_index_stem()
         self.emit("opinion-index", OpinionIndex(stem, tuple(self.opinion)), self.translate("Opinion"))
+
+    def _localized(self, archive: ArchivePage) -> ArchivePage:
+        """An archive page whose links name months and the archive in the build's edition."""
+
+        def named(link: Link) -> Link:
+            parts = link.stem.split("/")  # news/YYYY/MM/index: a month's page
+            if link.stem == urls.archive_stem():
+                return replace(link, text=self.translate(link.text))
+            if len(parts) == 4 and parts[1].isdigit() and parts[2].isdigit():
+                return replace(link, text=i18n.month_name(int(parts[1]), int(parts[2]), self.edition))
+            return link
+
+        entries = tuple((named(link), n) for link, n in archive.entries)
+        up = named(archive.up) if archive.up is not None else None
+        return replace(
+            archive, title=self._archive_title(archive.title, archive.period), entries=entries, up=up
+        )
 
     def _archive_title(self, title: str, period: str | None) -> str:
         """An archive page's title in the build's edition: ``May 2024``, ``2024年5月``."""

@@ -53,8 +53,14 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         if row is not None and row[0] == digest:  # parsed as last time: not even reconciled
             kept = conn.execute("SELECT id FROM events WHERE date = ? ORDER BY position", (date,))
             return DayChange(day.date, added=(), removed=(), kept=tuple(r[0] for r in kept))
-        # An entity that redirects is stored as the article it leads to (schema 10).
-        read = tuple(dataclasses.replace(e, entities=self._canonical(conn, e.entities)) for e in day.events)
+        # An entity that redirects is stored as the article it leads to (schema 10), once.
+        to = self._redirects(conn, {t for e in day.events for t in e.entities})
+        read = tuple(
+            dataclasses.replace(e, entities=tuple(dict.fromkeys(to.get(t, t) for t in e.entities)))
+            if any(t in to for t in e.entities)
+            else e
+            for e in day.events
+        )
         before = {e.id: e for e in self.events(date=day.date)}
         events = tuple(match(list(before.values()), read)) if match else read
         if row is not None and list(events) == list(before.values()):

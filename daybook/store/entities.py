@@ -3,7 +3,6 @@ redirect into the article it leads to."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
@@ -31,13 +30,14 @@ class EntitiesMixin(StoreBase):
     def entity_info(self, titles: Iterable[str] | None = None) -> dict[str, EntityInfo]:
         """What is known of these titles (or of every title asked about)."""
         if titles is None:
-            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM entity_info")
-        else:
+            return {row[0]: _info(row) for row in self.conn.execute(f"SELECT {_COLUMNS} FROM entity_info")}
+        found: dict[str, EntityInfo] = {}
+        for chunk in _chunks(sorted(set(titles))):
             rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM entity_info WHERE title IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(set(titles)), ensure_ascii=False),),
+                f"SELECT {_COLUMNS} FROM entity_info WHERE title IN ({_marks(chunk)})", chunk
             )
-        return {row[0]: _info(row) for row in rows}
+            found.update((row[0], _info(row)) for row in rows)
+        return found
 
     def entity_qids(self) -> dict[str, str]:
         """The Wikidata item of each article title that has one."""
@@ -149,18 +149,27 @@ class EntitiesMixin(StoreBase):
                 ((i,) for i, _ in holders),
             )
 
-    def _canonical(self, conn: sqlite3.Connection, titles: Sequence[str]) -> tuple[str, ...]:
-        """Entity titles with each redirect replaced by its target, each once, in order."""
-        if not titles:
-            return ()
-        targets = dict(
-            conn.execute(
+    def _redirects(self, conn: sqlite3.Connection, titles: Iterable[str]) -> dict[str, str]:
+        """Which of these titles redirect, and where to (alias -> article)."""
+        targets: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(titles))):
+            rows = conn.execute(
                 "SELECT title, target FROM entity_info WHERE target IS NOT NULL"
-                " AND title IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(titles), ensure_ascii=False),),
-            ).fetchall()
-        )
-        return tuple(dict.fromkeys(targets.get(t, t) for t in titles))
+                f" AND title IN ({_marks(chunk)})",
+                chunk,
+            )
+            targets.update(rows.fetchall())
+        return targets
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    """Parameters a statement at a time (a list of placeholders, portable SQL)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _info(row: sqlite3.Row | tuple[object, ...]) -> EntityInfo:
