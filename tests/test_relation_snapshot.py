@@ -173,6 +173,8 @@ def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: 
         # Today's code writes an event's parent, which daybook then had no column for: the
         # column is there while it writes, and gone before the store is opened as it is now.
         store.conn.execute("ALTER TABLE events ADD COLUMN parent TEXT")
+        # Likewise the entities' table (schema 10), which ingest and relate read.
+        store.conn.execute("CREATE TABLE entity_info (title TEXT PRIMARY KEY, target TEXT, disambiguation INT)")
         for offset in range(3):
             store.replace_day(day(offset, ("a", ("Kyiv", "Ukraine")), ("b", ("Kyiv",))), **SRC)
         # As refresh did then: the lists and their basis (save_relation needs the snapshot's
@@ -186,6 +188,7 @@ def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: 
         # A day changed after, its rows gone with it: noted nowhere but in the basis.
         store.replace_day(day(1, ("a", ("Kyiv", "Russia")), ("c", ("Ukraine",))), **SRC)
         store.conn.execute("ALTER TABLE events DROP COLUMN parent")
+        store.conn.execute("DROP TABLE entity_info")
     with Store(db) as store:
         assert store.schema_version == len(MIGRATIONS)
         assert store.relation_snapshot() == [] and store.relate_days() == (0, [])
