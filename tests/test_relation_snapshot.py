@@ -174,7 +174,9 @@ def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: 
         # column is there while it writes, and gone before the store is opened as it is now.
         store.conn.execute("ALTER TABLE events ADD COLUMN parent TEXT")
         # Likewise the entities' table (schema 10), which ingest and relate read.
-        store.conn.execute("CREATE TABLE entity_info (title TEXT PRIMARY KEY, target TEXT, disambiguation INT)")
+        store.conn.execute(
+            "CREATE TABLE entity_info (title TEXT PRIMARY KEY, target TEXT, disambiguation INT)"
+        )
         for offset in range(3):
             store.replace_day(day(offset, ("a", ("Kyiv", "Ukraine")), ("b", ("Kyiv",))), **SRC)
         # As refresh did then: the lists and their basis (save_relation needs the snapshot's
