@@ -59,6 +59,7 @@ def _date(value: str | dt.date | None) -> dt.date | None:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # Babel takes ~0.1 ms a date; a site repeats its dates
 def _format(date: dt.date, pattern: str, edition: str) -> str:
     return str(format_date(date, _PATTERNS[edition][pattern], locale=LOCALES[edition]))
 
