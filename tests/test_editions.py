@@ -109,3 +109,18 @@ def test_a_reader_finds_the_chinese_name(browser: webdriver.Chrome, site: Path) 
     assert urllib.parse.unquote(browser.current_url).endswith("/zh/entity/巴西.html")
     assert browser.find_element(By.TAG_NAME, "h1").text == "巴西"
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
+
+
+def test_unknown_editions_are_refused_before_any_work(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from daybook.cli import cli
+
+    db = tmp_path / "t.db"
+    CliRunner().invoke(cli, ["--db", str(db), "ingest", str(ROOT / "examples" / "2024-05-06.wiki")])
+    for editions in ("en,fr", "zh"):
+        result = CliRunner().invoke(
+            cli, ["--db", str(db), "build", str(tmp_path / "site"), "--editions", editions]
+        )
+        assert result.exit_code == 2 and "always with en" in result.output, result.output
+        assert not (tmp_path / "site").exists()

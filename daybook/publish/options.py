@@ -40,8 +40,8 @@ class BuildOptions:
         wrong = sorted(set(self.editions) - set(urls.EDITIONS))
         if wrong or urls.DEFAULT_EDITION not in self.editions:
             raise UsageError(
-                f"editions: {', '.join(wrong) or 'no en'}; choose from {', '.join(urls.EDITIONS)},"
-                f" {urls.DEFAULT_EDITION} among them"
+                f"unknown edition(s) {', '.join(wrong) or '(none)'}; choose from {', '.join(urls.EDITIONS)},"
+                f" always with {urls.DEFAULT_EDITION}"
             )
         if self.edition not in self.editions:
             raise UsageError(f"edition {self.edition} is not one of {', '.join(self.editions)}")
