@@ -68,6 +68,8 @@ def test_entities_have_chinese_names_and_slugs(site: Path) -> None:
     assert doc.findtext(".//h1") == "巴西"
     data = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
     assert (data["name"], data["zh_title"], data["qid"]) == ("Brazil", "巴西", "Q155")
+    assert data["path"] == f"/zh/entity/{BRAZIL}.json"  # percent-encoded in the data too
+    assert f"[HTML](/zh/entity/{BRAZIL}.html)" in page.with_suffix(".md").read_text(encoding="utf-8")
     # Without a Chinese title, the English name and slug.
     assert (site / "zh" / "entity" / "goma.html").is_file()
     # Links to it are percent-encoded, in the pages and the sitemap.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,7 +46,9 @@ def render_all(
         if ext == "md":
             text = to_markdown(page)
             if edition != urls.DEFAULT_EDITION:  # every site link is a Markdown link's target
-                text = text.replace("](/", f"](/{urls.edition_root(edition)}")
+                text = _SITE_LINK_IN_MARKDOWN.sub(
+                    lambda m: f"]({urls.quoted(urls.edition_link(m[1], edition))})", text
+                )
             files[f"{stem}.md"] = text
             continue
         obj = to_data(page, ext)
@@ -68,20 +71,22 @@ def render_all(
     return files
 
 
+# A Markdown link to a page of the site: its target, site-absolute.
+_SITE_LINK_IN_MARKDOWN = re.compile(r"\]\((/[^)\s]*)\)")
 # Members of the page data that hold site-absolute links (``formats`` holds them too).
 _SITE_LINKS = frozenset({"path", "href", "location", "action", "script"})
 
 
 def in_edition(obj: data.Obj, edition: str) -> data.Obj:
     """A page's data in an edition: ``edition`` after ``kind``, and every link to a page
-    of the site made one of the edition's (``/zh/news/...``)."""
+    of the site made one of the edition's (``/zh/news/...``), percent-encoded (a Chinese slug)."""
 
     def walk(value: Any, key: str = "") -> Any:
         if isinstance(value, str) and key in _SITE_LINKS:
-            return urls.edition_link(value, edition)
+            return urls.quoted(urls.edition_link(value, edition))
         if isinstance(value, dict):
             if key == "formats":
-                return {k: urls.edition_link(v, edition) for k, v in value.items()}
+                return {k: urls.quoted(urls.edition_link(v, edition)) for k, v in value.items()}
             return {k: walk(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v) for v in value]
