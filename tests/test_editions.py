@@ -96,6 +96,7 @@ def test_the_chinese_edition_writes_dates_and_words_its_own_way(site: Path) -> N
     assert "http://localhost:8000/zh/news/2024/05/8/" in rss
     markdown = (site / "zh" / "news" / "2024" / "05" / "7" / "index.md").read_text(encoding="utf-8")
     assert "](/zh/news/2024/05/7/index.md)" in markdown
+    assert markdown.startswith("格式：") and "## [前一天……](/zh/news/2024/05/6/index.md)" in markdown
 
 
 def i18n_note() -> str:

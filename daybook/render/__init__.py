@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from daybook import urls
-from daybook.render import data, html, json, markdown, xml
+from daybook.render import data, html, i18n, json, markdown, xml
 
 # Each page kind: its Markdown renderer, its data (html, json, xml) and its HTML template.
 RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = {
@@ -44,7 +44,7 @@ def render_all(
     files: dict[str, str] = {}
     for ext in formats:
         if ext == "md":
-            text = to_markdown(page)
+            text = to_markdown(page, t=i18n.translator(edition))
             if edition != urls.DEFAULT_EDITION:  # every site link is a Markdown link's target
                 text = _SITE_LINK_IN_MARKDOWN.sub(
                     lambda m: f"]({urls.quoted(urls.edition_link(m[1], edition))})", text
