@@ -210,13 +210,15 @@ class _StoryIndex:
 
     def around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int = STORY_NEIGHBOURS) -> set[str]:
         """The events of ``lines`` whose neighbours may change with the events of ``dates``
-        (added or gone): the ``n`` before and after each of those days in each line."""
+        (added or gone): of the ``n`` before and after each of those days in each line,
+        those whose innermost line it is (the one their neighbours come from)."""
         found: set[str] = set()
         for line in lines:
             line_dates, ids = self.lines.get(line, ([], []))
             for date in dates:
                 lo, hi = bisect.bisect_left(line_dates, date), bisect.bisect_right(line_dates, date)
-                found.update(ids[max(0, lo - n) : lo], ids[hi : hi + n])
+                near = [*ids[max(0, lo - n) : lo], *ids[hi : hi + n]]
+                found.update(ident for ident in near if self.innermost[ident][0] == line)
         return found
 
 

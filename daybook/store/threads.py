@@ -96,19 +96,23 @@ class ThreadsMixin(RelationsMixin):
         return [row[0] for row in reversed(before.fetchall())], [row[0] for row in after]
 
     def story_around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int) -> set[str]:
-        """The events of story ``lines`` within ``n`` of each of ``dates`` in the line: the
-        ``n`` just before the day and the ``n`` just after it (not the day's own)."""
+        """The events whose innermost story is one of ``lines`` and which are within ``n``
+        of one of ``dates`` in that line (among the ``n`` just before the day or the ``n``
+        just after it, not the day's own): those whose story neighbours a change of those
+        days can change."""
         found: set[str] = set()
         days = sorted({d.isoformat() for d in dates})
         for line in sorted(set(lines)):
             for date in days:
                 for sql in (
-                    "SELECT event_id FROM story_events WHERE line = ? AND date < ?"
+                    "SELECT event_id, innermost FROM story_events WHERE line = ? AND date < ?"
                     " ORDER BY date DESC, position DESC LIMIT ?",
-                    "SELECT event_id FROM story_events WHERE line = ? AND date > ?"
+                    "SELECT event_id, innermost FROM story_events WHERE line = ? AND date > ?"
                     " ORDER BY date, position LIMIT ?",
                 ):
-                    found.update(row[0] for row in self.conn.execute(sql, (line, date, n)))
+                    found.update(
+                        ident for ident, innermost in self.conn.execute(sql, (line, date, n)) if innermost
+                    )
         return found
 
     def co_entity_counts(self, event_ids: Sequence[str], exclude: str | None = None) -> dict[str, int]:
