@@ -13,8 +13,11 @@ the next day. Printed: wall time, CPU, peak RSS, and the update's own step times
 
 Usage: python benchmarks/update.py [--events 150000] [--runs 3] [--jobs 2]
                                    [--workdir DIR] [--keep] [--per-host N] [--delay S]
+                                   [--profile PREFIX]
 ``--per-host``/``--delay``: enrich's politeness towards each source host (default:
 daybook's, 2 requests in flight and 0.5 s between starts).
+``--profile PREFIX``: each timed run under cProfile (its main thread), the figures written to
+PREFIX.<run> (read them with ``python -m pstats``); the times printed then include its cost.
 A work folder given with --workdir is kept and reused (the setup takes many minutes and
 several GB: the site has some 800,000 files); the default, beside the project, is removed
 at the end unless --keep.
@@ -103,10 +106,19 @@ def prepare(work: Path, events: int, jobs: int, api: StandInAPI) -> None:
 
 
 def update_command(
-    db: Path, out: Path, date: dt.date, api: StandInAPI, jobs: int, politeness: list[str] | None = None
+    db: Path,
+    out: Path,
+    date: dt.date,
+    api: StandInAPI,
+    jobs: int,
+    politeness: list[str] | None = None,
+    profile: Path | None = None,
 ) -> list[str]:
+    daybook = (
+        DAYBOOK if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), *DAYBOOK[1:]]
+    )
     return [
-        *DAYBOOK, "--db", str(db), "update", str(out), "--api", api.api,
+        *daybook, "--db", str(db), "update", str(out), "--api", api.api,
         "--from", str(date), "--to", str(date),
         "--via", api.base, "--allow-private", "--wayback", "off", "--jobs", str(jobs),
         *(politeness or []),
@@ -145,6 +157,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--delay", type=float, help="enrich's seconds between starts per host (default: daybook's)"
     )
+    parser.add_argument("--profile", help="profile each timed run into PROFILE.<run> (cProfile)")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="update-bench-", dir=ROOT.parent))
     work.mkdir(parents=True, exist_ok=True)
@@ -168,7 +181,9 @@ def main(argv: list[str]) -> int:
             load = os.getloadavg()[0]
             politeness = [*(["--per-host", str(args.per_host)] if args.per_host else [])]
             politeness += ["--delay", str(args.delay)] if args.delay is not None else []
-            seconds, cpu, rss, output = run(update_command(db, out, date, api, args.jobs, politeness))
+            profile = Path(f"{args.profile}.{number}") if args.profile else None
+            command = update_command(db, out, date, api, args.jobs, politeness, profile)
+            seconds, cpu, rss, output = run(command)
             print(
                 f"\nrun {number} ({date}, load {load:.1f}): {seconds:.2f} s, CPU {cpu:.2f} s, {rss:.0f} MiB"
             )

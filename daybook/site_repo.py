@@ -43,6 +43,8 @@ STORE_ABOVE = 512 * 1024
 _A_FOLDER = b""
 # A tree entry: ``<mode> <name>\0<20-byte id>``.
 _ENTRY = re.compile(rb"[0-7]+ [^\0]*\0.{20}", re.DOTALL)
+# Sets the index entries of the paths given (NUL-ended) to the files there, or removes them.
+_UPDATE_INDEX = ("update-index", "--add", "--remove", "--replace", "--info-only", "-z", "--stdin")
 # Requests written to ``git cat-file --batch`` before reading the answers: well under what
 # a pipe holds, so writing them never waits for git, which may be waiting for us to read.
 BATCH = 256
@@ -71,6 +73,9 @@ class SiteRepo:
         # tree read for ``prepare`` serves the commit if HEAD has it still.
         self._trees: dict[bytes, tuple[bytes, bytes, list[bytes]]] = {}
         self.index_seconds = 0.0  # what the last commit_paths spent on the index (benchmarks)
+        # ``git update-index --stdin`` started by ``open_index``: it reads the index (and
+        # holds its lock) while the site is written, and takes the paths at the commit.
+        self._indexer: subprocess.Popen[bytes] | None = None
 
     @property
     def exists(self) -> bool:
@@ -136,21 +141,52 @@ class SiteRepo:
         self._git("update-ref", "-m", "daybook update", "HEAD", commit, parent)
         return commit
 
+    def open_index(self) -> None:
+        """Start now the index update of the next ``commit_paths``: git reads the index
+        (tens of MB for a site of 800,000 files) while the caller writes the site, and is
+        given the paths at the commit. It holds the index's lock meanwhile; ``close_index``
+        stops it unused. Nothing is started before the first commit."""
+        if self._indexer is not None or self.head() is None or (self._git_dir / INDEX_BEHIND).exists():
+            return
+        self._clear_stale_locks()
+        self._indexer = subprocess.Popen(
+            [self._git_binary(), *self._identity_args(self._git_binary()), *_UPDATE_INDEX],
+            cwd=self.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=_env(),
+        )
+
+    def close_index(self) -> None:
+        """Stop the index update ``open_index`` started, if no commit took it: the index
+        is left as it was (git removes its lock as it stops)."""
+        indexer, self._indexer = self._indexer, None
+        if indexer is not None:
+            indexer.terminate()
+            indexer.communicate()
+
     def _index_paths(self, changed: list[bytes], folders: list[bytes]) -> None:
         """Set the index entries of ``changed`` to the files on disk (hashed, with their
         stat data), or remove them where there is no file; the rest of the index is left
-        as it is (git still reads and writes it whole: see BENCHMARKS.md, Update)."""
+        as it is (git still reads and writes it whole, in the process ``open_index``
+        started early if it did: see BENCHMARKS.md, Update)."""
         started = time.perf_counter()
-        self.sync_index()
         not_files = set(folders)
         files = [path for path in changed if path not in not_files]
+        indexer, self._indexer = self._indexer, None
+        if indexer is not None:
+            _, said = indexer.communicate(_nul_ended(files))
+            if indexer.returncode != 0:
+                lines = said.decode(errors="replace").strip().splitlines()
+                last = lines[-1] if lines else indexer.returncode
+                raise GitError(f"{self.root}: git update-index failed: {last}")
+            files = []
+        self.sync_index()
         if folders:  # a file that became a folder: its entry goes (its own files are paths)
             self._git_bytes("update-index", "--force-remove", "-z", "--stdin", stdin=_nul_ended(folders))
         if files:
-            self._git_bytes(
-                "update-index", "--add", "--remove", "--replace", "--info-only", "-z", "--stdin",
-                stdin=_nul_ended(files),
-            )  # fmt: skip
+            self._git_bytes(*_UPDATE_INDEX, stdin=_nul_ended(files))
         self.index_seconds = time.perf_counter() - started
 
     def prepare(self, paths: Iterable[str]) -> None:
@@ -376,7 +412,10 @@ class SiteRepo:
         started), so it is waited for until it goes or grows old."""
         if not self.exists:
             return
-        locks = [self._git_dir / "index.lock", self._git_dir / "HEAD.lock"]
+        # The index's lock is held by ``open_index``'s git while it runs.
+        held = self._indexer is not None and self._indexer.poll() is None
+        locks = [] if held else [self._git_dir / "index.lock"]
+        locks.append(self._git_dir / "HEAD.lock")
         locks += list((self._git_dir / "refs" / "heads").glob("*.lock"))
         for lock in locks:
             while (age := _age(lock)) is not None and age < STALE_LOCK_SECONDS:

@@ -235,16 +235,21 @@ def _update(
                     report.maintenance = repo.maintain()
                     report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
 
-        report.written = update_site(
-            store,
-            out,
-            options.build,
-            dates=pending.dates,
-            event_ids=pending.event_ids,
-            ready=enriched,
-            before_save=commit,
-            renderer=renderer,
-        )
+        if head is not None:
+            repo.open_index()  # git reads the site's index meanwhile, for the commit
+        try:
+            report.written = update_site(
+                store,
+                out,
+                options.build,
+                dates=pending.dates,
+                event_ids=pending.event_ids,
+                ready=enriched,
+                before_save=commit,
+                renderer=renderer,
+            )
+        finally:
+            repo.close_index()  # unless the commit took it
     store.published(dataclasses.replace(pending, dates=(*pending.dates, *extra)))
     step("")
     return report

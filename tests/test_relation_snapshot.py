@@ -177,6 +177,10 @@ def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: 
         store.conn.execute(
             "CREATE TABLE entity_info (title TEXT PRIMARY KEY, target TEXT, disambiguation INT)"
         )
+        # And the story lines' table (schema 11), which ingest writes.
+        store.conn.execute(
+            "CREATE TABLE story_events (line TEXT, date TEXT, position INT, event_id TEXT, innermost INT)"
+        )
         for offset in range(3):
             store.replace_day(day(offset, ("a", ("Kyiv", "Ukraine")), ("b", ("Kyiv",))), **SRC)
         # As refresh did then: the lists and their basis (save_relation needs the snapshot's
@@ -191,6 +195,7 @@ def test_a_store_migrated_from_version_5_relates_from_its_tables_once(tmp_path: 
         store.replace_day(day(1, ("a", ("Kyiv", "Russia")), ("c", ("Ukraine",))), **SRC)
         store.conn.execute("ALTER TABLE events DROP COLUMN parent")
         store.conn.execute("DROP TABLE entity_info")
+        store.conn.execute("DROP TABLE story_events")
     with Store(db) as store:
         assert store.schema_version == len(MIGRATIONS)
         assert store.relation_snapshot() == [] and store.relate_days() == (0, [])

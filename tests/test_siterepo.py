@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -361,6 +362,34 @@ def test_porcelain_git_is_right_after_index_free_commits(site: Path) -> None:
     assert git(site, "show", "HEAD:entity/spain.html") == "Spain"
     assert git(site, "diff", "--name-only", "HEAD~", "HEAD").split() == ["index.md"]
     assert not (site / ".git" / INDEX_BEHIND).exists()
+
+
+def test_an_index_update_started_early_takes_the_paths_at_the_commit(site: Path) -> None:
+    """``open_index`` starts git before the files are written (it holds the index's lock
+    meanwhile); the commit gives it the paths, files and folders alike."""
+    repo = SiteRepo(site)
+    repo.open_index()
+    waited = time.monotonic() + 30
+    while not (site / ".git" / "index.lock").exists() and time.monotonic() < waited:
+        time.sleep(0.01)  # git starting
+    assert (site / ".git" / "index.lock").exists()
+    paths = write(site, {"entity/spain.html": "Spain", "entity/france.html": None, "index.html": "edited"})
+    (site / "index.md").unlink()
+    paths += ["index.md", *write(site, {"index.md/front.md": "a file that became a folder"})]
+    assert repo.commit_paths(paths, "one") is not None
+    assert not (site / ".git" / "index.lock").exists()
+    assert_sound(site)
+    assert "entity/france.html" not in git(site, "ls-files")
+    repo.close_index()  # nothing left to stop
+    # Stopped unused (the update failed before its commit): the index is as it was.
+    before = git(site, "ls-files", "-s")
+    repo.open_index()
+    write(site, {"index.html": "edited again"})
+    repo.close_index()
+    assert not (site / ".git" / "index.lock").exists()
+    assert git(site, "ls-files", "-s") == before
+    assert repo.commit_paths(["index.html"], "two") is not None
+    assert_sound(site)
 
 
 def test_the_index_catches_up_with_paths_committed_unindexed(site: Path) -> None:

@@ -117,3 +117,34 @@ def test_normalize_url() -> None:
     )
     assert normalize_url("http://x.example:8080") == "http://x.example:8080/"
     assert normalize_url("http://[broken") == "http://[broken"
+
+
+def test_story_events_give_the_neighbours_the_whole_story_index_gives(tmp_path: Path) -> None:
+    """An update's story neighbours (looked up in the store's index, filled with each day and
+    by the migration for a store made before it) are those a full build finds reading every story."""
+    from daybook.ingest import ingest_paths
+    from daybook.publish.context import STORY_NEIGHBOURS, _StoryIndex
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "portal-html-2025"
+    pages = sorted(shared.glob("2026-03-0*.html"))
+    assert len(pages) >= 9
+    with Store(tmp_path / "s.db") as store:
+        assert not ingest_paths(store, pages).failures
+        # As the migration fills it, for a store whose events came before the table.
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM story_events")
+            migration = next(m for m in MIGRATIONS if "CREATE TABLE story_events" in m)
+            conn.execute("INSERT INTO story_events" + migration.split("INSERT INTO story_events", 1)[1])
+        stories = _StoryIndex(store.story_paths())
+        ids = [ident for ident, _, _ in store.story_paths()]
+        assert len(ids) > 100
+        for ident in ids:
+            assert store.story_neighbours(ident, STORY_NEIGHBOURS) == stories.neighbours(ident)
+        lines = list(stories.lines)[:40]
+        dates = [D1, dt.date(2026, 3, 4), dt.date(2026, 3, 9)]
+        assert store.story_around(lines, dates, STORY_NEIGHBOURS) == stories.around(lines, dates)
+        # A day replaced: the table follows its events, as the in-memory index read afresh.
+        store.replace_day(Day(dt.date(2026, 3, 4), ()), origin="t", format="jsonl")
+        stories = _StoryIndex(store.story_paths())
+        for ident in [ident for ident, _, _ in store.story_paths()]:
+            assert store.story_neighbours(ident, STORY_NEIGHBOURS) == stories.neighbours(ident)

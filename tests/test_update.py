@@ -426,15 +426,27 @@ def die_after(result):
     return result
 if where.startswith("git "):
     verb, real = where.split()[1], subprocess.run
+    def killed(cwd):
+        git_dir = os.path.join(cwd, ".git")
+        lock = "refs/heads/main.lock" if verb == "update-ref" else "index.lock"
+        open(os.path.join(git_dir, lock), "w").close()
+        os.utime(os.path.join(git_dir, lock), (time.time() - 60,) * 2)
+        os.kill(os.getpid(), signal.SIGKILL)
     def run(command, *args, **kwargs):
         if verb in command:
-            git_dir = os.path.join(kwargs["cwd"], ".git")
-            lock = "refs/heads/main.lock" if verb == "update-ref" else "index.lock"
-            open(os.path.join(git_dir, lock), "w").close()
-            os.utime(os.path.join(git_dir, lock), (time.time() - 60,) * 2)
-            os.kill(os.getpid(), signal.SIGKILL)
+            killed(kwargs["cwd"])
         return real(command, *args, **kwargs)
+    class Popen(subprocess.Popen):
+        # A git started early and given its input later (SiteRepo.open_index): killed as given it.
+        def __init__(self, command, *args, **kwargs):
+            super().__init__(command, *args, **kwargs)
+            self.where = kwargs.get("cwd")
+        def communicate(self, *args, **kwargs):
+            if verb in self.args and self.where is not None:
+                killed(self.where)
+            return super().communicate(*args, **kwargs)
     subprocess.run = run
+    subprocess.Popen = Popen
 else:
     module, _, name = where.partition(":")
     owner, method = name.split(".")

@@ -521,7 +521,7 @@ def _update(
     # those near them in the stories these days hold or held (made once the names settled).
     lines = {name for kind, name in names_before if kind == "story"}
     lines.update(line for _, _, story, _ in store.day_threads(changed) for line in story)
-    build.events(sorted(build.index.stories.around(lines, changed) - set(on_days)))
+    build.events(sorted(build.index.story_around(lines, changed) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
     build.archives()
     enriched: list[dt.date] = []

@@ -158,13 +158,25 @@ class SiteIndex:
         return self._stories
 
     def story_neighbours(self, event_id: str) -> tuple[list[EventRef], list[EventRef]]:
-        """The events of the same innermost story just before and after this one."""
-        before, after = self.stories.neighbours(event_id)
+        """The events of the same innermost story just before and after this one: from
+        every story read at once in a full build, else looked up in the store's index
+        (an update shows a few hundred events of 150,000)."""
+        if self._known is None:
+            before, after = self.stories.neighbours(event_id)
+        else:
+            before, after = self.store.story_neighbours(event_id, STORY_NEIGHBOURS)
         self.preload([*before, *after])
         return (
             [r for i in before if (r := self.ref(i)) is not None],
             [r for i in after if (r := self.ref(i)) is not None],
         )
+
+    def story_around(self, lines: Iterable[str], dates: Iterable[dt.date]) -> set[str]:
+        """The events of story ``lines`` whose neighbours in the story may change with the
+        events of ``dates`` (added or gone): ``STORY_NEIGHBOURS`` before and after each day."""
+        if self._known is None:
+            return self.stories.around(lines, dates)
+        return self.store.story_around(lines, dates, STORY_NEIGHBOURS)
 
     def neighbour_dates(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The stored days just before and after ``date`` (which need not be stored)."""
@@ -209,13 +221,15 @@ class _StoryIndex:
 
     def around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int = STORY_NEIGHBOURS) -> set[str]:
         """The events of ``lines`` whose neighbours may change with the events of ``dates``
-        (added or gone): the ``n`` before and after each of those days in each line."""
+        (added or gone): of the ``n`` before and after each of those days in each line,
+        those whose innermost line it is (the one their neighbours come from)."""
         found: set[str] = set()
         for line in lines:
             line_dates, ids = self.lines.get(line, ([], []))
             for date in dates:
                 lo, hi = bisect.bisect_left(line_dates, date), bisect.bisect_right(line_dates, date)
-                found.update(ids[max(0, lo - n) : lo], ids[hi : hi + n])
+                near = [*ids[max(0, lo - n) : lo], *ids[hi : hi + n]]
+                found.update(ident for ident in near if self.innermost[ident][0] == line)
         return found
 
 

@@ -98,6 +98,11 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
             (event.id, event.date.isoformat(), position, event.category,
              json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent),
         )  # fmt: skip
+        for line in dict.fromkeys(event.story):
+            conn.execute(
+                "INSERT INTO story_events (line, date, position, event_id, innermost) VALUES (?, ?, ?, ?, ?)",
+                (line, event.date.isoformat(), position, event.id, int(line == event.story[-1])),
+            )
         for index, title in enumerate(event.entities):
             entity_id = conn.execute(
                 "INSERT INTO entities (title) VALUES (?) ON CONFLICT(title) DO UPDATE SET title = title"

@@ -266,4 +266,21 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX entity_info_by_target ON entity_info(target);
     """,
+    # 11: update (issue 11). Each story line's events in site order, so that an update finds
+    # the neighbours in its story of the events it shows (earlier and later in the story)
+    # without reading every event's story. Written with the events (``_insert_event``).
+    """
+    CREATE TABLE story_events (
+        line TEXT NOT NULL,               -- a story line the event is filed under, at any depth
+        date TEXT NOT NULL,               -- the event's, and its position: site order
+        position INTEGER NOT NULL,
+        event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        innermost INTEGER NOT NULL,       -- 1: the line is the event's innermost (the last of its path)
+        PRIMARY KEY (line, date, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX story_events_by_event ON story_events(event_id);
+    INSERT INTO story_events (line, date, position, event_id, innermost)
+    SELECT j.value, e.date, e.position, e.id, max(j.key = json_array_length(e.story) - 1)
+    FROM events e, json_each(e.story) j GROUP BY e.id, j.value;
+    """,
 )

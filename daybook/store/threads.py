@@ -75,6 +75,46 @@ class ThreadsMixin(RelationsMixin):
             found.extend((row[0], day) for row in rows)
         return found
 
+    def story_neighbours(self, event_id: str, n: int) -> tuple[list[str], list[str]]:
+        """The ``n`` events just before and just after an event in its innermost story line
+        (filed under that line at any depth), in site order; none if it has no story."""
+        found = self.conn.execute(
+            "SELECT line, date, position FROM story_events WHERE event_id = ? AND innermost = 1", (event_id,)
+        ).fetchone()
+        if found is None:
+            return [], []
+        before = self.conn.execute(
+            "SELECT event_id FROM story_events WHERE line = ? AND (date < ? OR (date = ? AND position < ?))"
+            " ORDER BY date DESC, position DESC LIMIT ?",
+            (found[0], found[1], found[1], found[2], n),
+        )
+        after = self.conn.execute(
+            "SELECT event_id FROM story_events WHERE line = ? AND (date > ? OR (date = ? AND position > ?))"
+            " ORDER BY date, position LIMIT ?",
+            (found[0], found[1], found[1], found[2], n),
+        )
+        return [row[0] for row in reversed(before.fetchall())], [row[0] for row in after]
+
+    def story_around(self, lines: Iterable[str], dates: Iterable[dt.date], n: int) -> set[str]:
+        """The events whose innermost story is one of ``lines`` and which are within ``n``
+        of one of ``dates`` in that line (among the ``n`` just before the day or the ``n``
+        just after it, not the day's own): those whose story neighbours a change of those
+        days can change."""
+        found: set[str] = set()
+        days = sorted({d.isoformat() for d in dates})
+        for line in sorted(set(lines)):
+            for date in days:
+                for sql in (
+                    "SELECT event_id, innermost FROM story_events WHERE line = ? AND date < ?"
+                    " ORDER BY date DESC, position DESC LIMIT ?",
+                    "SELECT event_id, innermost FROM story_events WHERE line = ? AND date > ?"
+                    " ORDER BY date, position LIMIT ?",
+                ):
+                    found.update(
+                        ident for ident, innermost in self.conn.execute(sql, (line, date, n)) if innermost
+                    )
+        return found
+
     def co_entity_counts(self, event_ids: Sequence[str], exclude: str | None = None) -> dict[str, int]:
         """How many of these events hold each entity (``exclude`` left out)."""
         rows = self.conn.execute(
