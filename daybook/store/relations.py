@@ -18,6 +18,12 @@ from daybook.model import (
 )
 from daybook.store.base import StoreBase, _now
 
+# The index of schema migration 3 that every related event's rows are found by; a full
+# rewrite of the lists drops it and makes it again.
+RELATED_INDEX = "CREATE INDEX related_by_related ON related(related_id)"
+# The page cache (KiB) while every list is written.
+BULK_CACHE_KIB = 128 * 1024
+
 
 class RelationsMixin(StoreBase):
     """Related lists."""
@@ -30,17 +36,19 @@ class RelationsMixin(StoreBase):
         if dates is not None:  # one parameter, however many dates
             where = " WHERE e.date IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted({d.isoformat() for d in dates})))
+        # Titles read once (one string per title, however many events hold it), not
+        # joined to each of the million rows: a third faster for every event.
+        titles: dict[int | None, str] = dict(self.conn.execute("SELECT id, title FROM entities"))
         rows = self.conn.execute(
-            "SELECT e.id, e.date, n.title FROM events e LEFT JOIN event_entities ee ON ee.event_id = e.id"
-            f" LEFT JOIN entities n ON n.id = ee.entity_id{where} ORDER BY e.id, ee.position",
+            "SELECT e.id, e.date, ee.entity_id FROM events e"
+            f" LEFT JOIN event_entities ee ON ee.event_id = e.id{where} ORDER BY e.id, ee.position",
             params,
         )
-        titles: dict[str, str] = {}  # one string per title, however many events hold it
         return [
             Item(
                 ident,
                 dt.date.fromisoformat(date),
-                tuple(titles.setdefault(row[2], row[2]) for row in group if row[2] is not None),
+                tuple([titles[row[2]] for row in group if row[2] is not None]),
             )
             for (ident, date), group in itertools.groupby(rows, key=lambda row: (row[0], row[1]))
         ]
@@ -151,15 +159,23 @@ class RelationsMixin(StoreBase):
                 for rank, entry in enumerate(entries, start=1):
                     yield item.id, rank, entry.id, entry.score, context_json(entry.context)
 
+        cache = 0
         if replace:
             # Rewriting every list, foreign keys are off (it takes a connection outside a
             # transaction): the bulk delete and insert are then 2x faster. Rows naming an
             # event another writer deleted meanwhile are swept before the commit instead.
             self.conn.execute("PRAGMA foreign_keys=OFF")
+            # A larger page cache while the table and its index are built: pages spill
+            # to the log less often, and the index is sorted in memory.
+            cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+            self.conn.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
         try:
             with self.transaction() as conn:
                 shown: set[str] | None = None  # lists changed as pages show them (None: all)
                 if replace:
+                    # The index on related events is made again after the rows are in:
+                    # built once from sorted rows, not updated 1.5 million times.
+                    conn.execute("DROP INDEX IF EXISTS related_by_related")
                     conn.execute("DELETE FROM related")
                     conn.execute("DELETE FROM relation_basis")
                     new_rows: Iterable[Row] = rows(lists)
@@ -184,10 +200,20 @@ class RelationsMixin(StoreBase):
                     (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
                 )
                 if replace:
-                    conn.execute(
-                        "DELETE FROM related WHERE event_id NOT IN (SELECT id FROM events)"
-                        " OR related_id NOT IN (SELECT id FROM events)"
+                    conn.execute(RELATED_INDEX)
+                    # Events changed since ``seen`` have a later change number: only then
+                    # can a row name an event gone meanwhile (the sweep reads every row).
+                    changed_since = (
+                        seen is None
+                        or conn.execute(
+                            "SELECT 1 FROM relate_days WHERE change > ? LIMIT 1", (seen,)
+                        ).fetchone()
                     )
+                    if changed_since:
+                        conn.execute(
+                            "DELETE FROM related WHERE event_id NOT IN (SELECT id FROM events)"
+                            " OR related_id NOT IN (SELECT id FROM events)"
+                        )
                 conn.execute(
                     "INSERT OR REPLACE INTO relation (id, settings, computed_at) VALUES (1, ?, ?)",
                     (json.dumps(dict(settings), sort_keys=True), _now()),
@@ -207,6 +233,7 @@ class RelationsMixin(StoreBase):
         finally:
             if replace:
                 self.conn.execute("PRAGMA foreign_keys=ON")
+                self.conn.execute(f"PRAGMA cache_size={cache}")
 
     def _changed_rows(
         self, conn: sqlite3.Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
