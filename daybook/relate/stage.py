@@ -92,12 +92,15 @@ def _refresh(store: Store, settings: Settings, *, full: bool, workers: int) -> R
     seen, _ = store.relate_days()
     current = store.relate_items()
     if full or store.relation_settings() != settings_json(settings):
-        relation = Relation(current, settings, workers=workers)
+        # The store writes each list while the workers compute the next ones; the
+        # snapshot is packed once all are written.
+        relation = Relation(current, settings, workers=workers, later=True)
+        lists = relation.computing()
         store.save_relation(
             settings_json(settings),
-            ((item, relation.related(item.id)) for item in current),
+            ((item, entries) for item, (_, entries) in zip(current, lists, strict=True)),
             replace=True,
-            snapshot=(SNAPSHOT_FORMAT, pack(relation)),
+            snapshot=lambda: (SNAPSHOT_FORMAT, pack(relation)),
             seen=seen,
         )
         return RelateReport(

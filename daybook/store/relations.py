@@ -8,7 +8,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from daybook.errors import StoreError, UsageError
 from daybook.model import (
@@ -118,19 +118,20 @@ class RelationsMixin(StoreBase):
         *,
         dropped: Iterable[str] = (),
         replace: bool = False,
-        snapshot: tuple[int, bytes] | None = None,
+        snapshot: tuple[int, bytes] | Callable[[], tuple[int, bytes]] | None = None,
         snapshot_part: int = 0,
         seen: int | None = None,
     ) -> None:
         """Store ``lists`` (each replacing the event's list) and the events they were computed from.
 
         ``dropped``: events gone since (their lists went with them); ``replace``: these
-        lists are all there is. ``snapshot``: (format, data) of the relation they make,
-        as part ``snapshot_part``: 0 replaces every part, another follows the parts read
-        (StoreError if another refresh saved meanwhile); without one, the parts kept are
-        dropped (they no longer match). ``seen``: the last change of ``relate_days`` the
-        lists account for. One transaction: readers see the old lists or the new, and
-        the snapshot always matches the lists.
+        lists are all there is. ``snapshot``: (format, data) of the relation they make
+        (or a function giving it once ``lists`` are written: their relation may be
+        computed as they are read), as part ``snapshot_part``: 0 replaces every part,
+        another follows the parts read (StoreError if another refresh saved meanwhile);
+        without one, the parts kept are dropped (they no longer match). ``seen``: the
+        last change of ``relate_days`` the lists account for. One transaction: readers
+        see the old lists or the new, and the snapshot always matches the lists.
 
         A list's rows are written only where they differ from the stored ones (most of
         a list re-ranked keeps its entries, maybe with other scores): rows are the same
@@ -226,7 +227,7 @@ class RelationsMixin(StoreBase):
                 if snapshot is not None:
                     conn.execute(
                         "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
-                        (snapshot_part, *snapshot),
+                        (snapshot_part, *(snapshot() if callable(snapshot) else snapshot)),
                     )
                 if seen is not None:
                     conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
