@@ -33,12 +33,22 @@ class RelationsMixin(StoreBase):
     def relate_items(self, dates: Iterable[dt.date] | None = None) -> list[Item]:
         """Every stored event (or those of ``dates``) as relate sees it: id, date, entity titles in order."""
         where, params = "", list[str]()
+        titles: dict[int | None, str] = {}
         if dates is not None:  # one parameter, however many dates
             where = " WHERE e.date IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted({d.isoformat() for d in dates})))
-        # Titles read once (one string per title, however many events hold it), not
-        # joined to each of the million rows: a third faster for every event.
-        titles: dict[int | None, str] = dict(self.conn.execute("SELECT id, title FROM entities"))
+            # few events: their titles only
+            titles.update(
+                self.conn.execute(
+                    "SELECT DISTINCT n.id, n.title FROM events e JOIN event_entities ee ON ee.event_id = e.id"
+                    f" JOIN entities n ON n.id = ee.entity_id{where}",
+                    params,
+                )
+            )
+        else:
+            # Every title read once (one string per title, however many events hold
+            # it), not joined to each of the million rows: a third faster.
+            titles.update(self.conn.execute("SELECT id, title FROM entities"))
         rows = self.conn.execute(
             "SELECT e.id, e.date, ee.entity_id FROM events e"
             f" LEFT JOIN event_entities ee ON ee.event_id = e.id{where} ORDER BY e.id, ee.position",
