@@ -21,8 +21,6 @@ from daybook.store.base import StoreBase, _now
 # The index of schema migration 3 that every related event's rows are found by; a full
 # rewrite of the lists drops it and makes it again.
 RELATED_INDEX = "CREATE INDEX related_by_related ON related(related_id)"
-# The page cache (KiB) while every list is written.
-BULK_CACHE_KIB = 128 * 1024
 
 
 class RelationsMixin(StoreBase):
@@ -170,16 +168,11 @@ class RelationsMixin(StoreBase):
                 for rank, entry in enumerate(entries, start=1):
                     yield item.id, rank, entry.id, entry.score, context_json(entry.context)
 
-        cache = 0
         if replace:
             # Rewriting every list, foreign keys are off (it takes a connection outside a
             # transaction): the bulk delete and insert are then 2x faster. Rows naming an
             # event another writer deleted meanwhile are swept before the commit instead.
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            # A larger page cache while the table and its index are built: pages spill
-            # to the log less often, and the index is sorted in memory.
-            cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
-            self.conn.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
         try:
             with self.transaction() as conn:
                 shown: set[str] | None = None  # lists changed as pages show them (None: all)
@@ -244,7 +237,6 @@ class RelationsMixin(StoreBase):
         finally:
             if replace:
                 self.conn.execute("PRAGMA foreign_keys=ON")
-                self.conn.execute(f"PRAGMA cache_size={cache}")
 
     def _changed_rows(
         self, conn: sqlite3.Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
