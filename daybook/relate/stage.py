@@ -143,14 +143,17 @@ def _refresh(store: Store, settings: Settings, *, full: bool, workers: int) -> R
 def _resume(store: Store, settings: Settings, workers: int, started: float) -> RelateReport | None:
     """``refresh`` from the snapshot; None if there is none fit to resume."""
     with store.relate_reading():  # the snapshot, the days changed since and their events: one moment
+        seen, dates = store.relate_days()
+        if not dates:  # nothing changed: the lists and the snapshot stand (its data unread)
+            if not store.has_relation_snapshot():
+                return None
+            events = store.relate_event_count()
+            return RelateReport(settings, events, (), (), full=False, seconds=time.perf_counter() - started)
         parts = store.relation_snapshot()
         if not parts:
             return None
-        seen, dates = store.relate_days()
-        current = store.relate_items(dates) if dates else []
+        current = store.relate_items(dates)
         events = store.relate_event_count()
-    if not dates:  # nothing changed: the lists and the snapshot stand
-        return RelateReport(settings, events, (), (), full=False, seconds=time.perf_counter() - started)
     relation = resume(parts, settings, workers=workers)
     if relation is None:
         return None

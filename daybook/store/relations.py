@@ -85,6 +85,11 @@ class RelationsMixin(StoreBase):
             return []
         return [(int(row[1]), bytes(row[2])) for row in rows]
 
+    def has_relation_snapshot(self) -> bool:
+        """Whether ``relation_snapshot`` has parts to give (their data not read)."""
+        rows = self.conn.execute("SELECT part FROM relation_snapshot ORDER BY part").fetchall()
+        return bool(rows) and [row[0] for row in rows] == list(range(len(rows)))
+
     def relate_days(self) -> tuple[int, list[dt.date]]:
         """The days whose events changed since the snapshot, and the last change number
         (``save_relation(seen=)`` forgets the changes up to it)."""
