@@ -63,7 +63,9 @@ def through_store(tmp: Path, ranker: str, jobs: int, workdir: Path | None) -> No
     the same with nothing changed, then after one day changed."""
     corpus = tmp / "corpus.jsonl"
     base = (workdir or tmp) / "ingested.db"
-    daybook = [sys.executable, "-m", "daybook", "--db"]
+    # -P: the daybook of PYTHONPATH or the installed one, not one in the working folder
+    # (which -m would put first): before and after can be timed by one script
+    daybook = [sys.executable, "-P", "-m", "daybook", "--db"]
     if not base.exists():  # with --workdir, made once (ingesting takes minutes)
         for leftover in base.parent.glob("ingested.db*"):
             leftover.unlink()
