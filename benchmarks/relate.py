@@ -11,10 +11,15 @@ are those of relating alone, not of parsing the portal pages:
 - update: a new day (the events of the newest day of 20 or more, on the next date),
   then that day ingested again with one event fewer, as ``daybook relate`` applies
   them: seconds and lists changed;
-- with --store, the same through a SQLite store, as the command runs: load, compute
-  and write every list; then, that day ingested again, the incremental refresh.
+- with --store, ``daybook relate`` on a SQLite store of the corpus, each run a fresh
+  process timed end to end (start-up, reading the store, computing, writing every
+  list): the first run, a second with nothing changed, and one after that day was
+  ingested again with one event fewer; with the CPU time of the command and its
+  workers, the peak RSS of its largest process and the peak of the summed PSS of it
+  and its workers (the memory they take together, shared pages counted once).
 
-Usage: python benchmarks/relate.py [--events 150000] [--ranker weighted] [--jobs 2] [--tracemalloc] [--store]
+Usage: python benchmarks/relate.py [--events 150000] [--ranker weighted] [--jobs 2] [--tracemalloc]
+                                   [--store [--store-only] [--workdir DIR]]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,31 +58,84 @@ def write_items(path: Path, events: int, export: Path | None = None) -> None:
                 out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
 
 
-def through_store(tmp: Path, ranker: str, jobs: int) -> None:
-    """``daybook relate`` on a store of the corpus: every list, then after one day changed."""
-    db, corpus = tmp / "bench.db", tmp / "corpus.jsonl"
-    daybook = [sys.executable, "-m", "daybook", "--db", str(db)]
-    subprocess.run([*daybook, "ingest", str(corpus)], check=True, stdout=subprocess.DEVNULL)
-    relate = [sys.executable, __file__, "--refresh", str(db), "--ranker", ranker, "--jobs", str(jobs)]
-    subprocess.run(relate, check=True)
+def through_store(tmp: Path, ranker: str, jobs: int, workdir: Path | None) -> None:
+    """``daybook relate`` on a store of the corpus, each run a fresh process: every list,
+    the same with nothing changed, then after one day changed."""
+    corpus = tmp / "corpus.jsonl"
+    base = (workdir or tmp) / "ingested.db"
+    # -P: the daybook of PYTHONPATH or the installed one, not one in the working folder
+    # (which -m would put first): before and after can be timed by one script
+    daybook = [sys.executable, "-P", "-m", "daybook", "--db"]
+    if not base.exists():  # with --workdir, made once (ingesting takes minutes)
+        for leftover in base.parent.glob("ingested.db*"):
+            leftover.unlink()
+        started = time.perf_counter()
+        subprocess.run([*daybook, str(base), "ingest", str(corpus)], check=True, stdout=subprocess.DEVNULL)
+        print(f"store: ingest         {time.perf_counter() - started:.1f} s (not timed below)")
+    db = tmp / "bench.db"
+    shutil.copyfile(base, db)
+    relate = [*daybook, str(db), "relate", "--ranker", ranker, "--jobs", str(jobs)]
+    for run in ("first run", "second run"):
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        seconds, cpu, rss, pss, said = run_measured(relate)
+        print(
+            f"store: {run:14s} {seconds:.2f} s end to end (CPU {cpu:.1f} s); peak RSS {rss:.0f} MiB", end=""
+        )
+        print(f" (largest process), {pss:.0f} MiB (all processes, PSS); load {load}")
+        print(f"                      {said}")
+    lines = corpus.read_text(encoding="utf-8").splitlines() if corpus.exists() else []
     by_day: dict[str, list[str]] = {}
-    for line in corpus.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         by_day.setdefault(json.loads(line)["date"], []).append(line)
-    newest = max(d for d, lines in by_day.items() if len(lines) >= 20)
-    (tmp / "day.jsonl").write_text("\n".join(by_day[newest][1:]) + "\n", encoding="utf-8")
-    subprocess.run([*daybook, "ingest", str(tmp / "day.jsonl")], check=True, stdout=subprocess.DEVNULL)
-    print(f"store: day            {newest} ingested again with one event fewer")
-    subprocess.run(relate, check=True)
+    if by_day:
+        newest = max(d for d, day in by_day.items() if len(day) >= 20)
+        (tmp / "day.jsonl").write_text("\n".join(by_day[newest][1:]) + "\n", encoding="utf-8")
+        subprocess.run(
+            [*daybook, str(db), "ingest", str(tmp / "day.jsonl")], check=True, stdout=subprocess.DEVNULL
+        )
+        seconds, cpu, rss, pss, said = run_measured(relate)
+        print(f"store: day again      {newest} with one event fewer: {seconds:.2f} s end to end, ", end="")
+        print(f"peak RSS {rss:.0f} MiB; {said}")
 
 
-def refresh_store(db: Path, ranker: str, jobs: int) -> None:
-    from daybook.relate import refresh
-    from daybook.store import Store
+def run_measured(command: list[str]) -> tuple[float, float, float, float, str]:
+    """Run ``command``: its wall seconds, CPU seconds (with its workers), the peak RSS of
+    its largest process, the peak of the summed PSS of it and its workers (sampled every
+    20 ms: pages they share are counted once), and the last line it printed."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    peak_pss = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak_pss = max(peak_pss, tree_pss(process.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out = process.stdout.read().strip() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    # wait4 counts the workers the command waited for: their CPU, and the largest RSS of all
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / MIB, peak_pss / MIB, out
 
-    with Store(db) as store:
-        report = refresh(store, Settings(ranker=ranker), workers=jobs)  # type: ignore[arg-type]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB
-    print(f"store: relate         {report.summary()}; peak RSS {peak:.0f} MiB")
+
+def tree_pss(pid: int) -> int:
+    """The summed PSS (KiB) of a process and its children, 0 once it is gone."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return 0
+    for each in pids:
+        try:
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
 
 
 def read_items(path: Path) -> list[Item]:
@@ -147,14 +206,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     parser.add_argument("--store", action="store_true", help="also time `daybook relate` on a store")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="with --store: keep the ingested store here and reuse it (ingest takes minutes)",
+    )
+    parser.add_argument("--store-only", action="store_true", help="with --store: skip the in-memory figures")
     parser.add_argument("--items", type=Path, help=argparse.SUPPRESS)  # the measuring process
-    parser.add_argument("--refresh", type=Path, help=argparse.SUPPRESS)  # a store's relate
     args = parser.parse_args(argv)
     if args.items:
         measure(args.items, args.ranker, args.jobs, args.tracemalloc)
-        return 0
-    if args.refresh:
-        refresh_store(args.refresh, args.ranker, args.jobs)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "items.jsonl"
@@ -171,9 +232,10 @@ def main(argv: list[str]) -> int:
             "--jobs",
             str(args.jobs),
         ]
-        subprocess.run(command + ["--tracemalloc"] * args.tracemalloc, check=True)
+        if not args.store_only:
+            subprocess.run(command + ["--tracemalloc"] * args.tracemalloc, check=True)
         if args.store:
-            through_store(Path(tmp), args.ranker, args.jobs)
+            through_store(Path(tmp), args.ranker, args.jobs, args.workdir)
     return 0
 
 

@@ -426,3 +426,30 @@ def test_relate_is_pure() -> None:
             "daybook.relate.index",
             "daybook.relate.settings",
         }, name
+
+
+@pytest.mark.parametrize("ranker", ["shared", "weighted"])
+def test_lists_computed_in_workers_or_streamed_are_those_of_one_process(
+    ranker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    names = [f"E{n}" for n in range(60)]
+    items = [
+        Item(
+            f"e{n:04d}",
+            dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(90)),
+            tuple(rng.sample(names, 3)),
+        )
+        for n in range(400)
+    ]
+    tuning = Settings(ranker=ranker, common_floor=1, common_share=0.1)  # type: ignore[arg-type]
+    alone = Relation(items, tuning).lists()
+    monkeypatch.setattr(relate_module, "PARALLEL_MIN", 50)
+    monkeypatch.setattr(relate_module, "STREAM_RUN", 30)
+    assert Relation(items, tuning, workers=2).lists() == alone
+    streamed = Relation(items, tuning, workers=2, later=True)
+    assert list(streamed.computing()) == list(alone.items())
+    assert streamed.lists() == alone
+    assert list(Relation(items, tuning, later=True).computing()) == list(alone.items())

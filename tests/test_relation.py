@@ -106,6 +106,31 @@ def test_a_day_stored_again_repairs_the_lists_it_touched(store: Store) -> None:
     assert stored_lists(store) == expected
 
 
+@pytest.mark.parametrize("meanwhile", [False, True])
+def test_every_list_saved_names_only_stored_events(store: Store, meanwhile: bool) -> None:
+    # Every list is written with foreign keys off; a day stored again after the events
+    # were read (its events deleted) must leave no row naming one of the old ones.
+    seen, _ = store.relate_days()
+    items = store.relate_items()
+    lists = relate(items, Settings(ranker="shared"))
+    if meanwhile:
+        store.replace_day(make_day(0, WEEK[0].events[0]), origin="test", format="jsonl")
+    store.save_relation(
+        settings_json(Settings(ranker="shared")),
+        ((item, lists[item.id]) for item in items),
+        replace=True,
+        seen=seen,
+    )
+    ids = {item.id for item in store.relate_items()}
+    rows = store.conn.execute("SELECT event_id, related_id FROM related").fetchall()
+    assert (len(ids) < len(items)) == meanwhile
+    assert sorted(rows) == sorted((i, r.id) for i in ids for r in lists[i] if r.id in ids)
+    indexes = store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE tbl_name = 'related' AND type = 'index'"
+    )
+    assert "related_by_related" in {row[0] for row in indexes}
+
+
 def test_new_settings_compute_every_list_again(store: Store) -> None:
     refresh(store, Settings(ranker="shared"))
     report = refresh(store, Settings(ranker="shared", k=1))

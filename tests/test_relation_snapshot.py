@@ -287,6 +287,11 @@ def test_nothing_changed_reads_no_snapshot(week: Store) -> None:
     with mock.patch.object(relation_module, "resume", side_effect=AssertionError("resumed")):
         report = refresh(week, TUNING)
     assert (report.changed, report.removed, report.full, report.events) == ((), (), False, 6)
+    with mock.patch.object(Store, "relation_snapshot", side_effect=AssertionError("read")):
+        assert refresh(week, TUNING).changed == ()
+    week.conn.execute("DELETE FROM relation_snapshot WHERE part = 0")  # no snapshot fit to resume
+    assert not week.has_relation_snapshot()
+    assert refresh(week, TUNING).events == 6
 
 
 # -- what changes meanwhile, and a refresh stopped half way ------------------------

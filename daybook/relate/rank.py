@@ -35,6 +35,8 @@ from daybook.relate.settings import Settings
 
 # Below this many lists per process, forking workers costs more than it saves.
 PARALLEL_MIN = 2000
+# Lists computed streaming (``Relation.computing``) are handed out this many at a time.
+STREAM_RUN = 1000
 PackedBase = tuple[int, Sequence[int], Sequence[int], Sequence[int], Container[int]]
 # A snapshot keeps dropped slots (it is only extended) until they are more than this
 # share of all; then ``state`` packs the live ones anew.
@@ -63,9 +65,15 @@ class Relation:
     """The index and every event's list, kept up to date by ``update``."""
 
     def __init__(
-        self, items: Iterable[Item] = (), settings: Settings | None = None, *, workers: int = 1
+        self,
+        items: Iterable[Item] = (),
+        settings: Settings | None = None,
+        *,
+        workers: int = 1,
+        later: bool = False,
     ) -> None:
-        """Index ``items`` and compute every list, in up to ``workers`` processes."""
+        """Index ``items`` and compute every list, in up to ``workers`` processes (with
+        ``later``, only when ``computing`` is read)."""
         self.settings = settings or Settings()
         self.workers = workers
         self._index = Index()
@@ -79,8 +87,18 @@ class Relation:
         self._packed: PackedBase = (0, (), (), (), ())
         self._unsaved: set[int] = set()  # slots whose list was set since
         self._add(items)
-        for slot, result in self._compute_many(self._index.live()):
+        if not later:
+            for slot, result in self._compute_many(self._index.live()):
+                self._store(slot, result)
+
+    def computing(self) -> Iterator[tuple[str, tuple[Related, ...]]]:
+        """Compute every list, yielding each event's id and list as it is ready, in the
+        order the events were given: whoever reads them (the store, writing them) works
+        while the workers compute the next."""
+        ix = self._index
+        for slot, result in self._compute_stream(ix.live()):
             self._store(slot, result)
+            yield ix.ids[slot], self._entries(slot, *result)
 
     @classmethod
     def restore(
@@ -463,6 +481,24 @@ class Relation:
             _forked = None
         pairs = (zip(chunk, result, strict=True) for chunk, result in zip(chunks, results, strict=True))
         return list(itertools.chain.from_iterable(pairs))
+
+    def _compute_stream(self, slots: list[int]) -> Iterator[tuple[int, Computed]]:
+        """``top_k`` for each slot, in order, as they are ready: in ``workers`` forked
+        processes, a run of slots at a time, when that pays."""
+        workers = min(self.workers, len(slots) // PARALLEL_MIN)
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for slot in slots:
+                yield slot, top_k(self._index, self.settings, slot)
+            return
+        global _forked
+        _forked = self
+        try:
+            runs = [slots[i : i + STREAM_RUN] for i in range(0, len(slots), STREAM_RUN)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for run, results in zip(runs, pool.imap(_compute_chunk, runs), strict=True):
+                    yield from zip(run, results, strict=True)
+        finally:
+            _forked = None
 
 
 def _padded(rows: Iterable[tuple[int, ...]], k: int, fill: int) -> Iterator[tuple[int, ...]]:

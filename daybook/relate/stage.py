@@ -92,12 +92,15 @@ def _refresh(store: Store, settings: Settings, *, full: bool, workers: int) -> R
     seen, _ = store.relate_days()
     current = store.relate_items()
     if full or store.relation_settings() != settings_json(settings):
-        relation = Relation(current, settings, workers=workers)
+        # The store writes each list while the workers compute the next ones; the
+        # snapshot is packed once all are written.
+        relation = Relation(current, settings, workers=workers, later=True)
+        lists = relation.computing()
         store.save_relation(
             settings_json(settings),
-            ((item, relation.related(item.id)) for item in current),
+            ((item, entries) for item, (_, entries) in zip(current, lists, strict=True)),
             replace=True,
-            snapshot=(SNAPSHOT_FORMAT, pack(relation)),
+            snapshot=lambda: (SNAPSHOT_FORMAT, pack(relation)),
             seen=seen,
         )
         return RelateReport(
@@ -140,14 +143,17 @@ def _refresh(store: Store, settings: Settings, *, full: bool, workers: int) -> R
 def _resume(store: Store, settings: Settings, workers: int, started: float) -> RelateReport | None:
     """``refresh`` from the snapshot; None if there is none fit to resume."""
     with store.relate_reading():  # the snapshot, the days changed since and their events: one moment
+        seen, dates = store.relate_days()
+        if not dates:  # nothing changed: the lists and the snapshot stand (its data unread)
+            if not store.has_relation_snapshot():
+                return None
+            events = store.relate_event_count()
+            return RelateReport(settings, events, (), (), full=False, seconds=time.perf_counter() - started)
         parts = store.relation_snapshot()
         if not parts:
             return None
-        seen, dates = store.relate_days()
-        current = store.relate_items(dates) if dates else []
+        current = store.relate_items(dates)
         events = store.relate_event_count()
-    if not dates:  # nothing changed: the lists and the snapshot stand
-        return RelateReport(settings, events, (), (), full=False, seconds=time.perf_counter() - started)
     relation = resume(parts, settings, workers=workers)
     if relation is None:
         return None
