@@ -95,6 +95,19 @@ def story_path(slug: str, ext: str) -> str:
     return f"story/{slug}.{ext}"
 
 
+def category_path(slug: str, ext: str) -> str:
+    """A category's page (its events, newest first): ``category/disasters-and-accidents.html``."""
+    return f"category/{slug}.{ext}"
+
+
+FEED_EXT = "atom"  # a page's own feed is the page's stem with this extension
+
+
+def feed_path(stem: str) -> str:
+    """The Atom feed of an entity, story or category page (its stem): ``entity/brazil.atom``."""
+    return f"{stem}.{FEED_EXT}"
+
+
 def part_path(stem: str, part: int, ext: str) -> str:
     """A further part of a long entity or story page: ``entity/<slug>/page/2.html``."""
     return f"{stem}/page/{part}.{ext}"
@@ -232,6 +245,10 @@ def entity_stem(slug: str) -> str:
 
 def story_stem(slug: str) -> str:
     return stem(story_path(slug, "md"))
+
+
+def category_stem(slug: str) -> str:
+    return stem(category_path(slug, "md"))
 
 
 def parts_prefix(stem: str) -> str:

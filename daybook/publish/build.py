@@ -234,7 +234,7 @@ class Build:
         listed = "html" if "html" in self.options.formats else self.options.formats[0]
         base, root = self.options.base_url, self.writer.root
         if self.state.count() <= sitemap.LIMIT:
-            paths = [f"{stem}.{listed}" for stem in self.state.stems()]
+            paths = sitemap.listed_paths(self.state.stems(), listed)
             self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
             for stale in root.glob(urls.SITEMAP_SECTIONS):
                 self.writer.remove(stale.name)  # only those daybook wrote

@@ -51,9 +51,11 @@ def assign_slugs(names: Iterable[str]) -> dict[str, str]:
 
 
 def _stem(kind: str, slug: str | None) -> str | None:
-    """The page stem of an entity's or story's slug."""
+    """The page stem of an entity's, story's or category's slug."""
     if slug is None:
         return None
+    if kind == "category":
+        return urls.category_stem(slug)
     return (urls.entity_stem if kind == "entity" else urls.story_stem)(slug)
 
 

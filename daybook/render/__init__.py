@@ -19,6 +19,7 @@ RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = 
     "redirect": (markdown.redirect_page, data.redirect_page, "redirect.html"),
     "entity": (markdown.entity_page, data.entity_page, "entity.html"),
     "story": (markdown.story_page, data.story_page, "story.html"),
+    "category": (markdown.category_page, data.category_page, "category.html"),
 }
 
 

@@ -300,6 +300,8 @@ def _thread(page: ThreadPage, ext: str) -> Obj:
         "part": page.part,
         "total": page.total,
         "main": _link(page.main, ext),
+        # The thread's Atom feed (its latest events), one for the main page and its parts.
+        "feed": {"href": urls.link(urls.feed_path(page.main.stem)), "type": "application/atom+xml"},
         "newer": _link(page.newer, ext),
         "older": _link(page.older, ext),
         "chart": [{"month": f"{bar.month:%Y-%m}", "events": bar.events} for bar in page.chart],
@@ -316,6 +318,11 @@ def entity_page(page: ThreadPage, ext: str) -> Obj:
         "wikipedia": urls.wikipedia_url(page.name),
         "events": [_entry(e, ext) for e in page.events],
     }
+
+
+def category_page(page: ThreadPage, ext: str) -> Obj:
+    """A category's events, newest first."""
+    return {**_thread(page, ext), "events": [_entry(e, ext) for e in page.events]}
 
 
 def story_page(page: ThreadPage, ext: str) -> Obj:

@@ -367,7 +367,7 @@ def render(
     extra["crumbs"] = relative_links(crumbs(data), here, root)
     if data["kind"] == "archive":
         extra["calendars"] = relative_links(calendars(data), here, root)
-    if data["kind"] in ("entity", "story"):
+    if data["kind"] in ("entity", "story", "category"):
         # Safe as markup: the chart holds only numbers and month names it writes itself.
         bars = ((bar["month"], bar["events"]) for bar in data["chart"])
         extra["chart_svg"] = markupsafe.Markup(chart.month_chart(bars))

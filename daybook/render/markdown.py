@@ -173,7 +173,8 @@ def _thread_head(page: ThreadPage) -> list[str]:
             first, last = page.chart[0].month, page.chart[-1].month
             span = f", {first:%B %Y}" + (f" to {last:%B %Y}" if last != first else "")
         wiki = f" · [Wikipedia]({_url(urls.wikipedia_url(page.name))})" if page.kind == "entity" else ""
-        out += [f"_{page.total} event{'s' if page.total != 1 else ''}{span}{wiki}_", ""]
+        follow = f" · [Follow (Atom)]({urls.link(urls.feed_path(page.stem))})"
+        out += [f"_{page.total} event{'s' if page.total != 1 else ''}{span}{wiki}{follow}_", ""]
         if page.chart:
             months = " · ".join(f"{bar.month:%B %Y}: {bar.events}" for bar in page.chart)
             out += [f"Events per month: {months}", ""]
@@ -201,6 +202,11 @@ def entity_page(page: ThreadPage) -> str:
     out = [*_thread_head(page), "### Events", ""]
     out += [_entry(e) for e in page.events]
     return "\n".join([*out, *_thread_foot(page)]) + "\n"
+
+
+def category_page(page: ThreadPage) -> str:
+    """A category: its events newest first, its months."""
+    return entity_page(page)
 
 
 def story_page(page: ThreadPage) -> str:
