@@ -590,6 +590,33 @@ def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> N
         server.serve_forever()
 
 
+@cli.command("export")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@date_range_options("First day to export (inclusive).", "Last day to export (inclusive).")
+@click.option("--category", help="Only the events filed under this category (as the portal names it).")
+@click.option(
+    "--wcep", is_flag=True, help="Also write wcep.jsonl.gz: the WCEP dataset's layout, with article texts."
+)
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    out: Path,
+    start: dt.date | None,
+    end: dt.date | None,
+    category: str | None,
+    wcep: bool,
+) -> None:
+    """Write the events as a research dataset into OUT: JSON Lines (gzip) and Parquet
+    (with pyarrow), a DATASHEET.md and SHA256SUMS. The same store exports the same bytes.
+
+    OUT must be new, empty or an earlier export."""
+    from daybook.export import ExportOptions, export
+
+    with open_store(ctx) as store, domain_errors():
+        report = export(store, out, ExportOptions(start=start, end=end, category=category, wcep=wcep))
+    click.echo(f"{report.summary()}; see {out / 'DATASHEET.md'}")
+
+
 def main() -> None:
     """Entry point of the ``daybook`` console script."""
     cli(obj={})
