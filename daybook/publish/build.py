@@ -17,6 +17,7 @@ lists can touch, and leaves every other file alone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.pool import AsyncResult
@@ -153,6 +154,7 @@ class Build:
         articles = self.store.article_metadata(ids)
         related = self.store.related_lists(ids)
         follow_ups = self.store.follow_ups(ids)
+        versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
         summaries = []
         for event in events:
@@ -160,6 +162,7 @@ class Build:
             page = event_page(
                 event, self.index, found, related.get(event.id, []), follow_ups.get(event.id, [])
             )
+            page = dataclasses.replace(page, versions=tuple(versions.get(event.id, ())))
             self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
             summaries.append(summary(event, self.index, found))
         result = day_page(date, summaries, self.index), summaries
@@ -175,6 +178,7 @@ class Build:
             related = self.store.related_lists(chunk)
             articles = self.store.article_metadata(chunk)
             follow_ups = self.store.follow_ups(chunk)
+            versions = self.store.event_versions(chunk)
             self.index.preload([*chunk, *(r for lists in related.values() for r, _ in lists)])
             for event in found:
                 page = event_page(
@@ -184,6 +188,7 @@ class Build:
                     related.get(event.id, []),
                     follow_ups.get(event.id, []),
                 )
+                page = dataclasses.replace(page, versions=tuple(versions.get(event.id, ())))
                 self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
 
     def redirects(self, candidates: dict[str, str]) -> None:

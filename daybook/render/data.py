@@ -195,6 +195,18 @@ def event_page(page: EventPage, ext: str) -> Obj:
         "parent": page.parent,
         "parent_link": _link(page.parent_link, ext),
         "follow_ups": [{"text": link.text, "href": link.href(ext)} for link in page.follow_ups],
+        # Its history on the portal (issue 21): null and empty for a day read from a file.
+        "first_seen": page.versions[0].saved_at if page.versions else None,
+        "last_changed": page.last_changed,
+        "versions": [
+            {
+                "revision": v.revision,
+                "saved_at": v.saved_at,
+                "text": v.text,
+                "url": urls.portal_day_url(page.date, v.revision),
+            }
+            for v in page.earlier_wordings
+        ],
     }
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from daybook import urls
+from daybook.model import EventVersion
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,24 @@ class EventPage:
     # The events of the same innermost story just before and after this one, oldest first.
     earlier_in_story: tuple[ThreadEntry, ...] = ()
     later_in_story: tuple[ThreadEntry, ...] = ()
+    # Every wording the pulled portal revisions gave it, oldest first (issue 21; none for a
+    # day read from a file): when it first appeared, when it last changed, its earlier texts.
+    versions: tuple[EventVersion, ...] = ()
 
     @property
     def portal_url(self) -> str:
         return urls.portal_day_url(self.date, self.revision)
+
+    @property
+    def earlier_wordings(self) -> tuple[EventVersion, ...]:
+        """Its wordings before the one it has now, oldest first."""
+        return tuple(v for v in self.versions if v.text != self.headline)
+
+    @property
+    def last_changed(self) -> str | None:
+        """When the portal last changed its wording: the revision that gave it its text now."""
+        now = [v.saved_at for v in self.versions if v.text == self.headline]
+        return now[-1] if now else None
 
 
 @dataclass(frozen=True)

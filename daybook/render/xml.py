@@ -31,6 +31,7 @@ ITEM_NAMES = {
     "story_links": "link",
     "credits": "credit",
     "follow_ups": "link",
+    "versions": "version",
 }
 
 

@@ -249,4 +249,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
     ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
     """,
+    # 10: history (issue 21). Every wording an event has had, one row per pulled portal
+    # revision that changed it (or first showed it); the last row is its wording now. No
+    # foreign key: an event's history outlives it, should it come back. Pulled days already
+    # ingested start with the revision their events were read from.
+    """
+    CREATE TABLE event_versions (
+        event_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,        -- the portal revision (MediaWiki id) that held this wording
+        saved_at TEXT NOT NULL,           -- when that revision was saved on the wiki (ISO 8601, UTC)
+        text TEXT NOT NULL,
+        PRIMARY KEY (event_id, revision)
+    );
+    INSERT INTO event_versions (event_id, revision, saved_at, text)
+        SELECT e.id, p.revision, p.saved_at, e.text FROM events e JOIN portal_pages p ON p.date = e.date
+        WHERE p.ingested = p.revision;
+    """,
 )
