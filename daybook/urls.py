@@ -100,6 +100,25 @@ def category_path(slug: str, ext: str) -> str:
     return f"category/{slug}.{ext}"
 
 
+def week_label(year: int, week: int) -> str:
+    """An ISO week as ISO 8601 writes it: ``2024-W19``."""
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_path(year: int, week: int, ext: str) -> str:
+    """The weekly digest of an ISO week: ``week/2024-W19.html``."""
+    return f"week/{week_label(year, week)}.{ext}"
+
+
+def week_of(date: dt.date) -> tuple[int, int]:
+    """The ISO year and week a day falls in."""
+    iso = date.isocalendar()
+    return iso.year, iso.week
+
+
+WEEKLY_FEED = "week/index.atom"  # the weekly digests' feed
+
+
 FEED_EXT = "atom"  # a page's own feed is the page's stem with this extension
 
 
@@ -245,6 +264,10 @@ def entity_stem(slug: str) -> str:
 
 def story_stem(slug: str) -> str:
     return stem(story_path(slug, "md"))
+
+
+def week_stem(year: int, week: int) -> str:
+    return stem(week_path(year, week, "md"))
 
 
 def category_stem(slug: str) -> str:

@@ -65,7 +65,7 @@ def kind_of(path: Path) -> str:
     rel = path.as_posix()
     if path.name.startswith("index.") and path.parent.name == "site":
         return "front"
-    for kind in ("entity", "story", "category"):
+    for kind in ("entity", "story", "category", "week"):
         if f"/{kind}/" in rel:
             return kind
     if "/opinion/" in rel:
@@ -89,6 +89,7 @@ def test_every_page_kind_in_all_four_formats(example_site: Path) -> None:
         "entity",
         "story",
         "category",
+        "week",
     }
     for stem in stems:
         for ext in ("md", "html", "json", "xml"):

@@ -24,7 +24,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import urls
-from daybook.publish import feeds, folder, sitemap
+from daybook.publish import digest, feeds, folder, sitemap
 from daybook.publish.context import (
     SiteIndex,
     archive_pages,
@@ -331,6 +331,7 @@ def _build_all(
             on_day(date)
     build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
     build_explore(build)  # entity and story pages, the search page and its index
+    digest.build_weeks(build)  # the weekly digests and their feed
     build.finish(recent, latest)
     build.flush()
     build.writer.prune()
@@ -410,6 +411,7 @@ def _update(
     for date in sorted(neighbours - set(changed)):
         build.day(date)
     update_explore(build, changed, names_before)
+    digest.update_weeks(build, changed)
     # Events listing their story's neighbours may list the changed days' events, added or gone:
     # those near them in the stories these days hold or held (made once the names settled).
     lines = {name for kind, name in names_before if kind == "story"}

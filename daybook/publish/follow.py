@@ -21,7 +21,7 @@ from daybook import urls
 from daybook.render.data import LICENSE, LICENSE_URL
 
 FEED_SIZE = 50  # the latest events a feed carries
-KIND_LABEL = {"entity": "Entity", "story": "Story", "category": "Category"}
+KIND_LABEL = {"entity": "Entity", "story": "Story", "category": "Category", "week": "Week by week"}
 
 # Characters XML 1.0 does not allow (a feed holding one is not well-formed).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -50,19 +50,23 @@ def _moment(date: dt.date) -> str:
     return f"{date.isoformat()}T00:00:00Z"
 
 
-def thread_feed(kind: str, name: str, stem: str, entries: Sequence[FollowEntry], base_url: str) -> str:
-    """The Atom feed of the page at ``stem``: the last ``FEED_SIZE`` of ``entries`` (the
-    page's events in site order, oldest first), newest first."""
+def thread_feed(
+    kind: str, name: str, stem: str, entries: Sequence[FollowEntry], base_url: str, *, page_path: str = ""
+) -> str:
+    """The Atom feed of the page at ``stem`` (at ``urls.feed_path(stem)``): the last
+    ``FEED_SIZE`` of ``entries`` (the page's events in site order, oldest first), newest
+    first. ``page_path``: the HTML page it follows, if not ``stem``'s."""
     latest = list(entries[-FEED_SIZE:])[::-1]
-    page = urls.absolute(f"{stem}.html", base_url)
+    page = urls.absolute(page_path or f"{stem}.html", base_url)
     updated = _moment(latest[0].date if latest else dt.date(1999, 1, 1))
     title = f"{name} · daybook"
     subtitle = f"{KIND_LABEL.get(kind, kind)}: the latest events, from the Wikipedia Current Events Portal"
     self_link = urls.absolute(urls.feed_path(stem), base_url)
+    ident = self_link if page_path else page  # a feed following no one page is named by itself
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
-        f"  <id>{_text(page)}</id>",
+        f"  <id>{_text(ident)}</id>",
         f"  <title>{_text(title)}</title>",
         f"  <subtitle>{_text(subtitle)}</subtitle>",
         f"  <updated>{updated}</updated>",

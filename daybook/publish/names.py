@@ -86,11 +86,16 @@ class Names:
 class NameIndex(Names):
     """The page stem (path without extension) of every entity and story of the store."""
 
-    def __init__(self, entities: Iterable[str], stories: Iterable[str]) -> None:
+    def __init__(
+        self, entities: Iterable[str], stories: Iterable[str], categories: Iterable[str] = ()
+    ) -> None:
         self.entity_slugs = assign_slugs(entities)
         self.story_slugs = assign_slugs(stories)
+        self.category_slugs = assign_slugs(categories)
 
     def slug(self, kind: str, name: str) -> str | None:
+        if kind == "category":
+            return self.category_slugs.get(name)
         return (self.entity_slugs if kind == "entity" else self.story_slugs).get(name)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from daybook import urls
-from daybook.render import data, html, json, markdown, xml
+from daybook.render import data, html, json, markdown, week, xml
 
 # Each page kind: its Markdown renderer, its data (html, json, xml) and its HTML template.
 RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = {
@@ -20,6 +20,7 @@ RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = 
     "entity": (markdown.entity_page, data.entity_page, "entity.html"),
     "story": (markdown.story_page, data.story_page, "story.html"),
     "category": (markdown.category_page, data.category_page, "category.html"),
+    "week": (week.week_markdown, week.week_data, "week.html"),
 }
 
 

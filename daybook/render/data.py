@@ -221,7 +221,13 @@ def _day_body(page: DayPage, ext: str) -> Obj:
 
 def day_page(page: DayPage, ext: str) -> Obj:
     credits = portal_credits([(page.date, page.revision)], sources=_shows_metadata(page.events))
-    return {**_header("day", page.stem, ext, credits), **_day_body(page, ext)}
+    week = urls.week_of(page.date)
+    return {
+        **_header("day", page.stem, ext, credits),
+        **_day_body(page, ext),
+        # The week's digest (issue 21).
+        "week": {"text": urls.week_label(*week), "href": urls.link(urls.week_path(*week, ext))},
+    }
 
 
 def _opinion_summary(piece: OpinionPiece, ext: str) -> Obj:

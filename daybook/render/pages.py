@@ -198,6 +198,43 @@ class FrontPage:
     archive: tuple[Link, ...] = field(default=())
 
 
+# -- the weekly digest (issue 21) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekStory:
+    """A story of the week (its innermost story line, else its category): how many events
+    and citations it had that week, and its main events."""
+
+    name: str
+    link: Link | None  # its story (or category) page
+    events: int
+    sources: int
+    main: tuple[ThreadEntry, ...]
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """An ISO week's digest: its stories, most events first (then most sources)."""
+
+    stem: str
+    year: int
+    week: int
+    start: dt.date  # its Monday
+    stories: tuple[WeekStory, ...]
+    days: tuple[Link, ...] = ()  # its days with a page, oldest first
+    previous: Link | None = None
+    next: Link | None = None
+
+    @property
+    def label(self) -> str:
+        return urls.week_label(self.year, self.week)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+
 # -- explore: entity and story pages (issue 7) ---------------------------------
 
 

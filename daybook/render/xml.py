@@ -32,6 +32,8 @@ ITEM_NAMES = {
     "credits": "credit",
     "follow_ups": "link",
     "versions": "version",
+    "stories": "story",
+    "main_events": "event",
 }
 
 
