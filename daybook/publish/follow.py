@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 from daybook import urls
 from daybook.render.data import LICENSE, LICENSE_URL
@@ -38,12 +37,11 @@ class FollowEntry:
     sources: tuple[tuple[str, str], ...]  # (outlet, url), as the portal cites them
 
 
-def _text(value: str) -> str:
-    return escape(_NOT_XML.sub("", value))
-
-
-def _attr(value: str) -> str:
-    return quoteattr(_NOT_XML.sub("", value))
+def _x(value: str) -> str:
+    """Text or an attribute value, escaped for XML (characters XML cannot hold are dropped
+    once, from the whole feed). Chained ``replace`` is several times faster than
+    ``str.translate`` with a table, which feeds by the hundred thousand notice."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _moment(date: dt.date) -> str:
@@ -66,36 +64,33 @@ def thread_feed(
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
-        f"  <id>{_text(ident)}</id>",
-        f"  <title>{_text(title)}</title>",
-        f"  <subtitle>{_text(subtitle)}</subtitle>",
+        f"  <id>{_x(ident)}</id>",
+        f"  <title>{_x(title)}</title>",
+        f"  <subtitle>{_x(subtitle)}</subtitle>",
         f"  <updated>{updated}</updated>",
-        f'  <link href={_attr(page)} rel="alternate" type="text/html"/>',
-        f'  <link href={_attr(self_link)} rel="self" type="application/atom+xml"/>',
-        f"  <rights>{_text(f'{LICENSE} ({LICENSE_URL})')}</rights>",
+        f'  <link href="{_x(page)}" rel="alternate" type="text/html"/>',
+        f'  <link href="{_x(self_link)}" rel="self" type="application/atom+xml"/>',
+        f"  <rights>{_x(f'{LICENSE} ({LICENSE_URL})')}</rights>",
         "  <generator>daybook</generator>",
     ]
+    prefix = base_url.rstrip("/") + "/"
     for entry in latest:
-        href = urls.absolute(f"{entry.stem}.html", base_url)
+        href = _x(f"{prefix}{entry.stem}.html")
         moment = _moment(entry.date)
-        cited = "".join(
-            f'<li><a href="{escape(url, {chr(34): "&quot;"})}">{escape(outlet)}</a></li>'
+        headline = _x(entry.headline)
+        related = "".join(
+            f'    <link href="{_x(url)}" rel="related" title="{_x(outlet)}"/>\n'
             for outlet, url in entry.sources
         )
-        body = f"<p>{escape(entry.headline)}</p>" + (f"<p>Sources:</p><ul>{cited}</ul>" if cited else "")
-        out += [
-            "  <entry>",
-            f"    <id>{_text(href)}</id>",
-            f"    <title>{_text(entry.headline)}</title>",
-            f"    <updated>{moment}</updated>",
-            f"    <published>{moment}</published>",
-            f'    <link href={_attr(href)} rel="alternate" type="text/html"/>',
-            *(
-                f'    <link href={_attr(url)} rel="related" title={_attr(outlet)}/>'
-                for outlet, url in entry.sources
-            ),
-            f'    <summary type="html">{_text(body)}</summary>',
-            "  </entry>",
-        ]
+        # The summary is HTML (escaped once more as the element's text): the sources, linked.
+        cited = ", ".join(f'<a href="{_x(url)}">{_x(outlet)}</a>' for outlet, url in entry.sources)
+        summary = _x(f"<p>Sources: {cited}</p>") if cited else ""
+        out.append(
+            f"  <entry>\n    <id>{href}</id>\n    <title>{headline}</title>\n"
+            f"    <updated>{moment}</updated>\n    <published>{moment}</published>\n"
+            f'    <link href="{href}" rel="alternate" type="text/html"/>\n{related}'
+            f'    <summary type="html">{summary}</summary>\n  </entry>'
+        )
     out.append("</feed>")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text
