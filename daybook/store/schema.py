@@ -261,6 +261,8 @@ MIGRATIONS: tuple[str, ...] = (
         text TEXT NOT NULL,
         PRIMARY KEY (event_id, revision)
     );
+    -- Category pages and feeds (issue 21) read a category's events in site order.
+    CREATE INDEX events_by_category ON events(category, date, position);
     INSERT INTO event_versions (event_id, revision, saved_at, text)
         SELECT e.id, p.revision, p.saved_at, e.text FROM events e JOIN portal_pages p ON p.date = e.date
         WHERE p.ingested = p.revision;
