@@ -276,6 +276,15 @@ class SearchRow:
 
 
 @dataclass(frozen=True)
+class EventVersion:
+    """One wording of an event, as a pulled portal revision held it (issue 21)."""
+
+    revision: int  # the MediaWiki revision id
+    saved_at: str  # when that revision was saved on the wiki (ISO 8601, UTC)
+    text: str
+
+
+@dataclass(frozen=True)
 class PortalPage:
     """One portal day's wiki page at one revision, as pulled from the MediaWiki API."""
 

@@ -47,6 +47,7 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
     ".txt": "text/plain; charset=utf-8",
+    "." + urls.FEED_EXT: "application/atom+xml; charset=utf-8",  # an entity's, story's or category's feed
 }
 FEED_TYPES = {
     urls.NEWS_RSS: "application/rss+xml; charset=utf-8",

@@ -140,6 +140,38 @@ def story_path(slug: str, ext: str) -> str:
     return f"story/{slug}.{ext}"
 
 
+def category_path(slug: str, ext: str) -> str:
+    """A category's page (its events, newest first): ``category/disasters-and-accidents.html``."""
+    return f"category/{slug}.{ext}"
+
+
+def week_label(year: int, week: int) -> str:
+    """An ISO week as ISO 8601 writes it: ``2024-W19``."""
+    return f"{year:04d}-W{week:02d}"
+
+
+def week_path(year: int, week: int, ext: str) -> str:
+    """The weekly digest of an ISO week: ``week/2024-W19.html``."""
+    return f"week/{week_label(year, week)}.{ext}"
+
+
+def week_of(date: dt.date) -> tuple[int, int]:
+    """The ISO year and week a day falls in."""
+    iso = date.isocalendar()
+    return iso.year, iso.week
+
+
+WEEKLY_FEED = "week/index.atom"  # the weekly digests' feed
+
+
+FEED_EXT = "atom"  # a page's own feed is the page's stem with this extension
+
+
+def feed_path(stem: str) -> str:
+    """The Atom feed of an entity, story or category page (its stem): ``entity/brazil.atom``."""
+    return f"{stem}.{FEED_EXT}"
+
+
 def part_path(stem: str, part: int, ext: str) -> str:
     """A further part of a long entity or story page: ``entity/<slug>/page/2.html``."""
     return f"{stem}/page/{part}.{ext}"
@@ -282,6 +314,14 @@ def entity_stem(slug: str) -> str:
 
 def story_stem(slug: str) -> str:
     return stem(story_path(slug, "md"))
+
+
+def week_stem(year: int, week: int) -> str:
+    return stem(week_path(year, week, "md"))
+
+
+def category_stem(slug: str) -> str:
+    return stem(category_path(slug, "md"))
 
 
 def parts_prefix(stem: str) -> str:

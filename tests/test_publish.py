@@ -65,8 +65,9 @@ def kind_of(path: Path) -> str:
     rel = path.as_posix()
     if path.name.startswith("index.") and path.parent.name == "site":
         return "front"
-    if "/entity/" in rel or "/story/" in rel:
-        return "entity" if "/entity/" in rel else "story"
+    for kind in ("entity", "story", "category", "week"):
+        if f"/{kind}/" in rel:
+            return kind
     if "/opinion/" in rel:
         return "opinion-index" if path.parent.name == "opinion" else "opinion"
     if path.name.startswith("index."):
@@ -78,7 +79,18 @@ def kind_of(path: Path) -> str:
 def test_every_page_kind_in_all_four_formats(example_site: Path) -> None:
     stems = {p.with_suffix("") for p in example_site.rglob("*.md")}
     kinds = {kind_of(s.with_suffix(".md")) for s in stems}
-    assert kinds == {"front", "day", "event", "archive", "opinion", "opinion-index", "entity", "story"}
+    assert kinds == {
+        "front",
+        "day",
+        "event",
+        "archive",
+        "opinion",
+        "opinion-index",
+        "entity",
+        "story",
+        "category",
+        "week",
+    }
     for stem in stems:
         for ext in ("md", "html", "json", "xml"):
             assert stem.with_suffix(f".{ext}").is_file(), f"{stem}.{ext} missing"
@@ -218,9 +230,9 @@ def test_removed_day_takes_its_pages_with_it(tmp_path: Path) -> None:
         build_site(store, tmp_path / "site")
         store.conn.execute("DELETE FROM days WHERE date = '2024-05-06'")
         report = build_site(store, tmp_path / "site")
-    # The day's pages, and the pages of entities and stories only that day held.
+    # The day's pages, and the pages (and feeds) of entities, stories and categories only that day held.
     assert report.removed and all(
-        p.startswith(("news/2024/05/6/", "entity/", "story/", "search/")) for p in report.removed
+        p.startswith(("news/2024/05/6/", "entity/", "story/", "category/", "search/")) for p in report.removed
     )
     assert not (tmp_path / "site" / "news/2024/05/6").exists()
 

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
 
-from daybook import __version__
+from daybook import __version__, urls
 from daybook.cli.options import (
     DATE,
     PROGRESS_THRESHOLD,
@@ -647,6 +647,71 @@ def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> N
     click.echo(f"Serving {out.resolve()} at {server.url}/ (search: {server.searcher.backend}); Ctrl-C stops")
     with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+@cli.command("export")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@date_range_options("First day to export (inclusive).", "Last day to export (inclusive).")
+@click.option("--category", help="Only the events filed under this category (as the portal names it).")
+@click.option(
+    "--wcep", is_flag=True, help="Also write wcep.jsonl.gz: the WCEP dataset's layout, with article texts."
+)
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    out: Path,
+    start: dt.date | None,
+    end: dt.date | None,
+    category: str | None,
+    wcep: bool,
+) -> None:
+    """Write the events as a research dataset into OUT: JSON Lines (gzip) and Parquet
+    (with pyarrow), a DATASHEET.md and SHA256SUMS. The same store exports the same bytes.
+
+    OUT must be new, empty or an earlier export."""
+    from daybook.export import ExportOptions, export
+
+    with open_store(ctx) as store, domain_errors():
+        report = export(store, out, ExportOptions(start=start, end=end, category=category, wcep=wcep))
+    click.echo(f"{report.summary()}; see {out / 'DATASHEET.md'}")
+
+
+def _iso_week(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
+    from daybook.publish.digest import parse_week
+
+    try:
+        return parse_week(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+
+
+@cli.command()
+@click.option("--week", required=True, callback=_iso_week, help="The ISO week, e.g. 2024-W19.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["email", "md", "html", "json", "xml"]),
+    default="email",
+    show_default=True,
+    help="email: one HTML document for a mailing list (inline styles, no script, under 100 KB).",
+)
+@click.option(
+    "--base-url", default=urls.DEFAULT_BASE_URL, show_default=True, help="The site's public address."
+)
+@click.pass_context
+def digest(ctx: click.Context, week: tuple[int, int], fmt: str, base_url: str) -> None:
+    """Write the digest of an ISO week to standard output: its stories, most events first."""
+    from daybook.publish.digest import digest_page, email_html
+    from daybook.render import render_all
+
+    with open_store(ctx) as store:
+        page = digest_page(store, *week)
+    if fmt == "email":
+        sys.stdout.write(email_html(page, base_url))
+        return
+    title = f"The week {page.label}"
+    (content,) = render_all("week", page, [fmt], title, None, base_url).values()
+    sys.stdout.write(content)
 
 
 def main() -> None:

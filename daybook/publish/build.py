@@ -17,6 +17,7 @@ lists can touch, and leaves every other file alone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -24,7 +25,7 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import urls
-from daybook.publish import feeds, folder, sitemap
+from daybook.publish import digest, feeds, folder, sitemap
 from daybook.publish.context import (
     SiteIndex,
     archive_pages,
@@ -198,6 +199,7 @@ class Build:
         articles = self.store.article_metadata(ids)
         related = self.store.related_lists(ids)
         follow_ups = self.store.follow_ups(ids)
+        versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
         summaries = []
         for event in events:
@@ -205,6 +207,7 @@ class Build:
             page = event_page(
                 event, self.index, found, related.get(event.id, []), follow_ups.get(event.id, [])
             )
+            page = dataclasses.replace(page, versions=tuple(versions.get(event.id, ())))
             self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
             summaries.append(summary(event, self.index, found))
         result = day_page(date, summaries, self.index), summaries
@@ -221,6 +224,7 @@ class Build:
             related = self.store.related_lists(chunk)
             articles = self.store.article_metadata(chunk)
             follow_ups = self.store.follow_ups(chunk)
+            versions = self.store.event_versions(chunk)
             self.index.preload([*chunk, *(r for lists in related.values() for r, _ in lists)])
             for event in found:
                 page = event_page(
@@ -230,6 +234,7 @@ class Build:
                     related.get(event.id, []),
                     follow_ups.get(event.id, []),
                 )
+                page = dataclasses.replace(page, versions=tuple(versions.get(event.id, ())))
                 self.emit("event", page, title=event.text, description=page.lede, event_id=event.id)
 
     def redirects(self, candidates: dict[str, str]) -> None:
@@ -310,7 +315,7 @@ class Build:
         listed = "html" if "html" in self.options.formats else self.options.formats[0]
         base, root = self.edition_base, self.writer.root
         if self.state.count() <= sitemap.LIMIT:
-            paths = [urls.quoted(f"{stem}.{listed}") for stem in self.state.stems()]
+            paths = [urls.quoted(p) for p in sitemap.listed_paths(self.state.stems(), listed)]
             self.writer.write(urls.SITEMAP, sitemap.single(paths, base))
             for stale in root.glob(urls.SITEMAP_SECTIONS):
                 self.writer.remove(stale.name)  # only those daybook wrote
@@ -438,6 +443,7 @@ def _build_all(
             on_day(date)
     build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
     build_explore(build)  # entity and story pages, the search page and its index
+    digest.build_weeks(build)  # the weekly digests and their feed
     build.finish(recent, latest)
     build.flush()
     build.writer.prune()
@@ -517,6 +523,7 @@ def _update(
     for date in sorted(neighbours - set(changed)):
         build.day(date)
     update_explore(build, changed, names_before)
+    digest.update_weeks(build, changed)
     # Events listing their story's neighbours may list the changed days' events, added or gone:
     # those near them in the stories these days hold or held (made once the names settled).
     lines = {name for kind, name in names_before if kind == "story"}

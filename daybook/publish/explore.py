@@ -28,7 +28,7 @@ from typing import Protocol
 
 from daybook import urls
 from daybook.model import EntityInfo
-from daybook.publish import search_index
+from daybook.publish import follow, search_index
 from daybook.publish.context import SiteIndex, require_ref
 from daybook.publish.names import NameRegistry
 from daybook.publish.options import BuildOptions
@@ -114,7 +114,7 @@ def thread_pages(
                 kind=kind,
                 stem=links[at].stem,
                 name=name,
-                events=chunk[::-1] if kind == "entity" else chunk,
+                events=chunk if kind == "story" else chunk[::-1],
                 main=main,
                 part=part,
                 total=len(entries) if part is None else None,
@@ -156,11 +156,26 @@ def _emit_thread(build: Output, pages: Sequence[ThreadPage], total: int) -> None
             build.emit(page.kind, page, title=t("{name}, part {part}").format(name=name, part=page.part))
 
 
+Citations = Mapping[str, tuple[tuple[str, str], ...]]
+
+
+def _write_feed(
+    build: Output, kind: str, name: str, stem: str, entries: Sequence[ThreadEntry | None], cited: Citations
+) -> None:
+    """The thread's Atom feed: its latest events (the last of ``entries``, in site order)."""
+    latest = [e for e in entries[-follow.FEED_SIZE :] if e is not None]
+    items = [follow.FollowEntry(e.id, e.link.text, e.link.stem, e.date, cited.get(e.id, ())) for e in latest]
+    build.writer.write(
+        urls.feed_path(stem), follow.thread_feed(kind, name, stem, items, build.options.base_url)
+    )
+
+
 def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
     """Remove a name's pages: the main page (``parts_from`` 1) and its parts from ``parts_from``."""
     # A page this build made there belongs to the name that took the address over.
     if parts_from <= 1 and stem not in build.emitted:
         build.remove_page(stem)
+        build.writer.remove(urls.feed_path(stem))
     for part_stem in build.state.pages_under(urls.parts_prefix(stem)):
         number = part_stem.rsplit("/", 1)[1]
         if number.isdigit() and int(number) >= parts_from and part_stem not in build.emitted:
@@ -174,14 +189,18 @@ def build_explore(build: Output) -> None:
     index.preload(ident for ident, _, _, _ in threads)  # a day at a time, where not known yet
     by_entity: dict[str, list[ThreadEntry]] = defaultdict(list)
     by_story: dict[str, list[ThreadEntry]] = defaultdict(list)
+    by_category: dict[str, list[ThreadEntry]] = defaultdict(list)
+    categories = store.event_categories()
     holds: dict[str, tuple[str, ...]] = {}  # event id -> its entities
     day_names: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
     for ident, date, story, entities in threads:
         ref = index.ref(ident)
-        if ref is None:  # gone since the build began
+        if ref is None or ident not in categories:  # gone since the build began
             continue
         entry = ThreadEntry(ref.link, ident, date)
         holds[ident] = entities
+        by_category[categories[ident]].append(entry)
+        day_names[date].add(("category", categories[ident]))
         for title in entities:
             by_entity[title].append(entry)
             day_names[date].add(("entity", title))
@@ -192,15 +211,20 @@ def build_explore(build: Output) -> None:
     for date, names in day_names.items():
         state.set_day_names(date.isoformat(), names)
     infos = store.entity_info()
-    for kind, threads_of in (("entity", by_entity), ("story", by_story)):
+    cited = store.citations()  # every event's sources, for the feeds: one query, not one per name
+    for kind, threads_of in (("entity", by_entity), ("story", by_story), ("category", by_category)):
         for name, entries in sorted(threads_of.items()):
             stem = registry.stem(kind, name)
             if stem is None:
                 continue
-            together = Counter(t for e in entries for t in holds[e.id] if t != name)
+            # A category holds a good share of the archive: the entities beside it say little.
+            together = (
+                Counter(t for e in entries for t in holds[e.id] if t != name) if kind != "category" else {}
+            )
             co = _most_common(together, registry)
             info = infos.get(name) if kind == "entity" else None
             _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
+            _write_feed(build, kind, name, stem, entries, cited)
             registry.set_events(kind, name, len(entries))
     for alias, target in store.entity_redirects().items():
         _emit_entity_redirect(build, alias, target)
@@ -226,6 +250,7 @@ def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[st
         for _, _, story, entities in store.day_threads([date]):
             now.update(("entity", title) for title in entities)
             now.update(("story", line) for line in story)
+        now.update(("category", category) for category in store.day_categories([date]))
         state.set_day_names(date.isoformat(), now)
         touched |= now
     for kind, name in sorted(touched):
@@ -234,6 +259,8 @@ def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[st
         kind, name, old_stem = registry.moved.pop()
         _remove_thread(build, old_stem)
         _update_thread(build, kind, name, dt.date.min)
+        if kind == "category":
+            continue  # no event page links its category's page
         if kind == "entity":
             holders = store.entity_thread(name)
         else:
@@ -245,6 +272,8 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
     store, index, registry = build.store, build.index, build.names
     if kind == "entity":
         thread = store.entity_thread(name)
+    elif kind == "category":
+        thread = store.category_thread(name)
     else:
         thread = store.story_thread(name, build.state.name_dates("story", name))
     old_total = registry.events(kind, name)
@@ -278,12 +307,16 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
         entries.append(ThreadEntry(require_ref(index, ident).link, ident, date))
     if kind == "entity":
         company = store.entity_company(name)
+    elif kind == "category":
+        company = {}  # as in a full build: no company for a category
     else:
         company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
     co = _most_common(company, registry)
     info = store.entity_info([name]).get(name) if kind == "entity" else None
     pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part, info=info)
     _emit_thread(build, pages, total)
+    latest = [ident for ident, _ in thread[-follow.FEED_SIZE :]]
+    _write_feed(build, kind, name, stem, entries, store.citations(latest))
     if archived_new < archived_old:
         _remove_thread(build, stem, parts_from=archived_new + 1)
     registry.set_events(kind, name, total)

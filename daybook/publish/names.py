@@ -54,9 +54,11 @@ def assign_slugs(names: Iterable[str], base: Callable[[str], str] | None = None)
 
 
 def _stem(kind: str, slug: str | None) -> str | None:
-    """The page stem of an entity's or story's slug."""
+    """The page stem of an entity's, story's or category's slug."""
     if slug is None:
         return None
+    if kind == "category":
+        return urls.category_stem(slug)
     return (urls.entity_stem if kind == "entity" else urls.story_stem)(slug)
 
 
@@ -93,11 +95,16 @@ class Names:
 class NameIndex(Names):
     """The page stem (path without extension) of every entity and story of the store."""
 
-    def __init__(self, entities: Iterable[str], stories: Iterable[str]) -> None:
+    def __init__(
+        self, entities: Iterable[str], stories: Iterable[str], categories: Iterable[str] = ()
+    ) -> None:
         self.entity_slugs = assign_slugs(entities)
         self.story_slugs = assign_slugs(stories)
+        self.category_slugs = assign_slugs(categories)
 
     def slug(self, kind: str, name: str) -> str | None:
+        if kind == "category":
+            return self.category_slugs.get(name)
         return (self.entity_slugs if kind == "entity" else self.story_slugs).get(name)
 
 

@@ -103,8 +103,22 @@ def index(files: Iterable[str], base_url: str) -> str:
     return _document("sitemapindex", "sitemap", [urls.absolute(name, base_url) for name in parts])
 
 
+def listed_paths(stems: Iterable[str], ext: str) -> list[str]:
+    """What the sitemap lists of these pages: each page in format ``ext``, and beside each
+    entity's, story's and category's main page its feed (issue 21)."""
+    paths = []
+    for stem in stems:
+        paths.append(f"{stem}.{ext}")
+        if stem.partition("/")[0] in FEED_SECTIONS and "/page/" not in stem:
+            paths.append(urls.feed_path(stem))
+    return paths
+
+
+FEED_SECTIONS = ("entity", "story", "category")  # the pages that have a feed
+
+
 def section_paths(key: str, stems: Callable[[str], list[str]], ext: str) -> list[str]:
     """The sorted page paths of one section, from ``stems(prefix)`` (the state's)."""
     prefix = section_prefix(key)
     found = stems(prefix or "")
-    return sorted(f"{s}.{ext}" for s in found if prefix is not None or section(s) == key)
+    return sorted(listed_paths((s for s in found if prefix is not None or section(s) == key), ext))

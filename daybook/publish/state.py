@@ -465,9 +465,14 @@ def _old_extras(root: Path) -> Iterator[str]:
     named as daybook names them (a file of the user's beside them is not taken for one)."""
     fixed = [
         urls.SEARCH_PAGE, urls.SEARCH_SCRIPT, urls.NEWS_RSS, urls.NEWS_ATOM, urls.NEWS_JSON_FEED,
-        urls.OPINION_RSS, urls.SITEMAP, urls.STYLESHEET,
+        urls.OPINION_RSS, urls.SITEMAP, urls.STYLESHEET, urls.WEEKLY_FEED,
     ]  # fmt: skip
     yield from (path for path in fixed if (root / path).is_file())
+    # The feed of an entity's, story's or category's page, beside that page (issue 21).
+    for kind in ("entity", "story", "category"):
+        for feed in (root / kind).glob(f"*.{urls.FEED_EXT}"):
+            if feed.is_file() and any(feed.with_suffix(f".{ext}").is_file() for ext in urls.FORMATS):
+                yield feed.relative_to(root).as_posix()
     sections = root.glob(urls.SITEMAP_SECTIONS)
     yield from (p.name for p in sections if sitemap.section_of_file(p.name) and p.is_file())
     search = root / urls.SEARCH_INDEX_DIR

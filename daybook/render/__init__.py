@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from daybook import urls
-from daybook.render import data, html, i18n, json, markdown, xml
+from daybook.render import data, html, i18n, json, markdown, week, xml
 
 # Each page kind: its Markdown renderer, its data (html, json, xml) and its HTML template.
 RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = {
@@ -22,6 +22,8 @@ RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = 
     "entity": (markdown.entity_page, data.entity_page, "entity.html"),
     "story": (markdown.story_page, data.story_page, "story.html"),
     "entity-redirect": (markdown.entity_redirect_page, data.entity_redirect_page, "entity_redirect.html"),
+    "category": (markdown.category_page, data.category_page, "category.html"),
+    "week": (week.week_markdown, week.week_data, "week.html"),
 }
 
 

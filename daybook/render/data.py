@@ -199,6 +199,18 @@ def event_page(page: EventPage, ext: str) -> Obj:
         "wikidata": [
             {"name": name, "qid": qid, "url": urls.wikidata_url(qid)} for name, qid in page.wikidata
         ],
+        # Its history on the portal (issue 21): null and empty for a day read from a file.
+        "first_seen": page.versions[0].saved_at if page.versions else None,
+        "last_changed": page.last_changed,
+        "versions": [
+            {
+                "revision": v.revision,
+                "saved_at": v.saved_at,
+                "text": v.text,
+                "url": urls.portal_day_url(page.date, v.revision),
+            }
+            for v in page.earlier_wordings
+        ],
     }
 
 
@@ -213,7 +225,13 @@ def _day_body(page: DayPage, ext: str) -> Obj:
 
 def day_page(page: DayPage, ext: str) -> Obj:
     credits = portal_credits([(page.date, page.revision)], sources=_shows_metadata(page.events))
-    return {**_header("day", page.stem, ext, credits), **_day_body(page, ext)}
+    week = urls.week_of(page.date)
+    return {
+        **_header("day", page.stem, ext, credits),
+        **_day_body(page, ext),
+        # The week's digest (issue 21).
+        "week": {"text": urls.week_label(*week), "href": urls.link(urls.week_path(*week, ext))},
+    }
 
 
 def _opinion_summary(piece: OpinionPiece, ext: str) -> Obj:
@@ -304,6 +322,8 @@ def _thread(page: ThreadPage, ext: str) -> Obj:
         "part": page.part,
         "total": page.total,
         "main": _link(page.main, ext),
+        # The thread's Atom feed (its latest events), one for the main page and its parts.
+        "feed": {"href": urls.link(urls.feed_path(page.main.stem)), "type": "application/atom+xml"},
         "newer": _link(page.newer, ext),
         "older": _link(page.older, ext),
         "chart": [{"month": f"{bar.month:%Y-%m}", "events": bar.events} for bar in page.chart],
@@ -334,6 +354,11 @@ def entity_redirect_page(page: EntityRedirectPage, ext: str) -> Obj:
         "location": page.target.href(ext),
         "target": page.target.text,
     }
+
+
+def category_page(page: ThreadPage, ext: str) -> Obj:
+    """A category's events, newest first."""
+    return {**_thread(page, ext), "events": [_entry(e, ext) for e in page.events]}
 
 
 def story_page(page: ThreadPage, ext: str) -> Obj:

@@ -413,7 +413,7 @@ def render(
     extra["crumbs"] = relative_links(crumbs(data, edition), here, root)
     if data["kind"] == "archive":
         extra["calendars"] = relative_links(calendars(data, edition), here, root)
-    if data["kind"] in ("entity", "story"):
+    if data["kind"] in ("entity", "story", "category"):
         # The wiki's short description (``description`` is the page's meta description).
         extra["wiki_description"] = data.get("description") if data["kind"] == "entity" else None
         # Safe as markup: the chart holds only numbers and month names it writes itself.

@@ -191,7 +191,8 @@ def _thread_head(page: ThreadPage, t: Translate = _same) -> list[str]:
         wiki = (
             f" · [{t('Wikipedia')}]({_url(urls.wikipedia_url(page.name))})" if page.kind == "entity" else ""
         )
-        out += [f"_{page.total} event{'s' if page.total != 1 else ''}{span}{wiki}_", ""]
+        follow = f" · [{t('Follow (Atom)')}]({urls.link(urls.feed_path(page.stem))})"
+        out += [f"_{page.total} event{'s' if page.total != 1 else ''}{span}{wiki}{follow}_", ""]
         if page.chart:
             months = " · ".join(f"{bar.month:%B %Y}: {bar.events}" for bar in page.chart)
             out += [f"{t('Events per month:')} {months}", ""]
@@ -220,6 +221,11 @@ def entity_page(page: ThreadPage, t: Translate = _same) -> str:
     out = [*_thread_head(page, t), f"### {t('Events')}", ""]
     out += [_entry(e) for e in page.events]
     return "\n".join([*out, *_thread_foot(page, t)]) + "\n"
+
+
+def category_page(page: ThreadPage, t: Translate = _same) -> str:
+    """A category: its events newest first, its months."""
+    return entity_page(page, t)
 
 
 def story_page(page: ThreadPage, t: Translate = _same) -> str:

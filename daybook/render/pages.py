@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from daybook import urls
+from daybook.model import EventVersion
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,24 @@ class EventPage:
     later_in_story: tuple[ThreadEntry, ...] = ()
     # Each entity with a Wikidata item, in order: (title, QID) (``daybook entities``).
     wikidata: tuple[tuple[str, str], ...] = ()
+    # Every wording the pulled portal revisions gave it, oldest first (issue 21; none for a
+    # day read from a file): when it first appeared, when it last changed, its earlier texts.
+    versions: tuple[EventVersion, ...] = ()
 
     @property
     def portal_url(self) -> str:
         return urls.portal_day_url(self.date, self.revision)
+
+    @property
+    def earlier_wordings(self) -> tuple[EventVersion, ...]:
+        """Its wordings before the one it has now, oldest first."""
+        return tuple(v for v in self.versions if v.text != self.headline)
+
+    @property
+    def last_changed(self) -> str | None:
+        """When the portal last changed its wording: the revision that gave it its text now."""
+        now = [v.saved_at for v in self.versions if v.text == self.headline]
+        return now[-1] if now else None
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,43 @@ class FrontPage:
     day_before: DayPage | None = None
     previous: Link | None = None
     archive: tuple[Link, ...] = field(default=())
+
+
+# -- the weekly digest (issue 21) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekStory:
+    """A story of the week (its innermost story line, else its category): how many events
+    and citations it had that week, and its main events."""
+
+    name: str
+    link: Link | None  # its story (or category) page
+    events: int
+    sources: int
+    main: tuple[ThreadEntry, ...]
+
+
+@dataclass(frozen=True)
+class WeekPage:
+    """An ISO week's digest: its stories, most events first (then most sources)."""
+
+    stem: str
+    year: int
+    week: int
+    start: dt.date  # its Monday
+    stories: tuple[WeekStory, ...]
+    days: tuple[Link, ...] = ()  # its days with a page, oldest first
+    previous: Link | None = None
+    next: Link | None = None
+
+    @property
+    def label(self) -> str:
+        return urls.week_label(self.year, self.week)
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
 
 
 # -- explore: entity and story pages (issue 7) ---------------------------------

@@ -32,6 +32,9 @@ ITEM_NAMES = {
     "story_links": "link",
     "credits": "credit",
     "follow_ups": "link",
+    "versions": "version",
+    "stories": "story",
+    "main_events": "event",
 }
 
 

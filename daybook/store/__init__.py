@@ -22,6 +22,7 @@ from daybook.model import (
     Stats,
 )
 from daybook.store.base import DEFAULT_PATH, StoreBase, resolve_path, store_error, url_scheme
+from daybook.store.dataset import DatasetMixin
 from daybook.store.days import day_sha
 from daybook.store.portal_pages import PortalPagesMixin
 from daybook.store.schema import MIGRATIONS
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 
-class Store(PortalPagesMixin, SourcesMixin, ThreadsMixin):
+class Store(PortalPagesMixin, SourcesMixin, ThreadsMixin, DatasetMixin):
     """An open daybook store. Use as a context manager, or call ``close()``.
 
     ``create=False`` opens only an existing store, creating no file at all (the commands

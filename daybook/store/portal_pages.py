@@ -12,10 +12,10 @@ from daybook.model import (
     PortalPage,
 )
 from daybook.store.base import _now
-from daybook.store.days import DaysMixin
+from daybook.store.history import HistoryMixin
 
 
-class PortalPagesMixin(DaysMixin):
+class PortalPagesMixin(HistoryMixin):
     """Pulled portal pages."""
 
     # -- update: pulled portal pages, and what to publish (issue 6) -----------
@@ -88,7 +88,9 @@ class PortalPagesMixin(DaysMixin):
             conn.execute(
                 "UPDATE portal_pages SET ingested = revision WHERE date = ?", (page.date.isoformat(),)
             )
-            return self._replace_day(conn, day, origin=page.origin, format=page.format, match=match)
+            change = self._replace_day(conn, day, origin=page.origin, format=page.format, match=match)
+            self._record_versions(conn, page.date.isoformat(), page.revision, page.saved_at)
+            return change
 
     def portal_page_read(self, page: PortalPage) -> None:
         """Mark a pulled revision ingested though it held no event to store (the day is left

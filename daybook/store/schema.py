@@ -283,4 +283,22 @@ MIGRATIONS: tuple[str, ...] = (
     SELECT j.value, e.date, e.position, e.id, max(j.key = json_array_length(e.story) - 1)
     FROM events e, json_each(e.story) j GROUP BY e.id, j.value;
     """,
+    # 12: history (issue 21). Every wording an event has had, one row per pulled portal
+    # revision that changed it (or first showed it); the last row is its wording now. No
+    # foreign key: an event's history outlives it, should it come back. Pulled days already
+    # ingested start with the revision their events were read from.
+    """
+    CREATE TABLE event_versions (
+        event_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,        -- the portal revision (MediaWiki id) that held this wording
+        saved_at TEXT NOT NULL,           -- when that revision was saved on the wiki (ISO 8601, UTC)
+        text TEXT NOT NULL,
+        PRIMARY KEY (event_id, revision)
+    );
+    -- Category pages and feeds (issue 21) read a category's events in site order.
+    CREATE INDEX events_by_category ON events(category, date, position);
+    INSERT INTO event_versions (event_id, revision, saved_at, text)
+        SELECT e.id, p.revision, p.saved_at, e.text FROM events e JOIN portal_pages p ON p.date = e.date
+        WHERE p.ingested = p.revision;
+    """,
 )

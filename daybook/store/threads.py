@@ -144,3 +144,46 @@ class ThreadsMixin(RelationsMixin):
             if story not in paths:
                 paths[story] = tuple(json.loads(story))
             yield ident, dt.date.fromisoformat(date), paths[story]
+
+    # -- follow: category pages and every page's feed (issue 21) --------------
+
+    def category_names(self) -> list[str]:
+        """Every category some event is filed under."""
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT category FROM events ORDER BY category")]
+
+    def category_thread(self, category: str) -> list[tuple[str, dt.date]]:
+        """The events filed under a category, in site order: (id, date)."""
+        rows = self.conn.execute(
+            "SELECT id, date FROM events WHERE category = ? ORDER BY date, position", (category,)
+        )
+        return [(ident, dt.date.fromisoformat(date)) for ident, date in rows]
+
+    def day_categories(self, dates: Iterable[dt.date]) -> set[str]:
+        """The categories the events of these days are filed under."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT category FROM events WHERE date IN (SELECT value FROM json_each(?))",
+            (json.dumps([d.isoformat() for d in dates]),),
+        )
+        return {row[0] for row in rows}
+
+    def citations(self, event_ids: Iterable[str] | None = None) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Each event's cited sources as the portal gives them, (outlet, url) in order: of
+        these events, or (None) of every event."""
+        if event_ids is None:
+            rows = self.conn.execute(
+                "SELECT event_id, outlet, url FROM event_sources ORDER BY event_id, position"
+            )
+        else:
+            rows = self.conn.execute(
+                "SELECT es.event_id, es.outlet, es.url FROM json_each(?) j"
+                " JOIN event_sources es ON es.event_id = j.value ORDER BY es.event_id, es.position",
+                (json.dumps(list(event_ids)),),
+            )
+        return {
+            ident: tuple((outlet, url) for _, outlet, url in group)
+            for ident, group in itertools.groupby(rows, key=lambda row: row[0])
+        }
+
+    def event_categories(self) -> dict[str, str]:
+        """Every event's category, by its id."""
+        return dict(self.conn.execute("SELECT id, category FROM events"))
