@@ -337,6 +337,7 @@ def _emit_entity_redirect(build: Output, alias: str, target: str) -> None:
         title=build.translate("{alias}: see {target}").format_map({"alias": shown[0], "target": shown[1]}),
     )
     _remove_thread(build, stem)  # the parts; the page itself was just made
+    build.writer.remove(urls.feed_path(stem))  # a redirect has no events to follow
     registry.set_events("entity", alias, 0)
 
 
