@@ -137,13 +137,31 @@ def relative(from_path: str, to_path: str) -> str:
     are linked by their ``index.html``, which ``file://`` does not add by itself.
     """
     target, sep, rest = _split_suffix(to_path)
-    start = posixpath.dirname(from_path) or "."
     if not target:  # a query or fragment alone: this page
         return posixpath.basename(from_path) + sep + rest
-    return posixpath.relpath(target, start) + sep + rest
+    return _relpath(target, from_path) + sep + rest
+
+
+def _relpath(target: str, from_path: str) -> str:
+    """``posixpath.relpath(target, posixpath.dirname(from_path) or ".")``, without its two
+    ``getcwd`` calls and ``abspath``s (a page has dozens of links): the same answer."""
+    here = [p for p in from_path.split("/")[:-1] if p]
+    there = [p for p in target.split("/") if p]
+    if target.startswith("/") or from_path.startswith("/") or {".", ".."} & {*here, *there}:
+        # Not a plain path inside the site: the general way.
+        return posixpath.relpath(target, posixpath.dirname(from_path) or ".")
+    common = 0
+    for a, b in zip(here, there, strict=False):
+        if a != b:
+            break
+        common += 1
+    steps = [".."] * (len(here) - common) + there[common:]
+    return "/".join(steps) if steps else "."
 
 
 def _split_suffix(path: str) -> tuple[str, str, str]:
+    if "?" not in path and "#" not in path:  # most links: no query, no fragment
+        return path, "", ""
     at = min((i for i in (path.find("?"), path.find("#")) if i >= 0), default=-1)
     return (path, "", "") if at < 0 else (path[:at], path[at], path[at + 1 :])
 
