@@ -11,6 +11,7 @@ The month has a leading zero, the day does not, as on the original site.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import re
 import urllib.parse
@@ -139,17 +140,18 @@ def relative(from_path: str, to_path: str) -> str:
     target, sep, rest = _split_suffix(to_path)
     if not target:  # a query or fragment alone: this page
         return posixpath.basename(from_path) + sep + rest
-    return _relpath(target, from_path) + sep + rest
+    return _relpath(target, posixpath.dirname(from_path)) + sep + rest
 
 
-def _relpath(target: str, from_path: str) -> str:
-    """``posixpath.relpath(target, posixpath.dirname(from_path) or ".")``, without its two
-    ``getcwd`` calls and ``abspath``s (a page has dozens of links): the same answer."""
-    here = [p for p in from_path.split("/")[:-1] if p]
+@functools.lru_cache(maxsize=1 << 16)
+def _relpath(target: str, start: str) -> str:
+    """``posixpath.relpath(target, start or ".")`` without its two ``getcwd`` calls and
+    ``abspath``s, and remembered: a page has dozens of links, most of them shared with
+    the pages beside it (the site's chrome, the day's events)."""
+    here = [p for p in start.split("/") if p]
     there = [p for p in target.split("/") if p]
-    if target.startswith("/") or from_path.startswith("/") or {".", ".."} & {*here, *there}:
-        # Not a plain path inside the site: the general way.
-        return posixpath.relpath(target, posixpath.dirname(from_path) or ".")
+    if target.startswith("/") or start.startswith("/") or {".", ".."} & {*here, *there}:
+        return posixpath.relpath(target, start or ".")  # not a plain path inside the site
     common = 0
     for a, b in zip(here, there, strict=False):
         if a != b:

@@ -66,6 +66,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates are the package's: no stat of each at every page
     )
     env.filters["groupby_consecutive"] = groupby_consecutive
     env.filters["label"] = _label
