@@ -23,8 +23,11 @@ files (8 GiB), and Hugo takes some 18 GiB of memory.
 With --profile DIR a full build and its rebuild also run under cProfile (slower;
 not timed): their top functions are printed and the stats saved in DIR.
 
+With --rounds N, daybook's full build (each into a new folder) and Hugo run N times by
+turns, and the median ratio is printed: on a shared machine the load then weighs on both.
+
 Usage: python benchmarks/publish.py [--events 150000] [--jobs 2] [--workdir DIR] [--keep]
-                                    [--tracemalloc] [--profile DIR]
+                                    [--tracemalloc] [--profile DIR] [--rounds N] [--store DB]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import platform
 import pstats
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -229,12 +233,16 @@ def print_build(label: str, run: Run, files: int, pages: int, size: int) -> None
         )
 
 
-def bench(workdir: Path, events: int, jobs: int, trace: bool, profile: Path | None) -> None:
+def bench(workdir: Path, events: int, jobs: int, trace: bool, profile: Path | None, rounds: int = 1) -> None:
     db, out = workdir / "bench.db", workdir / "site"
     print(f"machine               {platform.machine()}, {os.cpu_count()} CPUs,", end=" ")
     print(f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Hugo {hugo_version()}")
     print(f"workdir               {workdir}")
-    make_store(db, events, jobs)
+    if db.exists():  # --store: an existing corpus store, related
+        print(f"store                 {db} (given)")
+    else:
+        make_store(db, events, jobs)
+    print(f"load                  {' '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)")
 
     full = build(db, out)
     files, pages, size = site_files(out)
@@ -261,29 +269,43 @@ def bench(workdir: Path, events: int, jobs: int, trace: bool, profile: Path | No
     hugo_pages = make_hugo_site(out, hugo_site)
     made = time.perf_counter() - started
     print(f"hugo site             {hugo_pages:,} Markdown pages made in {made:.1f} s (not timed)")
-    hugo = run_child(
-        [
-            "hugo",
-            "--quiet",
-            "--cacheDir",
-            str(hugo_site / "cache"),
-            "--destination",
-            str(workdir / "hugo-public"),
-        ],
-        cwd=hugo_site,
-    )
-    rendered, _, hugo_size = site_files(workdir / "hugo-public")
-    print(f"hugo --quiet          {hugo.seconds:.1f} s", end=" ")
-    print(f"(CPU {hugo.cpu:.1f} s, peak RSS {hugo.peak_mib:.0f} MiB)")
-    print(
-        f"{'':<22}{rendered:,} HTML files ({hugo_size / 2**20:,.0f} MiB):"
-        f" {rendered / hugo.seconds:,.0f} pages/s"
-    )
-    print(
-        f"ratio daybook/hugo    {full_seconds / hugo.seconds:.2f} (wall time: daybook's four formats"
-        f" of {pages // 4:,} pages against Hugo's HTML of {rendered:,});"
-        f" CPU {full.cpu / hugo.cpu:.2f}"
-    )
+    ratios: list[float] = []
+    for round_ in range(1, rounds + 1):
+        if round_ > 1:  # daybook and Hugo by turns, each into a new folder: the load hits both alike
+            shutil.rmtree(workdir / "site-again", ignore_errors=True)
+            full = build(db, workdir / "site-again")
+            full_seconds = full.result["seconds"]
+            print_build(f"daybook, round {round_}", full, 0, 0, 0)
+        shutil.rmtree(workdir / "hugo-public", ignore_errors=True)
+        hugo = run_child(
+            [
+                "hugo",
+                "--quiet",
+                "--cacheDir",
+                str(hugo_site / "cache"),
+                "--destination",
+                str(workdir / "hugo-public"),
+            ],
+            cwd=hugo_site,
+        )
+        rendered, _, hugo_size = site_files(workdir / "hugo-public")
+        print(f"hugo --quiet          {hugo.seconds:.1f} s", end=" ")
+        print(f"(CPU {hugo.cpu:.1f} s, peak RSS {hugo.peak_mib:.0f} MiB; load {os.getloadavg()[0]:.1f})")
+        print(
+            f"{'':<22}{rendered:,} HTML files ({hugo_size / 2**20:,.0f} MiB):"
+            f" {rendered / hugo.seconds:,.0f} pages/s"
+        )
+        ratios.append(full_seconds / hugo.seconds)
+        print(
+            f"ratio daybook/hugo    {ratios[-1]:.2f} (wall time: daybook's four formats"
+            f" of {pages // 4:,} pages against Hugo's HTML of {rendered:,});"
+            f" CPU {full.cpu / hugo.cpu:.2f}"
+        )
+    if rounds > 1:
+        print(
+            f"ratio, {rounds} rounds    median {statistics.median(ratios):.2f}"
+            f" ({', '.join(f'{r:.2f}' for r in ratios)})"
+        )
 
 
 def main(argv: list[str]) -> int:
@@ -296,6 +318,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--profile", type=Path, help="also profile a build and a rebuild, stats saved in this folder"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="daybook full builds and Hugo runs, by turns (default 1)"
+    )
+    parser.add_argument("--store", type=Path, help="an existing related corpus store, copied (not timed)")
     parser.add_argument("--measure", nargs=2, type=Path, metavar=("DB", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
@@ -308,8 +334,10 @@ def main(argv: list[str]) -> int:
         args.workdir.mkdir(parents=True, exist_ok=False)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="daybook-bench-publish-", dir=ROOT.parent))
     started = dt.datetime.now()
+    if args.store:
+        shutil.copyfile(args.store, workdir / "bench.db")
     try:
-        bench(workdir.resolve(), args.events, args.jobs, args.tracemalloc, args.profile)
+        bench(workdir.resolve(), args.events, args.jobs, args.tracemalloc, args.profile, args.rounds)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -11,6 +11,7 @@ The month has a leading zero, the day does not, as on the original site.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import re
 import unicodedata
@@ -214,13 +215,32 @@ def relative(from_path: str, to_path: str) -> str:
     are linked by their ``index.html``, which ``file://`` does not add by itself.
     """
     target, sep, rest = _split_suffix(to_path)
-    start = posixpath.dirname(from_path) or "."
     if not target:  # a query or fragment alone: this page
         return posixpath.basename(from_path) + sep + rest
-    return posixpath.relpath(target, start) + sep + rest
+    return _relpath(target, posixpath.dirname(from_path)) + sep + rest
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _relpath(target: str, start: str) -> str:
+    """``posixpath.relpath(target, start or ".")`` without its two ``getcwd`` calls and
+    ``abspath``s, and remembered: a page has dozens of links, most of them shared with
+    the pages beside it (the site's chrome, the day's events)."""
+    here = [p for p in start.split("/") if p]
+    there = [p for p in target.split("/") if p]
+    if target.startswith("/") or start.startswith("/") or {".", ".."} & {*here, *there}:
+        return posixpath.relpath(target, start or ".")  # not a plain path inside the site
+    common = 0
+    for a, b in zip(here, there, strict=False):
+        if a != b:
+            break
+        common += 1
+    steps = [".."] * (len(here) - common) + there[common:]
+    return "/".join(steps) if steps else "."
 
 
 def _split_suffix(path: str) -> tuple[str, str, str]:
+    if "?" not in path and "#" not in path:  # most links: no query, no fragment
+        return path, "", ""
     at = min((i for i in (path.find("?"), path.find("#")) if i >= 0), default=-1)
     return (path, "", "") if at < 0 else (path[:at], path[at], path[at + 1 :])
 

@@ -59,8 +59,9 @@ def daybook(*args: str) -> str:
     return result.output
 
 
-def build(site: GoldenSite, work: Path) -> Path:
-    """Build ``site`` as ``make demo`` does, with its store and output in ``work``; the output."""
+def build(site: GoldenSite, work: Path, jobs: int | None = None) -> Path:
+    """Build ``site`` as ``make demo`` does, with its store and output in ``work``; the output.
+    ``jobs``: the build's processes (default: as ``make demo``, one per CPU)."""
     missing = [str(p) for p in site.inputs if not p.exists()]
     assert not missing, f"inputs of the {site.name} site missing: {', '.join(missing)}"
     work.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,8 @@ def build(site: GoldenSite, work: Path) -> Path:
     daybook("--db", db, "ingest", *map(str, site.inputs))
     daybook("--db", db, "relate")
     opinion = ("--opinion", str(site.opinion)) if site.opinion else ()
-    daybook("--db", db, "build", str(out), *opinion)
+    processes = ("--jobs", str(jobs)) if jobs is not None else ()
+    daybook("--db", db, "build", str(out), *opinion, *processes)
     return out
 
 

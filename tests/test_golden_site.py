@@ -39,6 +39,17 @@ def test_build_is_deterministic(tmp_path: Path) -> None:
     assert not difference, difference.report(first, second)
 
 
+def test_one_process_or_several_write_the_same_bytes(tmp_path: Path, shared_data: Path) -> None:
+    """Pages rendered in worker processes (in batches, several at once) are the bytes one
+    process writes: the golden tree's, both."""
+    serial = build(DAY, tmp_path / "one", jobs=1)
+    parallel = build(DAY, tmp_path / "three", jobs=3)
+    difference = compare(serial, parallel)
+    assert not difference, difference.report(serial, parallel)
+    difference = compare(DAY.expected, serial)
+    assert not difference, difference.report(DAY.expected, serial)
+
+
 def test_comparison_reports_missing_extra_and_differing_files(tmp_path: Path) -> None:
     expected, actual = tmp_path / "expected", tmp_path / "actual"
     for root in (expected, actual):

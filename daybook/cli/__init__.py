@@ -315,6 +315,7 @@ def sources(ctx: click.Context, fmt: str) -> None:
     metavar="LIST",
     help="Comma-separated editions to build: en (at OUT), zh (at OUT/zh, Chinese).",
 )
+@jobs_option("Processes to build in: this one and those rendering pages (the files are the same).")
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -323,6 +324,7 @@ def build(
     base_url: str,
     opinion_dir: Path | None,
     editions: str,
+    jobs: int,
 ) -> None:
     """Build the site into OUT: every page in Markdown, HTML, JSON and XML, feeds, sitemap.
 
@@ -332,17 +334,26 @@ def build(
     at OUT/zh (run `daybook entities` first for Chinese names).
     """
     from daybook.publish import build_site  # the build's modules: only for the commands that build
+    from daybook.publish.options import render_pool
 
     with usage_errors():
         options = build_options(formats, base_url, opinion_dir)
         chosen = tuple(dict.fromkeys(e.strip() for e in editions.split(",") if e.strip()))
         options = dataclasses.replace(options, editions=chosen)
     err = Console(stderr=True)
-    with open_store(ctx) as store:
-        days = len(store.dates())
-        with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
-            task = progress.add_task("build", total=days)
-            report = build_site(store, out, options, on_day=lambda _: progress.advance(task))
+    renderer = render_pool(jobs - 1)  # forked before the progress bar's thread starts
+    try:
+        with open_store(ctx) as store:
+            days = len(store.dates())
+            with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
+                task = progress.add_task("build", total=days)
+                report = build_site(
+                    store, out, options, on_day=lambda _: progress.advance(task), renderer=renderer, jobs=jobs
+                )
+    finally:
+        if renderer is not None:
+            renderer.terminate()
+            renderer.join()
     click.echo(f"{report.summary()}; open {(out / 'index.html').resolve()}")
 
 

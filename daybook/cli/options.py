@@ -101,7 +101,7 @@ user_agent_option = click.option(
 
 
 def jobs_option(help: str) -> Callable[[F], F]:
-    """--jobs: how many processes relate computes in (relate, update)."""
+    """--jobs: how many processes a command computes in (relate, update, build)."""
     return click.option(
         "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the CPUs", help=help
     )

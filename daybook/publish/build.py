@@ -16,9 +16,11 @@ lists can touch, and leaves every other file alone.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from multiprocessing.pool import AsyncResult
@@ -39,11 +41,11 @@ from daybook.publish.names import NameRegistry
 from daybook.publish.opinion import load_opinion
 from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
 from daybook.publish.options import BuildOptions as BuildOptions
-from daybook.publish.options import Renderer
+from daybook.publish.options import Renderer, render_pool
 from daybook.publish.state import SiteState, page_digest
 from daybook.publish.writer import Writer, WriteReport
+from daybook.render import RenderArgs, html, i18n, render_all, render_batch
 from daybook.render import data as page_data
-from daybook.render import html, i18n, render_all
 from daybook.render.pages import (
     ArchivePage,
     DayPage,
@@ -58,7 +60,8 @@ from daybook.store import Store
 
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
-RENDER_BACKLOG = 256  # pages sent to the render workers and not written yet, at most
+RENDER_BATCH = 32  # pages sent to a render worker in one task
+RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
 
 
 # -- the build -----------------------------------------------------------------
@@ -74,7 +77,13 @@ class Build:
         # A pool of worker processes rendering pages while this one builds the next: the
         # renderers are pure functions of the page objects, which go to them pickled.
         self.renderer = renderer
-        self._rendering: dict[str, AsyncResult[dict[str, str]]] = {}
+        # Pages go to the workers in batches (one task per page costs the pool more than
+        # rendering a small page): the batch being filled, and those sent, oldest first.
+        self._batch: list[RenderArgs] = []
+        self._rendering: collections.deque[tuple[list[str], AsyncResult[list[dict[str, str]]]]] = (
+            collections.deque()
+        )
+        self._in_flight: set[str] = set()  # stems of the pages batched or sent, not written yet
         self.options = options
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
         self._settings = f"{','.join(options.formats)}|{options.base_url}"
@@ -125,7 +134,7 @@ class Build:
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
-            args = (
+            args: RenderArgs = (
                 kind,
                 page,
                 self.options.formats,
@@ -138,12 +147,12 @@ class Build:
             if self.renderer is None:
                 self._write(render_all(*args))
             else:
-                if stem in self._rendering:  # made twice in one build: the last one stands
+                if stem in self._in_flight:  # made twice in one build: the last one stands
                     self.flush()
-                self._rendering[stem] = self.renderer.apply_async(render_all, args)
-                if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
-                    next(iter(self._rendering.values())).wait()
-                self._write_rendered()
+                self._in_flight.add(stem)
+                self._batch.append(args)
+                if len(self._batch) >= RENDER_BATCH:
+                    self._send()
         # A full build's state starts empty: whether a page is new is the state's to say.
         self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)
         self.emitted.add(stem)
@@ -152,18 +161,31 @@ class Build:
         for path, content in files.items():
             self.writer.write(path, content)
 
+    def _send(self) -> None:
+        """Send the batch to the workers; write what they have rendered so far."""
+        assert self.renderer is not None
+        if self._batch:
+            stems = [getattr(args[1], "stem") for args in self._batch]  # noqa: B009
+            self._rendering.append((stems, self.renderer.apply_async(render_batch, (self._batch,))))
+            self._batch = []
+        if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
+            self._rendering[0][1].wait()
+        self._write_rendered()
+
     def _write_rendered(self) -> None:
         """Write what the workers have rendered so far, in the order it was asked for."""
-        while self._rendering:
-            stem, result = next(iter(self._rendering.items()))
-            if not result.ready():
-                return
-            del self._rendering[stem]
-            self._write(result.get())
+        while self._rendering and self._rendering[0][1].ready():
+            stems, result = self._rendering.popleft()
+            for files in result.get():
+                self._write(files)
+            self._in_flight.difference_update(stems)
 
     def flush(self) -> None:
         """Wait for the workers' pages and write them."""
-        for result in self._rendering.values():
+        if self.renderer is None:
+            return
+        self._send()
+        for _, result in self._rendering:
             result.wait()
         self._write_rendered()
 
@@ -378,17 +400,29 @@ def build_site(
     options: BuildOptions | None = None,
     *,
     on_day: Callable[[dt.date], None] | None = None,
+    renderer: Renderer = None,
+    jobs: int | None = None,
 ) -> WriteReport:
     """Build the whole site into ``out``; files whose inputs are unchanged are left alone,
     and files no page produces any more are removed (or, for an event whose slug
-    changed, replaced by a redirect)."""
+    changed, replaced by a redirect).
+
+    ``renderer``: worker processes to render pages in (see ``render_pool``); without one,
+    the build forks ``jobs - 1`` of its own (``jobs``: default the CPUs; 1 renders here).
+    The files are the same bytes whatever renders them.
+    """
+    own = None
+    if renderer is None:
+        own = renderer = render_pool((os.cpu_count() or 1) - 1 if jobs is None else jobs - 1)
     options = options or BuildOptions()
     builds: dict[str, Build] = {}
     try:
         # Every edition's names first: each edition's pages link the others' (hreflang).
         for edition in sorted(options.editions, key=lambda e: e != urls.DEFAULT_EDITION):
             where = out / urls.edition_root(edition) if edition != urls.DEFAULT_EDITION else out
-            builds[edition] = build = Build(store, where, replace(options, edition=edition), full=True)
+            builds[edition] = build = Build(
+                store, where, replace(options, edition=edition), full=True, renderer=renderer
+            )
             _fill_names(build)
         for build in builds.values():
             build.peers = {e: other.names.entity_stems() for e, other in builds.items() if other is not build}
@@ -400,6 +434,9 @@ def build_site(
     finally:
         for build in builds.values():
             build.close()
+        if own is not None:
+            own.terminate()
+            own.join()
 
 
 def _fill_names(build: Build) -> None:

@@ -141,6 +141,7 @@ class SiteState:
         if source is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self.previous_redirects = dict(source.execute("SELECT stem, event_id FROM redirects"))
+        self._recorded: set[str] = set()  # a full build's pages so far (``has`` without a query)
         # Pages whose presence changed in this build (what the sitemap must follow).
         self.added: set[str] = set()
         self.removed: set[str] = set()
@@ -191,6 +192,8 @@ class SiteState:
 
     def has(self, stem: str) -> bool:
         """Whether the site has a page at ``stem`` (as this build left it so far)."""
+        if self.full:  # a full build's state starts empty: its pages are those recorded since
+            return stem in self._recorded
         return self.conn.execute("SELECT 1 FROM pages WHERE stem = ?", (stem,)).fetchone() is not None
 
     def record(self, stem: str, digest: str, event_id: str | None = None, *, new: bool | None = None) -> None:
@@ -201,12 +204,15 @@ class SiteState:
         if new:
             self.added.add(stem)
             self.removed.discard(stem)
+        if self.full:
+            self._recorded.add(stem)
         self.conn.execute(
             "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", (stem, digest, event_id)
         )
 
     def forget(self, stem: str) -> None:
         """The page is gone from the site."""
+        self._recorded.discard(stem)
         if self.conn.execute("DELETE FROM pages WHERE stem = ?", (stem,)).rowcount:
             self.removed.add(stem)
             self.added.discard(stem)

@@ -15,6 +15,7 @@ made, so a build killed halfway leaves nothing the next cannot account for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -48,7 +49,9 @@ def temporary_name(name: str) -> str:
     hidden (never served, never committed), of bounded length, the same at every build
     (the site's lock lets one build write at a time), so a killed build's is found again."""
     digest = hashlib.blake2b(name.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-    return f".tmp-{digest}{PurePosixPath(name).suffix}"
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # PurePosixPath(name).suffix
+    return f".tmp-{digest}{suffix}"
 
 
 class Ledger(Protocol):
@@ -96,7 +99,8 @@ class Writer:
         # path -> digest of what this build gave it: enough to refuse a second, different
         # content without holding every page in memory.
         self._built: dict[str, bytes] = {}
-        self._folders: dict[str, bool] = {}
+        self._folders: dict[str, bool] = {}  # folder (relative) -> inside the root
+        self._made: set[str] = set()  # folders (absolute) known to exist
 
     def target(self, path: str) -> Path:
         """The file a relative path names, refusing anything that would leave the root."""
@@ -122,6 +126,19 @@ class Writer:
             raise WriteError(f"{path!r}: leaves the output folder {self.root}")
         return full
 
+    def _checked(self, path: str) -> str:
+        """The file a relative path names, as a string: ``target``'s checks, done once per
+        folder the slow way and then by splitting the path (a page is four files)."""
+        folder, _, _ = path.rpartition("/")
+        inside = self._folders.get(folder)
+        if inside is None:  # a folder not seen yet: check it the slow way
+            return str(self.target(path))
+        if "\\" in path or "\n" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
+            raise WriteError(f"{path!r}: not a relative path inside the output folder")
+        if not inside:
+            raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+        return f"{self._root}/{path}"
+
     def write(self, path: str, content: str | bytes) -> bool:
         """Write one file; returns True if the file on disk changed."""
         data = content.encode("utf-8") if isinstance(content, str) else content
@@ -133,22 +150,32 @@ class Writer:
             raise WriteError(f"{path}: two different contents for one path in one build")
         # A file kept earlier in the build is written now if its page changed since (a
         # name's address moved after the page was first made).
-        full = self.target(path)
+        full = self._checked(path)
         self._built[path] = digest
         self.report.touched.append(path)
         try:
-            if full.is_file():
-                if full.stat().st_size == len(data) and full.read_bytes() == data:
-                    self.report.unchanged += 1
-                    return False
-                if previous is None and not self.ledger.owns(path):
-                    raise WriteError(
-                        f"{full}: in the way (daybook did not write this file); move it out of the"
-                        " site folder and build again"
-                    )
-            full.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                found = os.lstat(full)
+            except FileNotFoundError:
+                found = None
+            if found is not None:
+                if stat.S_ISLNK(found.st_mode):
+                    raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+                if stat.S_ISREG(found.st_mode):
+                    if found.st_size == len(data) and _read(full) == data:
+                        self.report.unchanged += 1
+                        return False
+                    if previous is None and not self.ledger.owns(path):
+                        raise WriteError(
+                            f"{full}: in the way (daybook did not write this file); move it out of the"
+                            " site folder and build again"
+                        )
+            folder, _, name = full.rpartition("/")
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
             self.ledger.claim(path)
-            tmp = full.with_name(temporary_name(full.name))
+            tmp = f"{folder}/{temporary_name(name)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             try:
                 try:
@@ -158,7 +185,8 @@ class Writer:
                     os.close(fd)
                 os.replace(tmp, full)
             except BaseException:
-                tmp.unlink(missing_ok=True)  # a full disk leaves no half file behind
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)  # a full disk leaves no half file behind
                 raise
         except OSError as exc:
             raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
@@ -229,7 +257,13 @@ class Writer:
                 folder.rmdir()
             except OSError:
                 return
+            self._made.discard(str(folder))  # made again if a file goes there later
             folder = folder.parent
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _write_all(fd: int, data: bytes) -> None:

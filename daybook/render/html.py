@@ -67,6 +67,7 @@ def environment(edition: str = urls.DEFAULT_EDITION) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=False,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates are the package's: no stat of each at every page
     )
     env.filters["groupby_consecutive"] = groupby_consecutive
     env.filters["label"] = _label
@@ -300,6 +301,30 @@ def relative_links(data: Any, here: str, rooted: str | None = None) -> Any:
     return data
 
 
+def site_data(data: Any, here: str, rooted: str | None, base_url: str) -> Any:
+    """``relative_links(own_images(data, base_url), here, rooted)`` in one walk of the data."""
+    prefix = base_url.rstrip("/") + "/"
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for k, v in value.items():
+                if isinstance(v, str):
+                    if k == "image" and v.startswith(prefix):
+                        v = "/" + v.removeprefix(prefix)
+                    out[k] = _link(here, v, rooted) if k in _LINK_KEYS else v
+                elif k == "formats" and isinstance(v, dict):
+                    out[k] = {f: _link(here, h, rooted) for f, h in v.items()}
+                else:
+                    out[k] = walk(v)
+            return out
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(data)
+
+
 @jinja2.pass_context
 def _rel(context: jinja2.runtime.Context, href: str) -> str:
     """A link the template writes itself (``"/news/index.html"|rel``: of the page's own
@@ -428,7 +453,7 @@ def render(
     return template_obj.render(
         {
             "jsonld": None,
-            **relative_links(own_images(data, base_url), here, root),
+            **site_data(data, here, root, base_url),
             **extra,
             "og_image": data.get("image"),  # absolute: read away from the site
             "title": title,

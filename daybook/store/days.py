@@ -191,7 +191,7 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         found: dict[str, list[str]] = {}
         rows = self.conn.execute(
             "SELECT parent, id FROM events WHERE parent IN (SELECT value FROM json_each(?))"
-            " ORDER BY date, position",
+            " AND parent IS NOT NULL ORDER BY date, position",  # so the partial index serves
             (json.dumps(list(event_ids)),),
         )
         for parent, ident in rows:
