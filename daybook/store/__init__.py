@@ -1,6 +1,7 @@
-"""The SQLite event store: schema, migrations, transactions and queries.
+"""The event store (SQLite, or PostgreSQL through ``backend``): schema, migrations,
+transactions and queries.
 
-The only module that talks SQL. One day is the unit of change: ingesting a day
+The only package that talks SQL. One day is the unit of change: ingesting a day
 replaces that day's events in one transaction and leaves every other day alone.
 Sources and entities outlive the events that cite them, so metadata fetched for a
 source (enrich) survives a day being ingested again.
@@ -20,7 +21,15 @@ from daybook.model import (
     SourceRecord,
     Stats,
 )
-from daybook.store.base import DEFAULT_PATH, StoreBase, resolve_path, store_error, url_scheme
+from daybook.store.backend import is_postgresql
+from daybook.store.base import (
+    DEFAULT_PATH,
+    StoreBase,
+    resolve_location,
+    resolve_path,
+    store_error,
+    url_scheme,
+)
 from daybook.store.days import day_sha
 from daybook.store.portal_pages import PortalPagesMixin
 from daybook.store.schema import MIGRATIONS
@@ -46,6 +55,8 @@ __all__ = [
     "Store",
     "StoreBase",
     "day_sha",
+    "is_postgresql",
+    "resolve_location",
     "resolve_path",
     "store_error",
     "url_scheme",
@@ -57,6 +68,6 @@ class Store(PortalPagesMixin, SourcesMixin, ThreadsMixin):
 
     ``create=False`` opens only an existing store, creating no file at all (the commands
     that read); ``create=True`` makes the store when there is none (those that add data).
-    An SQLite error about the file itself, at open or later in a ``with`` block, becomes
+    A driver's error about the store itself, at open or later in a ``with`` block, becomes
     a ``StoreError`` naming the file.
     """

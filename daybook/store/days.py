@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from daybook.model import (
@@ -19,6 +18,7 @@ from daybook.model import (
     normalize_url,
     url_key,
 )
+from daybook.store.backend import Connection
 from daybook.store.base import _now
 from daybook.store.changes import ChangesMixin
 from daybook.store.search import SearchMixin
@@ -40,7 +40,7 @@ class DaysMixin(SearchMixin, ChangesMixin):
             return self._replace_day(conn, day, origin=origin, format=format, match=match)
 
     def _replace_day(
-        self, conn: sqlite3.Connection, day: Day, *, origin: str, format: str, match: Matcher | None
+        self, conn: Connection, day: Day, *, origin: str, format: str, match: Matcher | None
     ) -> DayChange:
         """The one rule for files and pulled pages alike: a day whose events are those
         stored changes nothing (no event rewritten, so nothing queued for relate or
@@ -81,7 +81,7 @@ class DaysMixin(SearchMixin, ChangesMixin):
         self._record_change(conn, change)
         return change
 
-    def _insert_event(self, conn: sqlite3.Connection, event: Event, position: int) -> None:
+    def _insert_event(self, conn: Connection, event: Event, position: int) -> None:
         conn.execute(
             "INSERT INTO events (id, date, position, category, story, text, parent)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -90,18 +90,20 @@ class DaysMixin(SearchMixin, ChangesMixin):
         )  # fmt: skip
         for index, title in enumerate(event.entities):
             entity_id = conn.execute(
-                "INSERT INTO entities (title) VALUES (?) ON CONFLICT(title) DO UPDATE SET title = title"
+                "INSERT INTO entities (title) VALUES (?)"
+                " ON CONFLICT(title) DO UPDATE SET title = excluded.title"
                 " RETURNING id",
                 (title,),
             ).fetchone()[0]
             conn.execute(
-                "INSERT OR IGNORE INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)",
+                "INSERT INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (event.id, entity_id, index),
             )
         for index, source in enumerate(event.sources):
             key = url_key(source.url)
             conn.execute(
-                "INSERT OR IGNORE INTO sources (id, url, normalized_url) VALUES (?, ?, ?)",
+                "INSERT INTO sources (id, url, normalized_url) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (key, source.url, normalize_url(source.url)),
             )
             conn.execute(
@@ -125,7 +127,7 @@ class DaysMixin(SearchMixin, ChangesMixin):
         ids: Iterable[str] | None = None,
     ) -> list[Event]:
         """Stored events in page order, for one day, a date range (inclusive), given ids, or all."""
-        where, params = "1", []
+        where, params = "1 = 1", []
         if date is not None:
             start = end = date
         if start is not None:
@@ -175,7 +177,7 @@ class DaysMixin(SearchMixin, ChangesMixin):
         """The follow-ups (events naming it as ``parent``) of each of these events, in page order."""
         found: dict[str, list[str]] = {}
         rows = self.conn.execute(
-            "SELECT parent, id FROM events WHERE parent IN (SELECT value FROM json_each(?))"
+            f"SELECT parent, id FROM events WHERE parent IN (SELECT value FROM {self.backend.json_each('?')})"
             " ORDER BY date, position",
             (json.dumps(list(event_ids)),),
         )
@@ -217,7 +219,8 @@ class DaysMixin(SearchMixin, ChangesMixin):
         """As ``event_headlines``, for several days in one query."""
         keys = json.dumps(sorted({d.isoformat() for d in dates}))
         rows = self.conn.execute(
-            "SELECT id, date, text FROM events WHERE date IN (SELECT value FROM json_each(?))"
+            "SELECT id, date, text FROM events"
+            f" WHERE date IN (SELECT value FROM {self.backend.json_each('?')})"
             " ORDER BY date, position",
             (keys,),
         )
@@ -227,7 +230,8 @@ class DaysMixin(SearchMixin, ChangesMixin):
     def event_texts(self, event_ids: Sequence[str]) -> Iterator[tuple[str, dt.date, str]]:
         """The id, date and text of each of these events that the store holds."""
         rows = self.conn.execute(
-            "SELECT e.id, e.date, e.text FROM json_each(?) j JOIN events e ON e.id = j.value",
+            f"SELECT e.id, e.date, e.text FROM {self.backend.json_each('?')} j"
+            " JOIN events e ON e.id = j.value",
             (json.dumps(list(event_ids)),),
         )
         for ident, day, text in rows:
@@ -276,7 +280,8 @@ class DaysMixin(SearchMixin, ChangesMixin):
                 "SELECT es.event_id, es.url, a.title, a.lede, a.image, a.publisher, a.archived, a.final_url"
                 " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
                 # "+": the planner would otherwise walk every 'ok' article by the outcome index.
-                f" WHERE +a.outcome = 'ok' AND es.event_id IN ({','.join('?' * len(part))})"
+                f" WHERE {self.backend.unindexed('a.outcome')} = 'ok'"
+                f" AND es.event_id IN ({','.join('?' * len(part))})"
                 " ORDER BY es.event_id, es.position",
                 part,
             )
