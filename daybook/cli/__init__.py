@@ -89,7 +89,8 @@ class DaybookGroup(click.Group):
     default=os.fspath(DEFAULT_PATH),
     show_default=True,
     callback=_store_path,
-    help="The SQLite store (also DAYBOOK_DB). Only ingest, pull and update create it.",
+    help="The store: an SQLite file or a postgresql://user@host/db URL (also DAYBOOK_DB)."
+    " Only ingest, pull, update and copy create it.",
 )
 @click.version_option(__version__, prog_name="daybook")
 @click.pass_context

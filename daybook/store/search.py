@@ -157,16 +157,20 @@ class SearchMixin(StoreBase):
             " ORDER BY score, e.date DESC, e.position LIMIT ?",
             [*query_params, *params, limit],
         ).fetchall()
-        options = (
-            f'StartSel="{MARK_START}", StopSel="{MARK_END}", MaxWords={_SNIPPET_WORDS},'
-            f" MinWords={_SNIPPET_WORDS // 2}, ShortWord=0"
-        )
+        marks = f'StartSel="{MARK_START}", StopSel="{MARK_END}", ShortWord=0'
         rows = []
         for ident, date, text, indexed, ledes, score in found:
+            # As FTS5's snippet: a text of no more words than a snippet holds is shown whole.
+            options = [
+                f"{marks}, HighlightAll=true"
+                if len(part.split()) <= _SNIPPET_WORDS
+                else f"{marks}, MaxWords={_SNIPPET_WORDS}, MinWords={_SNIPPET_WORDS - 4}"
+                for part in (indexed, ledes)
+            ]
             in_text, lede = self.conn.execute(
                 f"SELECT ts_headline('{PG_SEARCH_CONFIG}', ?, {query}, ?),"
                 f" ts_headline('{PG_SEARCH_CONFIG}', ?, {query}, ?)",
-                [indexed, *query_params, options, ledes, *query_params, options],
+                [indexed, *query_params, options[0], ledes, *query_params, options[1]],
             ).fetchone()
             rows.append(
                 (ident, date, text, _ellipsis(in_text, indexed), _ellipsis(lede, ledes), float(score))
@@ -204,10 +208,16 @@ def _tsquery(match: str) -> tuple[str, list[str]]:
 
 
 def _ellipsis(snippet: str, whole: str) -> str:
-    """A ``ts_headline`` marked as FTS5's snippet is: ``…`` where the text goes on."""
+    """A ``ts_headline`` marked as FTS5's snippet is: ``…`` where the text goes on, the
+    punctuation that ends the text kept."""
     plain = snippet.replace(MARK_START, "").replace(MARK_END, "")
-    if not plain:
+    at = whole.find(plain) if plain else -1
+    if at < 0:
         return snippet
-    head = "" if whole.startswith(plain) or whole.lstrip().startswith(plain.lstrip()) else "…"
-    tail = "" if whole.rstrip().endswith(plain.rstrip()) else "…"
-    return head + snippet + tail
+    head, tail = whole[:at], whole[at + len(plain) :]
+    before = "…" if head.strip() else ""
+    after = "…" if _WORD.search(tail) else tail.rstrip()
+    return before + snippet + after
+
+
+_WORD = re.compile(r"[^\W_]")
