@@ -43,8 +43,8 @@ from daybook.cli.options import (
     wayback_url,
     web_options,
 )
+from daybook.enrich import DEFAULT_LEASE, reextract
 from daybook.enrich import enrich as enrich_sources
-from daybook.enrich import reextract
 from daybook.errors import DaybookError, UsageError
 from daybook.ingest import ingest_paths, plan
 from daybook.ingest.pull import pull as pull_days
@@ -220,6 +220,13 @@ def events(
     show_default=True,
     help="Seconds one attempt at a page may take.",
 )
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_LEASE,
+    show_default=True,
+    help="PostgreSQL, several enrich at once: seconds before a dead worker's sources go to others.",
+)
 @click.pass_context
 def enrich(
     ctx: click.Context,
@@ -234,6 +241,7 @@ def enrich(
     timeout: float,
     wayback: str,
     user_agent: str,
+    lease: float,
 ) -> None:
     """Fetch each cited source once; keep its page, lede, image, publisher, title and date.
 
@@ -241,6 +249,9 @@ def enrich(
     A dead link is replaced by its Wayback Machine snapshot nearest the event's date,
     marked archived. Stopped at any point, a rerun goes on where it stopped. Failures
     are kept with their reason (see `daybook sources`); --retry-failed tries them again.
+
+    On a PostgreSQL store, enrich may run several times at once (on one machine or many):
+    the runs share the sources, and the per-host limit and delay hold for all together.
     """
     with usage_errors():
         if offline and (via or refresh or retry_failed):
@@ -272,7 +283,13 @@ def enrich(
             report = reextract(store, on_total=total, on_result=advance)
         else:
             report = enrich_sources(
-                store, settings, refresh=refresh, retry_failed=retry_failed, on_total=total, on_result=advance
+                store,
+                settings,
+                refresh=refresh,
+                retry_failed=retry_failed,
+                on_total=total,
+                on_result=advance,
+                lease=lease,
             )
     click.echo(report.summary())
 

@@ -31,6 +31,7 @@ from daybook.store.base import (
     url_scheme,
 )
 from daybook.store.days import day_sha
+from daybook.store.leases import LeasesMixin, pass_start
 from daybook.store.portal_pages import PortalPagesMixin
 from daybook.store.schema import MIGRATIONS
 from daybook.store.search import MARK_END, MARK_START
@@ -56,6 +57,7 @@ __all__ = [
     "StoreBase",
     "day_sha",
     "is_postgresql",
+    "pass_start",
     "resolve_location",
     "resolve_path",
     "store_error",
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 
-class Store(PortalPagesMixin, SourcesMixin, ThreadsMixin):
+class Store(PortalPagesMixin, SourcesMixin, ThreadsMixin, LeasesMixin):
     """An open daybook store. Use as a context manager, or call ``close()``.
 
     ``create=False`` opens only an existing store, creating no file at all (the commands

@@ -77,6 +77,9 @@ class Backend:
         """``column``, such that the planner will not look it up by an index."""
         return column
 
+    #: The database's clock, in seconds since the epoch (one clock for all workers).
+    clock: str
+
     def set_up(self) -> None:
         """Settings of the connection, once the store is known to be daybook's."""
 
@@ -151,6 +154,7 @@ class SQLiteBackend(Backend):
     """A store file, through the standard library's sqlite3."""
 
     name = "sqlite"
+    clock = "((julianday('now') - 2440587.5) * 86400.0)"
     errors = (sqlite3.Error,)
     query_errors = (sqlite3.OperationalError,)
 
@@ -256,6 +260,7 @@ class PostgresBackend(Backend):
     """A database on a PostgreSQL server, through psycopg 3."""
 
     name = "postgresql"
+    clock = "extract(epoch from clock_timestamp())::float8"
 
     def __init__(self, url: str) -> None:
         import psycopg  # only PostgreSQL stores need it

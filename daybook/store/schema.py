@@ -251,6 +251,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN parent TEXT;  -- the id of the event this one follows up
     ALTER TABLE portal_pages ADD COLUMN html TEXT;  -- action=parse of the same revision
     """,
+    # 10: many enrich workers on one store (issue 16). Each source a worker is fetching is
+    # leased to it until ``expires`` (renewed while it lives; a dead worker's lapse), and each
+    # host's next allowed request start is kept here, so workers share one politeness.
+    # Times are seconds since the epoch by the database's clock (``Backend.clock``).
+    """
+    CREATE TABLE enrich_leases (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id),
+        worker TEXT NOT NULL,             -- host:pid:nonce of the enrich run holding it
+        expires REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX enrich_leases_by_worker ON enrich_leases(worker);
+    CREATE TABLE host_turns (
+        host TEXT PRIMARY KEY,
+        next_start REAL NOT NULL          -- no request to the host starts before this
+    ) WITHOUT ROWID;
+    """,
 )
 
 

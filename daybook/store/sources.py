@@ -63,6 +63,7 @@ class SourcesMixin(StoreBase):
                  response.body, int(response.archived), response.fetched_at),
             )  # fmt: skip
             self._save_article(conn, source_id, response, article, dead=dead)
+            conn.execute("DELETE FROM enrich_leases WHERE source_id = ?", (source_id,))  # done
 
     def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None:
         """An origin's robots.txt as kept (status, body), if read since ``newer_than``."""
@@ -92,6 +93,7 @@ class SourcesMixin(StoreBase):
                 " WHERE source_articles.outcome = 'failed'",
                 (source_id, str(status), reason, _now()),
             )
+            conn.execute("DELETE FROM enrich_leases WHERE source_id = ?", (source_id,))  # done
 
     def response_count(self) -> int:
         """How many fetched pages the store keeps."""
