@@ -28,23 +28,23 @@ class LeasesMixin(StoreBase):
     )
 
     @staticmethod
-    def _due(refresh: bool, retry_failed: bool) -> str:
-        """Which sources a pass fetches (``?``: the pass's start): those with no result;
-        with ``retry_failed`` also those failed before the pass; with ``refresh`` any
-        not fetched since it began."""
+    def _due(since: str, refresh: bool, retry_failed: bool) -> tuple[str, list[str]]:
+        """Which sources a pass begun at ``since`` fetches, as a condition and its
+        parameters: those with no result; with ``retry_failed`` also those failed before
+        the pass; with ``refresh`` any not fetched since it began."""
         if refresh:
-            return "(a.source_id IS NULL OR a.enriched_at < ?)"
+            return "(a.source_id IS NULL OR a.enriched_at < ?)", [since]
         if retry_failed:
-            return "(a.source_id IS NULL OR (a.outcome = 'failed' AND a.enriched_at < ?))"
-        return "(a.source_id IS NULL OR ? IS NULL)"
+            return "(a.source_id IS NULL OR (a.outcome = 'failed' AND a.enriched_at < ?))", [since]
+        return "a.source_id IS NULL", []
 
     def sources_due(self, since: str, *, refresh: bool = False, retry_failed: bool = False) -> int:
         """How many cited sources a pass begun at ``since`` has yet to fetch (leased or not)."""
+        due, params = self._due(since, refresh, retry_failed)
         row = self.conn.execute(
             "SELECT count(*) FROM sources s LEFT JOIN source_articles a ON a.source_id = s.id"
-            " WHERE EXISTS (SELECT 1 FROM event_sources es WHERE es.source_id = s.id)"
-            f" AND {self._due(refresh, retry_failed)}",
-            (since if refresh or retry_failed else None,),
+            f" WHERE EXISTS (SELECT 1 FROM event_sources es WHERE es.source_id = s.id) AND {due}",
+            params,
         ).fetchone()
         return int(row[0])
 
@@ -63,16 +63,16 @@ class LeasesMixin(StoreBase):
         are skipped, not waited for (``FOR UPDATE SKIP LOCKED``); a lease that lapsed (its
         worker died) is taken over."""
         lock = " FOR UPDATE OF s SKIP LOCKED" if self.backend.name == "postgresql" else ""
+        due, params = self._due(since, refresh, retry_failed)
         with self.transaction() as conn:
             rows = conn.execute(
                 f"SELECT s.id, s.url, {self._LEASE_OUTLET}, {self._LEASE_FIRST_DATE}"
                 " FROM sources s LEFT JOIN source_articles a ON a.source_id = s.id"
                 " LEFT JOIN enrich_leases l ON l.source_id = s.id"
                 " WHERE EXISTS (SELECT 1 FROM event_sources es WHERE es.source_id = s.id)"
-                f" AND {self._due(refresh, retry_failed)}"
-                f" AND (l.source_id IS NULL OR l.expires < {self.backend.clock})"
+                f" AND {due} AND (l.source_id IS NULL OR l.expires < {self.backend.clock})"
                 f" ORDER BY s.id LIMIT ?{lock}",
-                (since if refresh or retry_failed else None, limit),
+                [*params, limit],
             ).fetchall()
             conn.executemany(
                 "INSERT INTO enrich_leases (source_id, worker, expires)"
