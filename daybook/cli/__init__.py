@@ -57,7 +57,7 @@ from daybook.search import DEFAULT_LIMIT, PageLocator
 from daybook.search import search as search_events
 from daybook.serve import serve as make_server
 from daybook.site_repo import SiteRepo, site_path
-from daybook.store import DEFAULT_PATH, MARK_END, MARK_START
+from daybook.store import DEFAULT_PATH, MARK_END, MARK_START, Store, copy_store, resolve_location
 from daybook.update import UpdateOptions, parse_interval, update_lock
 from daybook.update import every as every_interval
 from daybook.update import update as update_site
@@ -154,6 +154,36 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, stri
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@cli.command("copy")
+@click.argument("src")
+@click.argument("dst")
+def copy_command(src: str, dst: str) -> None:
+    """Copy a whole store to another: SQLite to PostgreSQL or back (each a path or a
+    postgresql:// URL; --db is not used). DST is made if need be.
+
+    In batches, with a progress bar; stopped at any point, the same command again
+    finishes the copy, with nothing twice.
+    """
+    with usage_errors():
+        if resolve_location(src) == resolve_location(dst):
+            raise UsageError(f"{src}: copying a store onto itself")
+    err = Console(stderr=True)
+    with (
+        domain_errors(),
+        Store(src, create=False) as source,
+        Store(dst) as target,
+        progress_bar("copy", err) as progress,
+    ):
+        task = progress.add_task("copy", total=None)
+        rows = copy_store(
+            source,
+            target,
+            on_total=lambda count: progress.update(task, total=count),
+            on_rows=lambda count: progress.advance(task, count),
+        )
+    click.echo(f"{_count(rows, 'row')} of {source.name} in {target.name}")
 
 
 @cli.command()

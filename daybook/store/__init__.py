@@ -30,6 +30,7 @@ from daybook.store.base import (
     store_error,
     url_scheme,
 )
+from daybook.store.copy import copy_store
 from daybook.store.days import day_sha
 from daybook.store.leases import LeasesMixin, pass_start
 from daybook.store.portal_pages import PortalPagesMixin
@@ -55,6 +56,7 @@ __all__ = [
     "Stats",
     "Store",
     "StoreBase",
+    "copy_store",
     "day_sha",
     "is_postgresql",
     "pass_start",

@@ -37,6 +37,9 @@ from daybook.store import schema
 class Cursor(Protocol):
     """What the mixins use of a query's result (an ``sqlite3.Cursor`` or psycopg's)."""
 
+    @property
+    def description(self) -> Any: ...
+
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
@@ -118,6 +121,10 @@ class Backend:
     def error(self, name: str, exc: BaseException) -> StoreError | None:
         """The one-line ``StoreError`` for what the driver said about the store itself, or None."""
         raise NotImplementedError
+
+    def follow_identity(self, conn: Connection, table: str, column: str) -> None:
+        """After rows were inserted with their own numbers (a copy): the numbers the table
+        gives next follow them. SQLite takes the largest plus one by itself."""
 
 
 # -- SQLite --------------------------------------------------------------------
@@ -323,6 +330,12 @@ class PostgresBackend(Backend):
             self.pg.execute("ROLLBACK")
             raise
         self.pg.execute("COMMIT")
+
+    def follow_identity(self, conn: Connection, table: str, column: str) -> None:
+        conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+            f" coalesce(max({column}), 0) + 1, false) FROM {table}"
+        )
 
     def error(self, name: str, exc: BaseException) -> StoreError | None:
         errors = self.psycopg.errors

@@ -71,6 +71,16 @@ class SearchMixin(StoreBase):
             (date,),
         )
 
+    def rebuild_search(self, conn: Connection) -> None:
+        """Make the search index again from the stored events (a copied store)."""
+        conn.execute("DELETE FROM event_search")
+        conn.execute("DELETE FROM search_docs")
+        conn.execute("INSERT INTO search_docs (event_id) SELECT id FROM events ORDER BY date, position")
+        doc = "rowid" if self.backend.name == "sqlite" else "doc"
+        conn.execute(
+            f"INSERT INTO event_search ({doc}, text, names, ledes, titles) {_search_row(self.backend)}"
+        )
+
     def search_documents(
         self, since: dt.date | None = None, skip: int = 0
     ) -> Iterator[tuple[str, dt.date, str, str, str, str]]:
