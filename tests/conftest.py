@@ -56,11 +56,13 @@ def postgres() -> Iterator[pg_cluster.Cluster]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A new, empty store's location, on each backend: a file, or a database in the
-    session's PostgreSQL cluster."""
+    session's PostgreSQL cluster (whose files beside it, such as the update lock and the
+    sites' states, then go under the test's own folder)."""
     if request.param == "sqlite":
         return str(tmp_path / "t.db")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     cluster: pg_cluster.Cluster = request.getfixturevalue("postgres")
     return cluster.new_database()
 
