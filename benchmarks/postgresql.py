@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,8 +103,6 @@ def enrich_throughput(
 
 
 def urllib_host(url: str) -> str:
-    import urllib.parse
-
     return urllib.parse.urlsplit(url).hostname or ""
 
 
@@ -111,7 +110,7 @@ def copy_database(cluster: pg_cluster.Cluster, template: str, db: str) -> None:
     """``db`` made again as a copy of ``template`` (the same sources, nothing enriched)."""
     import psycopg
 
-    name, source = db.split("/")[-1].split("?")[0], template.split("/")[-1].split("?")[0]
+    name, source = (urllib.parse.urlsplit(url).path.lstrip("/") for url in (db, template))
     with psycopg.connect(cluster.url(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}"')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')

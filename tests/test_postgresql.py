@@ -12,8 +12,10 @@ import pg_cluster
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from conftest import FIXTURES, RealSite
 
 from daybook.cli import cli
+from daybook.publish import BuildOptions, build_site
 from daybook.store import Store, copy_store
 from daybook.store.copy import NOT_COPIED, TABLES, TRIGGERED
 
@@ -162,14 +164,14 @@ def test_copy_refuses_a_store_onto_itself(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_data_gives_the_same_stats_and_site(
-    postgres: pg_cluster.Cluster, real_store: Path, shared_data: Path, tmp_path: Path
+    postgres: pg_cluster.Cluster, real_site: RealSite, shared_data: Path, tmp_path: Path
 ) -> None:
-    """Both shared portal sets, ingested and related on PostgreSQL as on SQLite (``real_store``)."""
+    """Both shared portal sets, ingested and related on PostgreSQL as on SQLite (the
+    session's ``real_store`` and ``real_site``): the same stats, the same site."""
     pg = postgres.new_database()
     run(pg, "ingest", str(shared_data / "portal-html"), str(shared_data / "portal-html-2025"))
     run(pg, "relate")
-    lite = str(real_store)
-    assert run(pg, "stats", "--json").output == run(lite, "stats", "--json").output
-    run(lite, "build", str(tmp_path / "site-lite"))
-    run(pg, "build", str(tmp_path / "site-pg"))
-    assert same_tree(tmp_path / "site-lite", tmp_path / "site-pg") == []
+    assert run(pg, "stats", "--json").output == run(str(real_site.db), "stats", "--json").output
+    with Store(pg, create=False) as store:
+        build_site(store, tmp_path / "site", BuildOptions(opinion_dir=FIXTURES / "opinion"))
+    assert same_tree(real_site.root, tmp_path / "site") == []
