@@ -82,7 +82,14 @@ def enrich_throughput(
         base = web.stdout.readline().strip()
         print(f"\nenrich: {len(urls)} sources on {len(names)} hosts, stand-in web on loopback, politeness")
         print("on (--per-host 2, --delay 0.5, robots.txt), --concurrency 32 per worker")
-        print(f"{'workers':>8}{'seconds':>10}{'sources/s':>11}")
+        print(f"{'store':<12}{'workers':>8}{'seconds':>10}{'sources/s':>11}")
+        lite = str(work / "enrich.db")
+        timed("--db", lite, "ingest", str(jsonl))
+        command = [*DAYBOOK, "--db", lite, "enrich", "--via", base, "--allow-private", "--wayback", "off"]
+        started = time.perf_counter()
+        subprocess.run(command, env=ENV, capture_output=True, check=True)
+        seconds = time.perf_counter() - started
+        print(f"{'sqlite':<12}{1:>8}{seconds:>10.1f}{len(urls) / seconds:>11.1f}", flush=True)
         for count in counts:
             db = cluster.new_database(f"enrich{count}_")
             copy_database(cluster, template, db)
@@ -97,7 +104,7 @@ def enrich_throughput(
                 if worker.returncode != 0:
                     raise SystemExit(f"an enrich worker failed: {err.decode()[-500:]}")
             seconds = time.perf_counter() - started
-            print(f"{count:>8}{seconds:>10.1f}{len(urls) / seconds:>11.1f}", flush=True)
+            print(f"{'postgresql':<12}{count:>8}{seconds:>10.1f}{len(urls) / seconds:>11.1f}", flush=True)
     finally:
         web.terminate()
 

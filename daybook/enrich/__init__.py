@@ -394,13 +394,13 @@ class _SharedHost:
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         async with self._local:
-            slot = await self._call(self._store.try_host_slot, self.name, self.per_host)
-            while slot is None:  # every slot is another worker's: ask again shortly
+            taken = await self._call(self._store.take_host_turn, self.name, self.per_host, self.delay)
+            while taken is None:  # every slot is another worker's: ask again shortly
                 await asyncio.sleep(0.02)
-                slot = await self._call(self._store.try_host_slot, self.name, self.per_host)
+                taken = await self._call(self._store.take_host_turn, self.name, self.per_host, self.delay)
+            assert isinstance(taken, tuple)
+            slot, wait = taken
             try:
-                wait = await self._call(self._store.reserve_host_start, self.name, self.delay)
-                assert isinstance(wait, float)
                 if wait > 0:
                     await asyncio.sleep(wait)
                 yield

@@ -87,11 +87,10 @@ class LeasesMixin(StoreBase):
 
     def renew_leases(self, worker: str, lease: float) -> None:
         """Keep ``worker``'s leases for ``lease`` seconds more (it is alive)."""
-        with self.transaction() as conn:
-            conn.execute(
-                f"UPDATE enrich_leases SET expires = {self.backend.clock} + ? WHERE worker = ?",
-                (lease, worker),
-            )
+        # One statement, its own transaction: not one at a time with the store's writers.
+        self.conn.execute(
+            f"UPDATE enrich_leases SET expires = {self.backend.clock} + ? WHERE worker = ?", (lease, worker)
+        )
 
     def drop_leases(self, worker: str) -> None:
         """Give back ``worker``'s leases (it stops)."""
@@ -112,27 +111,26 @@ class LeasesMixin(StoreBase):
         """Book the next request start to ``host``: the seconds to wait for it. Starts are
         ``delay`` apart, whichever worker books them."""
         clock = self.backend.clock
-        with self.transaction() as conn:
-            row = conn.execute(
-                f"INSERT INTO host_turns (host, next_start) VALUES (?, {clock} + ?)"
-                " ON CONFLICT (host) DO UPDATE SET"
-                f" next_start = (CASE WHEN host_turns.next_start > {clock} THEN host_turns.next_start"
-                f" ELSE {clock} END) + ?"
-                f" RETURNING next_start - ? - {clock}",
-                (host, delay, delay, delay),
-            ).fetchone()
+        # One statement (the row is locked while it books): not one at a time with the writers.
+        row = self.conn.execute(
+            f"INSERT INTO host_turns (host, next_start) VALUES (?, {clock} + ?)"
+            " ON CONFLICT (host) DO UPDATE SET"
+            f" next_start = (CASE WHEN host_turns.next_start > {clock} THEN host_turns.next_start"
+            f" ELSE {clock} END) + ?"
+            f" RETURNING next_start - ? - {clock}",
+            (host, delay, delay, delay),
+        ).fetchone()
         return max(0.0, float(row[0]))
 
     def pause_host(self, host: str, seconds: float) -> None:
         """No request to ``host`` starts for ``seconds`` (a retry's wait, a Retry-After)."""
         clock = self.backend.clock
-        with self.transaction() as conn:
-            conn.execute(
-                f"INSERT INTO host_turns (host, next_start) VALUES (?, {clock} + ?)"
-                " ON CONFLICT (host) DO UPDATE SET next_start = CASE WHEN host_turns.next_start"
-                " > excluded.next_start THEN host_turns.next_start ELSE excluded.next_start END",
-                (host, seconds),
-            )
+        self.conn.execute(
+            f"INSERT INTO host_turns (host, next_start) VALUES (?, {clock} + ?)"
+            " ON CONFLICT (host) DO UPDATE SET next_start = CASE WHEN host_turns.next_start"
+            " > excluded.next_start THEN host_turns.next_start ELSE excluded.next_start END",
+            (host, seconds),
+        )
 
     def try_host_slot(self, host: str, per_host: int) -> int | None:
         """One of ``host``'s ``per_host`` request slots for this connection, if one is free:
@@ -144,6 +142,12 @@ class LeasesMixin(StoreBase):
             if row[0]:
                 return slot
         return None
+
+    def take_host_turn(self, host: str, per_host: int, delay: float) -> tuple[int, float] | None:
+        """A request slot of ``host`` and the seconds to wait for its booked start
+        (``try_host_slot`` then ``reserve_host_start``), or None if every slot is taken."""
+        slot = self.try_host_slot(host, per_host)
+        return None if slot is None else (slot, self.reserve_host_start(host, delay))
 
     def release_host_slot(self, host: str, slot: int) -> None:
         key = zlib.crc32(host.encode("utf-8")) - 2**31
