@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skip-store", action="store_true")
     parser.add_argument("--skip-enrich", action="store_true")
     args = parser.parse_args(argv)
+    # Stopped (a timeout), the cluster and the temporary folder still go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     print(f"load (1, 5, 15 min): {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="daybook-bench-") as folder, pg_cluster.cluster() as cluster:
         work = Path(folder)
