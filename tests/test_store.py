@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +159,14 @@ def test_normalize_url() -> None:
     )
     assert normalize_url("http://x.example:8080") == "http://x.example:8080/"
     assert normalize_url("http://[broken") == "http://[broken"
+
+
+def test_the_throwaway_cluster_runs_unprivileged(postgres: pg_cluster.Cluster) -> None:
+    """initdb and the server refuse root (CI runs as root): the cluster is then nobody's."""
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        data = Path(conn.execute("SELECT current_setting('data_directory')").fetchone()[0])
+    owner = data.stat().st_uid
+    assert owner != 0
+    if os.geteuid() == 0:
+        assert owner == pwd.getpwnam("nobody").pw_uid
+    assert postgres.socket.is_relative_to(postgres.root)  # a socket in its own folder, no TCP port
