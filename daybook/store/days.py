@@ -67,8 +67,7 @@ class DaysMixin(SearchMixin, ChangesMixin):
             " content_sha = excluded.content_sha, ingested_at = excluded.ingested_at",
             (date, origin, format, digest, _now()),
         )
-        for position, event in enumerate(events):
-            self._insert_event(conn, event, position)
+        self._insert_events(conn, events)
         self._index_day(conn, date)
         after = {e.id for e in events}
         change = DayChange(
@@ -81,36 +80,48 @@ class DaysMixin(SearchMixin, ChangesMixin):
         self._record_change(conn, change)
         return change
 
-    def _insert_event(self, conn: Connection, event: Event, position: int) -> None:
-        conn.execute(
+    def _insert_events(self, conn: Connection, events: Sequence[Event]) -> None:
+        """A day's events with their entities and sources, in page order: a few statements
+        for the day (each a round trip to a PostgreSQL server), not a few per event."""
+        conn.executemany(
             "INSERT INTO events (id, date, position, category, story, text, parent)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.id, event.date.isoformat(), position, event.category,
-             json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent),
+            [(event.id, event.date.isoformat(), position, event.category,
+              json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent)
+             for position, event in enumerate(events)],
         )  # fmt: skip
-        for index, title in enumerate(event.entities):
-            entity_id = conn.execute(
-                "INSERT INTO entities (title) VALUES (?)"
-                " ON CONFLICT(title) DO UPDATE SET title = excluded.title"
-                " RETURNING id",
-                (title,),
-            ).fetchone()[0]
+        titles = json.dumps(list(dict.fromkeys(t for e in events for t in e.entities)), ensure_ascii=False)
+        # New entities numbered in order of first appearance, as one insert per title did.
+        conn.execute(
+            f"INSERT INTO entities (title) SELECT value FROM {self.backend.json_each('?')}"
+            " WHERE true ON CONFLICT DO NOTHING",
+            (titles,),
+        )
+        ids = dict(
             conn.execute(
-                "INSERT INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (event.id, entity_id, index),
-            )
-        for index, source in enumerate(event.sources):
-            key = url_key(source.url)
-            conn.execute(
-                "INSERT INTO sources (id, url, normalized_url) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (key, source.url, normalize_url(source.url)),
-            )
-            conn.execute(
-                "INSERT INTO event_sources (event_id, position, source_id, outlet, url)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (event.id, index, key, source.outlet, source.url),
-            )
+                "SELECT title, id FROM entities"
+                f" WHERE title IN (SELECT value FROM {self.backend.json_each('?')})",
+                (titles,),
+            ).fetchall()
+        )
+        conn.executemany(
+            "INSERT INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(e.id, ids[title], index) for e in events for index, title in enumerate(e.entities)],
+        )
+        # A source keeps the URL it was first cited with.
+        conn.executemany(
+            "INSERT INTO sources (id, url, normalized_url) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(url_key(s.url), s.url, normalize_url(s.url)) for e in events for s in e.sources],
+        )
+        conn.executemany(
+            "INSERT INTO event_sources (event_id, position, source_id, outlet, url) VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.id, index, url_key(s.url), s.outlet, s.url)
+                for e in events
+                for index, s in enumerate(e.sources)
+            ],
+        )
 
     # -- reading -------------------------------------------------------------
 
