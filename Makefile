@@ -14,7 +14,7 @@ $(BIN)/daybook: pyproject.toml
 
 install: $(BIN)/daybook
 
-# Debian packages the browser tests and benchmarks use (Chromium, chromium-driver, Hugo, wrk).
+# Debian packages the tests and benchmarks use (Chromium, chromium-driver, Hugo, wrk, PostgreSQL).
 system-deps:
 	scripts/system-deps
 

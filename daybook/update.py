@@ -102,6 +102,7 @@ class UpdateReport:
 def update_lock(store_path: Path) -> Iterator[None]:
     """Hold the update lock of a store (a file beside it), or raise ``LockedError`` at once."""
     path = store_path.with_name(store_path.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)  # a PostgreSQL store's files: see Store.path
 
     def refused(holder: str) -> str:
         return (
@@ -180,7 +181,7 @@ def _update(
     # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
     # beside relate and the first part of publish, which need none of what it finds.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
-        enriching = beside.submit(_enrich_apart, store.path, options.fetch, web)
+        enriching = beside.submit(_enrich_apart, store.location, options.fetch, web)
         # Imported now, while enrich waits on its first answers: not before it starts.
         from daybook.publish import update_site
         from daybook.relate import refresh
@@ -255,7 +256,7 @@ def _update(
     return report
 
 
-def _enrich_apart(path: Path, settings: FetchSettings, web: httpx.AsyncBaseTransport | None) -> EnrichReport:
+def _enrich_apart(path: str, settings: FetchSettings, web: httpx.AsyncBaseTransport | None) -> EnrichReport:
     """Enrich over a connection of its own (SQLite connections stay in their thread)."""
     with Store(path) as own:
         return enrich(own, settings, transport=web)

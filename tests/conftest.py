@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pg_cluster
 import pytest
 
 from daybook.ingest import ingest_paths
@@ -43,6 +44,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg_cluster.Cluster]:
+    """One throwaway PostgreSQL cluster for the session (skips where the server is not installed)."""
+    if pg_cluster.server_bin() is None:
+        pytest.skip("PostgreSQL server binaries not installed (scripts/system-deps installs them)")
+    with pg_cluster.cluster() as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A new, empty store's location, on each backend: a file, or a database in the
+    session's PostgreSQL cluster (whose files beside it, such as the update lock and the
+    sites' states, then go under the test's own folder)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "t.db")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    cluster: pg_cluster.Cluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 
 @pytest.fixture(scope="session")

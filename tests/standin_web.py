@@ -111,6 +111,8 @@ class StandInWeb:
     pages: dict[str, bytes] = field(default_factory=dict)  # target -> gzip body
     seen: list[tuple[str, str, float]] = field(default_factory=list)
     page_delay: float = 0.0  # seconds before answering an article page (kill -9 tests)
+    in_flight: dict[str, int] = field(default_factory=dict)  # host -> requests being answered
+    most_at_once: dict[str, int] = field(default_factory=dict)  # host -> the most in flight at once
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -187,10 +189,16 @@ class _Handler(BaseHTTPRequestHandler):
         with web.lock:
             earlier = sum(1 for _, t, _ in web.seen if t == target)
             web.seen.append((host, target, time.monotonic()))
+            web.in_flight[host] = web.in_flight.get(host, 0) + 1
+            web.most_at_once[host] = max(web.most_at_once.get(host, 0), web.in_flight[host])
         path = urllib.parse.urlsplit(target).path
         # The client giving up (a timeout, a size cap) is what some tests are about.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._route(web, host, target, path, earlier)
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._route(web, host, target, path, earlier)
+        finally:
+            with web.lock:
+                web.in_flight[host] -= 1
 
     def _route(self, web: StandInWeb, host: str, target: str, path: str, earlier: int) -> None:
         if path == "/robots.txt":

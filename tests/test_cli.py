@@ -35,7 +35,7 @@ EVENTS = [
 ]
 
 
-def run(*args: str, db: Path, input: str | None = None) -> click.testing.Result:
+def run(*args: str, db: Path | str, input: str | None = None) -> click.testing.Result:
     return CliRunner().invoke(cli, ["--db", str(db), *args], input=input, obj={})
 
 
@@ -51,8 +51,7 @@ def test_every_command_has_help() -> None:
         assert command.help, f"command {name} has no help"
 
 
-def test_jsonl_round_trips_through_ingest(tmp_path: Path, jsonl: Path) -> None:
-    db = tmp_path / "a.db"
+def test_jsonl_round_trips_through_ingest(db: str, tmp_path: Path, jsonl: Path) -> None:
     result = run("ingest", str(jsonl), db=db)
     assert result.exit_code == 0, result.output
     exported = run("events", "--format", "jsonl", db=db).output
@@ -64,12 +63,11 @@ def test_jsonl_round_trips_through_ingest(tmp_path: Path, jsonl: Path) -> None:
     assert run("events", "--format", "jsonl", db=db2).output == exported
 
 
-def test_a_follow_up_keeps_its_parent_through_jsonl(tmp_path: Path) -> None:
+def test_a_follow_up_keeps_its_parent_through_jsonl(db: str, tmp_path: Path) -> None:
     follow_up = {**EVENTS[0], "id": "20220307-cccccccccccc", "text": "The institute is evacuated."}
     path = tmp_path / "f.jsonl"
     lines = [EVENTS[0], {**follow_up, "parent": EVENTS[0]["id"]}]
     path.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
-    db = tmp_path / "f.db"
     assert run("ingest", str(path), db=db).exit_code == 0
     exported = [json.loads(line) for line in run("events", "--format", "jsonl", db=db).output.splitlines()]
     assert [e["parent"] for e in exported] == [None, "20220307-aaaaaaaaaaaa"]
@@ -77,8 +75,7 @@ def test_a_follow_up_keeps_its_parent_through_jsonl(tmp_path: Path) -> None:
     assert "'parent' must be an event id or null" in run("ingest", str(path), db=db).output
 
 
-def test_stats_json_has_the_documented_keys(tmp_path: Path, jsonl: Path) -> None:
-    db = tmp_path / "a.db"
+def test_stats_json_has_the_documented_keys(db: str, tmp_path: Path, jsonl: Path) -> None:
     run("ingest", str(jsonl), db=db)
     stats = json.loads(run("stats", "--json", db=db).output)
     assert stats == {
@@ -99,8 +96,7 @@ def test_db_from_environment(tmp_path: Path, jsonl: Path, monkeypatch: pytest.Mo
     assert db.exists()
 
 
-def test_events_filters_by_date(tmp_path: Path, jsonl: Path) -> None:
-    db = tmp_path / "a.db"
+def test_events_filters_by_date(db: str, tmp_path: Path, jsonl: Path) -> None:
     run("ingest", str(jsonl), db=db)
     one = run("events", "--date", "2022-03-08", "--format", "jsonl", db=db).output.splitlines()
     assert [json.loads(x)["id"] for x in one] == ["20220308-bbbbbbbbbbbb"]
@@ -115,10 +111,9 @@ def test_bad_date_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a date" in result.output
 
 
-def test_failed_file_is_named_others_are_stored(tmp_path: Path, jsonl: Path) -> None:
+def test_failed_file_is_named_others_are_stored(db: str, tmp_path: Path, jsonl: Path) -> None:
     bad = tmp_path / "2022-03-09.jsonl"
     bad.write_text('{"date": "2022-03-09", "text": "ok"}\n{not json\n', encoding="utf-8")
-    db = tmp_path / "a.db"
     result = run("ingest", str(jsonl), str(bad), db=db)
     assert result.exit_code == 1
     assert f"{bad}:2: invalid JSON" in result.output

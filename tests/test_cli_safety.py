@@ -139,24 +139,33 @@ def test_the_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
 # -- 2. store URLs, foreign files, damaged stores ----------------------------------------
 
 
-@pytest.mark.parametrize("scheme", ["postgresql", "mysql", "foo"])
+@pytest.mark.parametrize("scheme", ["mysql", "foo"])
 def test_a_store_url_is_refused_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str) -> None:
     monkeypatch.chdir(tmp_path)
     url = f"{scheme}://daybook:secret@db.example.org:5432/daybook"
+    kinds = "daybook stores are SQLite files or postgresql:// URLs"
     for args in (["stats"], ["ingest", str(ROOT / "examples")]):
         result = run(*args, db=url)
         assert (result.exit_code, result.output) == (
             2,
-            f"Error: unsupported store URL scheme '{scheme}' in --db; daybook stores are SQLite files\n",
+            f"Error: unsupported store URL scheme '{scheme}' in --db; {kinds}\n",
         )
     from_env = run("stats", env={"DAYBOOK_DB": url})
-    assert from_env.output == (
-        f"Error: unsupported store URL scheme '{scheme}' in DAYBOOK_DB; daybook stores are SQLite files\n"
-    )
-    with pytest.raises(
-        StoreError, match=f"^unsupported store URL scheme '{scheme}'; daybook stores are SQLite"
-    ):
+    assert from_env.output == f"Error: unsupported store URL scheme '{scheme}' in DAYBOOK_DB; {kinds}\n"
+    with pytest.raises(StoreError, match=f"^unsupported store URL scheme '{scheme}'; {kinds}"):
         Store(url)
+    assert files_in(tmp_path) == set()
+
+
+def test_an_unreachable_postgresql_store_is_one_line_without_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql://daybook:secret@127.0.0.1:1/daybook"  # port 1: nothing listens
+    result = run("stats", db=url)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: postgresql://daybook:***@127.0.0.1:1/daybook: cannot open (")
+    assert "secret" not in result.output and result.output.count("\n") == 1
     assert files_in(tmp_path) == set()
 
 

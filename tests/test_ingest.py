@@ -16,14 +16,13 @@ from daybook.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(db: Path, *args: str) -> str:
+def run(db: Path | str, *args: str) -> str:
     result = CliRunner().invoke(cli, ["--db", str(db), *args], obj={})
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_real_days_and_examples_through_the_cli(tmp_path: Path, shared_data: Path) -> None:
-    db = tmp_path / "d.db"
+def test_real_days_and_examples_through_the_cli(db: str, shared_data: Path) -> None:
     days = [
         shared_data / "portal-html" / "2022-03-07.html",
         shared_data / "portal-html-2025" / "2026-01-15.html",
@@ -50,12 +49,14 @@ def test_real_days_and_examples_through_the_cli(tmp_path: Path, shared_data: Pat
     ]
 
 
-def test_ingesting_again_keeps_ids_and_replaces_only_that_day(tmp_path: Path, shared_data: Path) -> None:
+def test_ingesting_again_keeps_ids_and_replaces_only_that_day(
+    db: str, tmp_path: Path, shared_data: Path
+) -> None:
     folder = tmp_path / "days"
     folder.mkdir()
     for name in ("2022-03-07.html", "2022-03-08.html"):
         shutil.copy(shared_data / "portal-html" / name, folder / name)
-    with Store(tmp_path / "d.db") as store:
+    with Store(db) as store:
         ingest_paths(store, [folder])
         before = store.events()
         # A day edited upstream: the 8th loses an event (one with a sibling, so its
@@ -81,8 +82,7 @@ def test_a_broken_file_is_named_and_the_rest_are_stored(tmp_path: Path, shared_d
     assert "1 of 2 files ingested" in result.output
 
 
-def test_ingesting_an_unchanged_day_leaves_nothing_to_relate(tmp_path: Path, shared_data: Path) -> None:
-    db = tmp_path / "d.db"
+def test_ingesting_an_unchanged_day_leaves_nothing_to_relate(db: str, shared_data: Path) -> None:
     days = [str(shared_data / "portal-html" / name) for name in ("2022-03-07.html", "2022-03-08.html")]
     run(db, "ingest", *days)
     assert "computed" in run(db, "relate")

@@ -45,8 +45,9 @@ HOSTILE = [
 ]
 
 
-def make_store(tmp_path: Path, *paths: Path) -> Store:
-    store = Store(tmp_path / "site.db")
+def make_store(where: Path | str, *paths: Path) -> Store:
+    """A store of these days, related: in folder ``where``, or at location ``where`` (``db``)."""
+    store = Store(where / "site.db" if isinstance(where, Path) else where)
     report = ingest_paths(store, paths)
     assert not report.failures
     refresh(store, Settings(), workers=1)
@@ -189,8 +190,10 @@ def test_opinion_pages_render_markdown_without_raw_html(example_site: Path) -> N
     assert "## [Opinion](/opinion/index.md)" in front and "Why a news archive needs links" in front
 
 
-def test_same_store_builds_same_bytes_and_rebuild_writes_nothing(tmp_path: Path, example_site: Path) -> None:
-    with make_store(tmp_path, ROOT / "examples") as store:
+def test_same_store_builds_same_bytes_and_rebuild_writes_nothing(
+    db: str, tmp_path: Path, example_site: Path
+) -> None:
+    with make_store(db, ROOT / "examples") as store:
         report = build_site(store, tmp_path / "again", BuildOptions(opinion_dir=OPINION))
         again = build_site(store, tmp_path / "again", BuildOptions(opinion_dir=OPINION))
     assert report.written and not again.written and not again.removed
@@ -200,10 +203,10 @@ def test_same_store_builds_same_bytes_and_rebuild_writes_nothing(tmp_path: Path,
             assert twin.read_bytes() == path.read_bytes(), path
 
 
-def test_hostile_text_renders_as_text(tmp_path: Path) -> None:
+def test_hostile_text_renders_as_text(db: str, tmp_path: Path) -> None:
     corpus = tmp_path / "hostile.jsonl"
     corpus.write_text("".join(json.dumps(e) + "\n" for e in HOSTILE), encoding="utf-8")
-    with make_store(tmp_path, corpus) as store:
+    with make_store(db, corpus) as store:
         build_site(store, tmp_path / "site")
     site = tmp_path / "site"
     own_scripts = {site / "assets/search.js", *site.glob("assets/site.*.js")}
@@ -223,10 +226,10 @@ def test_hostile_text_renders_as_text(tmp_path: Path) -> None:
         etree.parse(str(path))  # well-formed despite the markup in the text
 
 
-def test_removed_day_takes_its_pages_with_it(tmp_path: Path) -> None:
+def test_removed_day_takes_its_pages_with_it(db: str, tmp_path: Path) -> None:
     days = tmp_path / "days"
     shutil.copytree(ROOT / "examples", days)
-    with make_store(tmp_path, days) as store:
+    with make_store(db, days) as store:
         build_site(store, tmp_path / "site")
         store.conn.execute("DELETE FROM days WHERE date = '2024-05-06'")
         report = build_site(store, tmp_path / "site")
@@ -237,8 +240,7 @@ def test_removed_day_takes_its_pages_with_it(tmp_path: Path) -> None:
     assert not (tmp_path / "site" / "news/2024/05/6").exists()
 
 
-def test_build_command(tmp_path: Path) -> None:
-    db = tmp_path / "cli.db"
+def test_build_command(db: str, tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", str(db), "ingest", str(ROOT / "examples")], obj={}).exit_code == 0
     result = runner.invoke(
@@ -251,8 +253,8 @@ def test_build_command(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "unknown format" in bad.output
 
 
-def test_rebuild_renders_only_pages_whose_inputs_changed(tmp_path: Path) -> None:
-    with make_store(tmp_path, ROOT / "examples") as store:
+def test_rebuild_renders_only_pages_whose_inputs_changed(db: str, tmp_path: Path) -> None:
+    with make_store(db, ROOT / "examples") as store:
         build_site(store, tmp_path / "site")
         # One event's text changes: its own page, its day, its neighbours' related lists...
         store.conn.execute(
@@ -269,7 +271,7 @@ def test_rebuild_renders_only_pages_whose_inputs_changed(tmp_path: Path) -> None
     assert again.written == ["news/2024/05/index.md"]
 
 
-def test_opinion_pages_credit_their_author_not_the_portal(tmp_path: Path) -> None:
+def test_opinion_pages_credit_their_author_not_the_portal(db: str, tmp_path: Path) -> None:
     folder = tmp_path / "opinion"
     folder.mkdir()
     (folder / "a.md").write_text(
@@ -278,7 +280,7 @@ def test_opinion_pages_credit_their_author_not_the_portal(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     (folder / "b.md").write_text("---\ntitle: Own\ndate: 2024-05-07\nauthor: B. Writer\n---\nBody.\n")
-    with make_store(tmp_path, ROOT / "examples") as store:
+    with make_store(db, ROOT / "examples") as store:
         build_site(store, tmp_path / "site", BuildOptions(opinion_dir=folder))
     pages = {
         p.parent.name: json.loads(p.read_text(encoding="utf-8"))
@@ -306,14 +308,14 @@ def test_opinion_pages_credit_their_author_not_the_portal(tmp_path: Path) -> Non
     ]
 
 
-def test_pages_of_a_pulled_day_link_the_revision_read(tmp_path: Path) -> None:
+def test_pages_of_a_pulled_day_link_the_revision_read(db: str, tmp_path: Path) -> None:
     """A day pulled from the wiki credits the revision its events came from (``?oldid=``);
     one ingested from a file, the day's page as it is now."""
     from daybook.ingest.wikitext import parse_wikitext
     from daybook.store import PortalPage
 
     text = (ROOT / "examples" / "2024-05-08.wiki").read_text(encoding="utf-8")
-    with make_store(tmp_path, ROOT / "examples" / "2024-05-06.wiki") as store:
+    with make_store(db, ROOT / "examples" / "2024-05-06.wiki") as store:
         date = dt.date(2024, 5, 8)
         for revision, wikitext in ((1001, text), (1002, text + "\n<!-- a comment -->\n")):
             title = "Portal:Current events/2024 May 8"

@@ -4,6 +4,7 @@ from the tables gives, falls back when it cannot, and never leaves it out of ste
 from __future__ import annotations
 
 import datetime as dt
+import random
 import sqlite3
 import subprocess
 import sys
@@ -79,8 +80,9 @@ def parts(store: Store) -> list[int]:
 
 
 @pytest.fixture
-def week(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "t.db") as store:
+def week(db: str) -> Iterator[Store]:
+    """Three days of events, in a store on each backend."""
+    with Store(db) as store:
         store.replace_day(
             day(0, ("Shelling in Kharkiv.", ("Kharkiv", "Ukraine")), ("Talks.", ("Turkey",))), **SRC
         )
@@ -218,7 +220,8 @@ def damage_base(conn: sqlite3.Connection) -> None:
 
 def damage_delta(conn: sqlite3.Connection) -> None:
     conn.execute(
-        "UPDATE relation_snapshot SET data = x'00' WHERE part = (SELECT max(part) FROM relation_snapshot)"
+        "UPDATE relation_snapshot SET data = ? WHERE part = (SELECT max(part) FROM relation_snapshot)",
+        (b"\x00",),
     )
 
 
@@ -233,7 +236,7 @@ def a_gap(conn: sqlite3.Connection) -> None:
 
 
 def garbage(conn: sqlite3.Connection) -> None:
-    conn.execute("UPDATE relation_snapshot SET data = randomblob(5000)")
+    conn.execute("UPDATE relation_snapshot SET data = ?", (random.Random(5).randbytes(5000),))
 
 
 def swapped_lists(conn: sqlite3.Connection) -> None:
@@ -304,7 +307,7 @@ def test_a_day_changed_while_relating_is_applied_by_the_next_refresh(week: Store
 
     def meanwhile(store: Store) -> int:  # another writer, once the refresh has read what changed
         count = real(store)
-        with Store(store.path) as other:
+        with Store(store.location) as other:
             other.replace_day(day(2, ("Kyiv drone attack.", ("Kyiv", "Gaza"))), **SRC)
         return count
 
@@ -373,7 +376,7 @@ def test_a_refresh_killed_while_saving_leaves_the_store_as_it_was(week: Store) -
     refresh(week, TUNING)
     week.replace_day(day(1, ("Kharkiv power cut.", ("Kharkiv", "Russia"))), **SRC)
     before = rows(week), week.relation_snapshot(), week.relate_days()
-    killed = subprocess.run([sys.executable, "-c", KILLED, str(week.path)], check=False)
+    killed = subprocess.run([sys.executable, "-c", KILLED, week.location], check=False)
     assert killed.returncode == 9
     assert (rows(week), week.relation_snapshot(), week.relate_days()) == before
     report = refresh(week, TUNING)

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,11 @@ MAY_7 = dt.date(2024, 5, 7)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(tmp_path / "search.db")
-    assert not ingest_paths(opened, [ROOT / "examples"]).failures
-    return opened
+def store(db: str) -> Iterator[Store]:
+    """The example days, in a store on each backend."""
+    with Store(db) as opened:
+        assert not ingest_paths(opened, [ROOT / "examples"]).failures
+        yield opened
 
 
 def ids(hits: list[object]) -> list[str]:
@@ -127,8 +129,7 @@ def test_query_words_phrases_prefixes_and_stopwords() -> None:
     assert fts_terms('say "hi') == ['"say"', '"hi"']
 
 
-def test_search_command(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+def test_search_command(db: str) -> None:
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", db, "ingest", str(ROOT / "examples")], obj={}).exit_code == 0
     result = runner.invoke(cli, ["--db", db, "search", "porto", "alegre", "--format", "jsonl"], obj={})

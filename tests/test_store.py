@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
+import pg_cluster
+import psycopg
 import pytest
 
 from daybook.errors import StoreError
@@ -30,13 +35,23 @@ D1, D2 = dt.date(2022, 3, 7), dt.date(2022, 3, 8)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "t.db")
+def store(db: str) -> Iterator[Store]:
+    """A new store on each backend (``db``: SQLite file, PostgreSQL database)."""
+    with Store(db) as opened:
+        yield opened
 
 
-def test_new_store_is_at_latest_schema_in_wal_mode(store: Store) -> None:
+def test_new_store_is_at_latest_schema(store: Store) -> None:
     assert store.schema_version == len(MIGRATIONS)
-    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if store.backend.name == "sqlite":
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reopened_store_keeps_its_schema_and_days(db: str) -> None:
+    with Store(db) as store:
+        store.replace_day(Day(D1, (make_event(D1, "A.", ("X",)),)), origin="x", format="jsonl")
+    with Store(db, create=False) as store:
+        assert store.schema_version == len(MIGRATIONS) and len(store.events()) == 1
 
 
 def test_round_trip_keeps_every_field_in_order(store: Store) -> None:
@@ -83,7 +98,7 @@ def test_failed_day_rolls_back_whole(store: Store) -> None:
     good = make_event(D1, "A.")
     store.replace_day(Day(D1, (good,)), origin="x", format="jsonl")
     duplicate = make_event(D1, "B.")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.backend.errors):  # a duplicate id: the driver's integrity error
         store.replace_day(Day(D1, (duplicate, duplicate)), origin="x", format="jsonl")
     assert store.events() == [good]
 
@@ -102,6 +117,33 @@ def test_garbage_file_is_a_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite at all" * 100)
     with pytest.raises(StoreError, match=str(path)):
         Store(path)
+
+
+def test_postgresql_store_newer_than_code_is_refused(postgres: pg_cluster.Cluster) -> None:
+    url = postgres.new_database()
+    Store(url).close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE daybook_schema SET version = %s", (len(MIGRATIONS) + 5,))
+    with pytest.raises(StoreError, match="newer"):
+        Store(url)
+
+
+def test_postgresql_database_of_something_else_is_refused(postgres: pg_cluster.Cluster) -> None:
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int)")
+    with pytest.raises(StoreError, match="not a daybook store"):
+        Store(url)
+
+
+def test_missing_postgresql_database_is_one_line(postgres: pg_cluster.Cluster) -> None:
+    with pytest.raises(StoreError, match="cannot open"):
+        Store(postgres.url("no_such_db"))
+
+
+def test_empty_postgresql_database_is_no_store_to_read(postgres: pg_cluster.Cluster) -> None:
+    with pytest.raises(StoreError, match="no daybook store"):
+        Store(postgres.new_database(), create=False)
 
 
 def test_date_range_is_inclusive(store: Store) -> None:
@@ -148,3 +190,14 @@ def test_story_events_give_the_neighbours_the_whole_story_index_gives(tmp_path: 
         stories = _StoryIndex(store.story_paths())
         for ident in [ident for ident, _, _ in store.story_paths()]:
             assert store.story_neighbours(ident, STORY_NEIGHBOURS) == stories.neighbours(ident)
+
+
+def test_the_throwaway_cluster_runs_unprivileged(postgres: pg_cluster.Cluster) -> None:
+    """initdb and the server refuse root (CI runs as root): the cluster is then nobody's."""
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:
+        data = Path(conn.execute("SELECT current_setting('data_directory')").fetchone()[0])
+    owner = data.stat().st_uid
+    assert owner != 0
+    if os.geteuid() == 0:
+        assert owner == pwd.getpwnam("nobody").pw_uid
+    assert postgres.socket.is_relative_to(postgres.root)  # a socket in its own folder, no TCP port

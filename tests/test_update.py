@@ -187,10 +187,10 @@ def test_short_texts_sharing_letters_are_not_one_event() -> None:
     assert reconcile(old, [event("Kharkiv metro hit.")])[0].id != old[0].id
 
 
-def test_ingest_keeps_the_ids_of_edited_events(tmp_path: Path) -> None:
+def test_ingest_keeps_the_ids_of_edited_events(db: str, tmp_path: Path) -> None:
     page = tmp_path / "2018-06-12.wiki"
     page.write_text(first_revision(D2), encoding="utf-8")
-    with Store(tmp_path / "t.db") as store:
+    with Store(db) as store:
         ingest_paths(store, [page])
         before = {e.text[:20]: e.id for e in store.events()}
         page.write_text(second_revision(), encoding="utf-8")
@@ -201,8 +201,8 @@ def test_ingest_keeps_the_ids_of_edited_events(tmp_path: Path) -> None:
     assert change.edited == (before["U.S. President Donal"],)
 
 
-def test_pending_changes_merge(tmp_path: Path) -> None:
-    with Store(tmp_path / "t.db") as store:
+def test_pending_changes_merge(db: str, tmp_path: Path) -> None:
+    with Store(db) as store:
         store.start_publishing()
         a, b = event("A happens in Lyon."), event("B happens in Porto.")
         store.replace_day(day_of(a, b), origin="t", format="jsonl")
@@ -223,11 +223,12 @@ def day_of(*events: Event) -> Day:
 
 
 @pytest.mark.slow
-def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> None:
+def test_first_update_builds_and_commits(db: str, api: StandInAPI, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    with Store(tmp_path / "t.db") as store:
+    with Store(db) as store:
         report = update(store, out, DAYS, options(api))
         build_site(store, tmp_path / "full")
+        beside = store.path  # the sites' states live beside the store (for PostgreSQL: XDG_STATE_HOME)
     assert (
         report.commit is not None
         and report.pulled is not None
@@ -241,7 +242,7 @@ def test_first_update_builds_and_commits(api: StandInAPI, tmp_path: Path) -> Non
     assert "first build, 110 events on 4 days" in (report.message or "")
     assert git(out, "status", "--porcelain") == "", "every file committed"
     assert not [p for p in out.iterdir() if p.name != ".git" and p.name.startswith(".")], "no state in OUT"
-    assert locate(tmp_path / "t.db", out).state.is_file()
+    assert locate(beside, out).state.is_file()
     assert ".daybook-site.db" not in git(out, "ls-files")
     assert git(out, "count-objects").startswith("0 objects"), "the first build is packed"
 
@@ -273,9 +274,9 @@ def test_update_keeps_the_rendered_page_and_the_wikitext_and_ingests_the_renderi
 
 
 @pytest.mark.slow
-def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_path: Path) -> None:
+def test_nothing_new_writes_nothing_and_commits_nothing(db: str, api: StandInAPI, tmp_path: Path) -> None:
     out = tmp_path / "site"
-    with Store(tmp_path / "t.db") as store:
+    with Store(db) as store:
         update(store, out, DAYS, options(api))
         before, head, asked = stamps(out), git(out, "rev-parse", "HEAD"), len(api.content_requests())
         report = update(store, out, DAYS, options(api))
@@ -287,10 +288,10 @@ def test_nothing_new_writes_nothing_and_commits_nothing(api: StandInAPI, tmp_pat
 
 @pytest.mark.slow
 def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
-    api: StandInAPI, tmp_path: Path
+    db: str, api: StandInAPI, tmp_path: Path
 ) -> None:
     out = tmp_path / "site"
-    with Store(tmp_path / "t.db") as store:
+    with Store(db) as store:
         update(store, out, DAYS, options(api))
         old_files, old_stamps = site_files(out), stamps(out)
         summit = next(e for e in store.events(date=D2) if e.text.startswith("U.S. President"))
@@ -328,11 +329,13 @@ def assert_index_is_head(out: Path) -> None:
     assert git(out, "write-tree") == git(out, "rev-parse", "HEAD^{tree}")
 
 
-def test_an_unchanged_day_changes_nothing_by_file_or_by_pull(api: StandInAPI, tmp_path: Path) -> None:
+def test_an_unchanged_day_changes_nothing_by_file_or_by_pull(
+    db: str, api: StandInAPI, tmp_path: Path
+) -> None:
     """One rule for ingest and update: a day whose events are those stored queues no
     relate work, renders no page and makes no commit."""
     out = tmp_path / "site"
-    with Store(tmp_path / "t.db") as store:
+    with Store(db) as store:
         update(store, out, DAYS, options(api))
         before, head, stored = stamps(out), git(out, "rev-parse", "HEAD"), store.events()
 

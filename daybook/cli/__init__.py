@@ -44,8 +44,8 @@ from daybook.cli.options import (
     wayback_url,
     web_options,
 )
+from daybook.enrich import DEFAULT_LEASE, reextract
 from daybook.enrich import enrich as enrich_sources
-from daybook.enrich import reextract
 from daybook.errors import DaybookError, UsageError
 from daybook.ingest import ingest_paths, plan
 from daybook.ingest.entities import DEFAULT_MAX_AGE
@@ -58,7 +58,7 @@ from daybook.search import DEFAULT_LIMIT, PageLocator
 from daybook.search import search as search_events
 from daybook.serve import serve as make_server
 from daybook.site_repo import SiteRepo, site_path
-from daybook.store import DEFAULT_PATH, MARK_END, MARK_START
+from daybook.store import DEFAULT_PATH, MARK_END, MARK_START, Store, copy_store, resolve_location
 from daybook.update import UpdateOptions, parse_interval, update_lock
 from daybook.update import every as every_interval
 from daybook.update import update as update_site
@@ -90,7 +90,8 @@ class DaybookGroup(click.Group):
     default=os.fspath(DEFAULT_PATH),
     show_default=True,
     callback=_store_path,
-    help="The SQLite store (also DAYBOOK_DB). Only ingest, pull and update create it.",
+    help="The store: an SQLite file or a postgresql://user@host/db URL (also DAYBOOK_DB)."
+    " Only ingest, pull, update and copy create it.",
 )
 @click.version_option(__version__, prog_name="daybook")
 @click.pass_context
@@ -154,6 +155,36 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, stri
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@cli.command("copy")
+@click.argument("src")
+@click.argument("dst")
+def copy_command(src: str, dst: str) -> None:
+    """Copy a whole store to another: SQLite to PostgreSQL or back (each a path or a
+    postgresql:// URL; --db is not used). DST is made if need be.
+
+    In batches, with a progress bar; stopped at any point, the same command again
+    finishes the copy, with nothing twice.
+    """
+    with usage_errors():
+        if resolve_location(src) == resolve_location(dst):
+            raise UsageError(f"{src}: copying a store onto itself")
+    err = Console(stderr=True)
+    with (
+        domain_errors(),
+        Store(src, create=False) as source,
+        Store(dst) as target,
+        progress_bar("copy", err) as progress,
+    ):
+        task = progress.add_task("copy", total=None)
+        rows = copy_store(
+            source,
+            target,
+            on_total=lambda count: progress.update(task, total=count),
+            on_rows=lambda count: progress.advance(task, count),
+        )
+    click.echo(f"{_count(rows, 'row')} of {source.name} in {target.name}")
 
 
 @cli.command()
@@ -220,6 +251,13 @@ def events(
     show_default=True,
     help="Seconds one attempt at a page may take.",
 )
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_LEASE,
+    show_default=True,
+    help="PostgreSQL, several enrich at once: seconds before a dead worker's sources go to others.",
+)
 @click.pass_context
 def enrich(
     ctx: click.Context,
@@ -234,6 +272,7 @@ def enrich(
     timeout: float,
     wayback: str,
     user_agent: str,
+    lease: float,
 ) -> None:
     """Fetch each cited source once; keep its page, lede, image, publisher, title and date.
 
@@ -241,6 +280,9 @@ def enrich(
     A dead link is replaced by its Wayback Machine snapshot nearest the event's date,
     marked archived. Stopped at any point, a rerun goes on where it stopped. Failures
     are kept with their reason (see `daybook sources`); --retry-failed tries them again.
+
+    On a PostgreSQL store, enrich may run several times at once (on one machine or many):
+    the runs share the sources, and the per-host limit and delay hold for all together.
     """
     with usage_errors():
         if offline and (via or refresh or retry_failed):
@@ -272,7 +314,13 @@ def enrich(
             report = reextract(store, on_total=total, on_result=advance)
         else:
             report = enrich_sources(
-                store, settings, refresh=refresh, retry_failed=retry_failed, on_total=total, on_result=advance
+                store,
+                settings,
+                refresh=refresh,
+                retry_failed=retry_failed,
+                on_total=total,
+                on_result=advance,
+                lease=lease,
             )
     click.echo(report.summary())
 

@@ -26,7 +26,7 @@ from daybook.ingest.pull import (
 )
 from daybook.net.fetch import DEFAULT_WAYBACK, USER_AGENT, FetchSettings
 from daybook.publish.options import DEFAULT_BASE_URL, BuildOptions
-from daybook.store import Store, url_scheme
+from daybook.store import Store, is_postgresql, url_scheme
 from daybook.urls import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -240,12 +240,15 @@ def progress_bar(label: str, console: Console, *, shown: bool = True) -> Progres
 
 
 def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """--db: a path; a URL names a kind of store daybook does not have (yet)."""
+    """--db: a path or a ``postgresql://`` URL; a URL of another scheme names a kind of
+    store daybook does not have."""
     scheme = url_scheme(value)
-    if scheme is not None:
+    if scheme is not None and not is_postgresql(value):
         where = "DAYBOOK_DB" if ctx.get_parameter_source("db") is ParameterSource.ENVIRONMENT else "--db"
         raise click.UsageError(
-            f"unsupported store URL scheme {scheme!r} in {where}; daybook stores are SQLite files", ctx
+            f"unsupported store URL scheme {scheme!r} in {where}; daybook stores are SQLite files"
+            " or postgresql:// URLs",
+            ctx,
         )
     return value
 

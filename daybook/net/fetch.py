@@ -13,8 +13,8 @@ import re
 import ssl
 import urllib.parse
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Protocol
@@ -99,11 +99,23 @@ class Page:
     gzipped: bytes | None = None  # the body as sent, when the server gzipped it
 
 
+class HostTurns(Protocol):
+    """One host's politeness: ``turn()`` around each request, ``pause`` after a refusal."""
+
+    delay: float
+
+    def turn(self) -> AbstractAsyncContextManager[None]: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
 class Fetcher:
     """Fetches pages under ``settings``; use as an async context manager.
 
     ``transport`` replaces the network (``httpx.MockTransport`` in tests); the
     private-address check lives in the default transport, so it goes with it.
+    ``hosts`` makes each host's politeness (name, per_host, delay): by default kept in
+    memory; several workers on one store share theirs (``daybook.enrich``).
     """
 
     def __init__(
@@ -112,13 +124,15 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         robots: RobotsCache | None = None,
+        hosts: Callable[[str, int, float], HostTurns] | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
+        self._make_host: Callable[[str, int, float], HostTurns] = hosts or (lambda _, n, d: _Host(n, d))
         self._transport = transport
         self._robots_cache = robots
         self._clients: list[httpx.AsyncClient] = []
         self._slots = asyncio.Semaphore(self.settings.concurrency)
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, HostTurns] = {}
         self._robots: dict[str, asyncio.Task[_Rules]] = {}
 
     async def __aenter__(self) -> Fetcher:
@@ -267,11 +281,11 @@ class Fetcher:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return self.settings.via.rstrip("/") + target, {"Host": parts.netloc.rpartition("@")[2]}
 
-    def _host(self, url: str) -> _Host:
+    def _host(self, url: str) -> HostTurns:
         name = urllib.parse.urlsplit(url).hostname or ""
         host = self._hosts.get(name)
         if host is None:
-            host = self._hosts[name] = _Host(self.settings.per_host, self.settings.delay)
+            host = self._hosts[name] = self._make_host(name, self.settings.per_host, self.settings.delay)
         return host
 
     # -- robots.txt ----------------------------------------------------------------

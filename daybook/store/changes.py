@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 from daybook.model import (
     DayChange,
     PendingPublish,
 )
+from daybook.store.backend import Connection
 from daybook.store.base import StoreBase
 
 # How a pending change of an event combines with a new one (None: nothing left to tell).
@@ -29,14 +29,16 @@ class ChangesMixin(StoreBase):
         """Record, from now on, what changes for ``daybook update`` to publish (the first
         time, the related lists are due: what was stored before went unrecorded)."""
         with self.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO publish_state (id, relate_due) VALUES (1, 1)")
+            conn.execute("INSERT INTO publish_state (id, relate_due) VALUES (1, 1) ON CONFLICT DO NOTHING")
 
-    def _record_change(self, conn: sqlite3.Connection, change: DayChange) -> None:
+    def _record_change(self, conn: Connection, change: DayChange) -> None:
         """Note a replaced day for the next update (once one has published from this store)."""
         if conn.execute("SELECT 1 FROM publish_state").fetchone() is None:
             return
         conn.execute("UPDATE publish_state SET relate_due = 1")
-        conn.execute("INSERT OR IGNORE INTO publish_days (date) VALUES (?)", (change.date.isoformat(),))
+        conn.execute(
+            "INSERT INTO publish_days (date) VALUES (?) ON CONFLICT DO NOTHING", (change.date.isoformat(),)
+        )
         news = {
             **{i: "added" for i in change.added},
             **{i: "edited" for i in change.edited},
@@ -51,7 +53,8 @@ class ChangesMixin(StoreBase):
                 conn.execute("DELETE FROM publish_changes WHERE event_id = ?", (event_id,))
             else:
                 conn.execute(
-                    "INSERT OR REPLACE INTO publish_changes (event_id, change) VALUES (?, ?)",
+                    "INSERT INTO publish_changes (event_id, change) VALUES (?, ?)"
+                    " ON CONFLICT (event_id) DO UPDATE SET change = excluded.change",
                     (event_id, merged),
                 )
 

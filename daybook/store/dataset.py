@@ -18,7 +18,7 @@ class DatasetMixin(StoreBase):
         (among these events), status, reason, final_url, archived, dead_status, title, lede,
         image, publisher, published, whether a page is kept."""
         rows = self.conn.execute(
-            "WITH chosen AS (SELECT value AS id FROM json_each(?)),"
+            f"WITH chosen AS (SELECT value AS id FROM {self.backend.json_each('?')}),"
             " cited AS (SELECT es.source_id, es.outlet, es.event_id, es.position FROM event_sources es"
             "  JOIN chosen c ON c.id = es.event_id)"
             " SELECT s.id, s.url,"
@@ -37,7 +37,7 @@ class DatasetMixin(StoreBase):
     def citation_sources(self, event_ids: Sequence[str]) -> dict[tuple[str, int], str]:
         """Each citation of these events, (event id, position), to its source's id."""
         rows = self.conn.execute(
-            "SELECT es.event_id, es.position, es.source_id FROM json_each(?) j"
+            f"SELECT es.event_id, es.position, es.source_id FROM {self.backend.json_each('?')} j"
             " JOIN event_sources es ON es.event_id = j.value",
             (json.dumps(list(event_ids)),),
         )

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from daybook.model import (
@@ -20,6 +19,7 @@ from daybook.model import (
     normalize_url,
     url_key,
 )
+from daybook.store.backend import Connection
 from daybook.store.base import _now
 from daybook.store.changes import ChangesMixin
 from daybook.store.entities import EntitiesMixin
@@ -42,7 +42,7 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
             return self._replace_day(conn, day, origin=origin, format=format, match=match)
 
     def _replace_day(
-        self, conn: sqlite3.Connection, day: Day, *, origin: str, format: str, match: Matcher | None
+        self, conn: Connection, day: Day, *, origin: str, format: str, match: Matcher | None
     ) -> DayChange:
         """The one rule for files and pulled pages alike: a day whose events are those
         stored changes nothing (no event rewritten, so nothing queued for relate or
@@ -77,8 +77,7 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
             " content_sha = excluded.content_sha, ingested_at = excluded.ingested_at",
             (date, origin, format, digest, _now()),
         )
-        for position, event in enumerate(events):
-            self._insert_event(conn, event, position)
+        self._insert_events(conn, events)
         self._index_day(conn, date)
         after = {e.id for e in events}
         change = DayChange(
@@ -91,39 +90,53 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         self._record_change(conn, change)
         return change
 
-    def _insert_event(self, conn: sqlite3.Connection, event: Event, position: int) -> None:
-        conn.execute(
+    def _insert_events(self, conn: Connection, events: Sequence[Event]) -> None:
+        """A day's events with their entities and sources, in page order: a few statements
+        for the day (each a round trip to a PostgreSQL server), not a few per event."""
+        conn.executemany(
             "INSERT INTO events (id, date, position, category, story, text, parent)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.id, event.date.isoformat(), position, event.category,
-             json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent),
+            [(event.id, event.date.isoformat(), position, event.category,
+              json.dumps(list(event.story), ensure_ascii=False), event.text, event.parent)
+             for position, event in enumerate(events)],
         )  # fmt: skip
-        for line in dict.fromkeys(event.story):
+        conn.executemany(
+            "INSERT INTO story_events (line, date, position, event_id, innermost) VALUES (?, ?, ?, ?, ?)",
+            [(line, e.date.isoformat(), position, e.id, int(line == e.story[-1]))
+             for position, e in enumerate(events) for line in dict.fromkeys(e.story)],
+        )  # fmt: skip
+        titles = json.dumps(list(dict.fromkeys(t for e in events for t in e.entities)), ensure_ascii=False)
+        # New entities numbered in order of first appearance, as one insert per title did.
+        conn.execute(
+            f"INSERT INTO entities (title) SELECT value FROM {self.backend.json_each('?')}"
+            " WHERE true ON CONFLICT DO NOTHING",
+            (titles,),
+        )
+        ids = dict(
             conn.execute(
-                "INSERT INTO story_events (line, date, position, event_id, innermost) VALUES (?, ?, ?, ?, ?)",
-                (line, event.date.isoformat(), position, event.id, int(line == event.story[-1])),
-            )
-        for index, title in enumerate(event.entities):
-            entity_id = conn.execute(
-                "INSERT INTO entities (title) VALUES (?) ON CONFLICT(title) DO UPDATE SET title = title"
-                " RETURNING id",
-                (title,),
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT OR IGNORE INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)",
-                (event.id, entity_id, index),
-            )
-        for index, source in enumerate(event.sources):
-            key = url_key(source.url)
-            conn.execute(
-                "INSERT OR IGNORE INTO sources (id, url, normalized_url) VALUES (?, ?, ?)",
-                (key, source.url, normalize_url(source.url)),
-            )
-            conn.execute(
-                "INSERT INTO event_sources (event_id, position, source_id, outlet, url)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (event.id, index, key, source.outlet, source.url),
-            )
+                "SELECT title, id FROM entities"
+                f" WHERE title IN (SELECT value FROM {self.backend.json_each('?')})",
+                (titles,),
+            ).fetchall()
+        )
+        conn.executemany(
+            "INSERT INTO event_entities (event_id, entity_id, position) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            [(e.id, ids[title], index) for e in events for index, title in enumerate(e.entities)],
+        )
+        # A source keeps the URL it was first cited with.
+        conn.executemany(
+            "INSERT INTO sources (id, url, normalized_url) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(url_key(s.url), s.url, normalize_url(s.url)) for e in events for s in e.sources],
+        )
+        conn.executemany(
+            "INSERT INTO event_sources (event_id, position, source_id, outlet, url) VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.id, index, url_key(s.url), s.outlet, s.url)
+                for e in events
+                for index, s in enumerate(e.sources)
+            ],
+        )
 
     # -- reading -------------------------------------------------------------
 
@@ -140,7 +153,7 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         ids: Iterable[str] | None = None,
     ) -> list[Event]:
         """Stored events in page order, for one day, a date range (inclusive), given ids, or all."""
-        where, params = "1", []
+        where, params = "1 = 1", []
         if date is not None:
             start = end = date
         if start is not None:
@@ -190,7 +203,7 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         """The follow-ups (events naming it as ``parent``) of each of these events, in page order."""
         found: dict[str, list[str]] = {}
         rows = self.conn.execute(
-            "SELECT parent, id FROM events WHERE parent IN (SELECT value FROM json_each(?))"
+            f"SELECT parent, id FROM events WHERE parent IN (SELECT value FROM {self.backend.json_each('?')})"
             " AND parent IS NOT NULL ORDER BY date, position",  # so the partial index serves
             (json.dumps(list(event_ids)),),
         )
@@ -232,7 +245,8 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
         """As ``event_headlines``, for several days in one query."""
         keys = json.dumps(sorted({d.isoformat() for d in dates}))
         rows = self.conn.execute(
-            "SELECT id, date, text FROM events WHERE date IN (SELECT value FROM json_each(?))"
+            "SELECT id, date, text FROM events"
+            f" WHERE date IN (SELECT value FROM {self.backend.json_each('?')})"
             " ORDER BY date, position",
             (keys,),
         )
@@ -242,7 +256,8 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
     def event_texts(self, event_ids: Sequence[str]) -> Iterator[tuple[str, dt.date, str]]:
         """The id, date and text of each of these events that the store holds."""
         rows = self.conn.execute(
-            "SELECT e.id, e.date, e.text FROM json_each(?) j JOIN events e ON e.id = j.value",
+            f"SELECT e.id, e.date, e.text FROM {self.backend.json_each('?')} j"
+            " JOIN events e ON e.id = j.value",
             (json.dumps(list(event_ids)),),
         )
         for ident, day, text in rows:
@@ -291,7 +306,8 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
                 "SELECT es.event_id, es.url, a.title, a.lede, a.image, a.publisher, a.archived, a.final_url"
                 " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
                 # "+": the planner would otherwise walk every 'ok' article by the outcome index.
-                f" WHERE +a.outcome = 'ok' AND es.event_id IN ({','.join('?' * len(part))})"
+                f" WHERE {self.backend.unindexed('a.outcome')} = 'ok'"
+                f" AND es.event_id IN ({','.join('?' * len(part))})"
                 " ORDER BY es.event_id, es.position",
                 part,
             )

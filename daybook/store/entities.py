@@ -3,12 +3,12 @@ redirect into the article it leads to."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 from daybook.model import EntityInfo
+from daybook.store.backend import Connection
 from daybook.store.base import StoreBase
-from daybook.store.search import _SEARCH_ROW
+from daybook.store.search import _search_row
 
 _COLUMNS = "title, target, missing, qid, description, zh_title, disambiguation, asked_at"
 
@@ -94,14 +94,14 @@ class EntitiesMixin(StoreBase):
                     merged.append((info.title, info.target))
         return merged
 
-    def _holders(self, conn: sqlite3.Connection, title: str) -> list[tuple[str, str]]:
+    def _holders(self, conn: Connection, title: str) -> list[tuple[str, str]]:
         return conn.execute(
             "SELECT e.id, e.date FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
             " JOIN events e ON e.id = ee.event_id WHERE n.title = ? ORDER BY e.id",
             (title,),
         ).fetchall()
 
-    def _merge(self, conn: sqlite3.Connection, alias: str, target: str) -> bool:
+    def _merge(self, conn: Connection, alias: str, target: str) -> bool:
         """The events holding ``alias`` hold ``target`` instead (once, where they held both)."""
         holders = self._holders(conn, alias)
         if not holders:
@@ -121,15 +121,15 @@ class EntitiesMixin(StoreBase):
         for event_id, _ in holders:  # the search index's names follow
             row = conn.execute("SELECT doc FROM search_docs WHERE event_id = ?", (event_id,)).fetchone()
             if row is not None:
-                conn.execute("DELETE FROM event_search WHERE rowid = ?", (row[0],))
-                row_sql = f"INSERT INTO event_search (rowid, text, names, ledes, titles) {_SEARCH_ROW}"
+                doc = "rowid" if self.backend.name == "sqlite" else "doc"
+                conn.execute(f"DELETE FROM event_search WHERE {doc} = ?", (row[0],))
+                columns = f"event_search ({doc}, text, names, ledes, titles)"
+                row_sql = f"INSERT INTO {columns} {_search_row(self.backend)}"
                 conn.execute(f"{row_sql} WHERE e.id = ?", (event_id,))
         self._note_events(conn, holders, pages=True)
         return True
 
-    def _note_events(
-        self, conn: sqlite3.Connection, holders: Sequence[tuple[str, str]], *, pages: bool
-    ) -> None:
+    def _note_events(self, conn: Connection, holders: Sequence[tuple[str, str]], *, pages: bool) -> None:
         """Relate reads these events' days again; publish (once an update has published)
         renders their days' and (``pages``) their own pages again."""
         dates = sorted({date for _, date in holders})
@@ -149,7 +149,7 @@ class EntitiesMixin(StoreBase):
                 ((i,) for i, _ in holders),
             )
 
-    def _redirects(self, conn: sqlite3.Connection, titles: Iterable[str]) -> dict[str, str]:
+    def _redirects(self, conn: Connection, titles: Iterable[str]) -> dict[str, str]:
         """Which of these titles redirect, and where to (alias -> article)."""
         targets: dict[str, str] = {}
         for chunk in _chunks(sorted(set(titles))):
@@ -172,7 +172,7 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
 
 
-def _info(row: sqlite3.Row | tuple[object, ...]) -> EntityInfo:
+def _info(row: Sequence[object]) -> EntityInfo:
     title, target, missing, qid, description, zh_title, disambiguation, asked_at = row
     return EntityInfo(
         title=str(title),

@@ -4,17 +4,17 @@ revision daybook ingested."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 
 from daybook.model import EventVersion
+from daybook.store.backend import Connection
 from daybook.store.days import DaysMixin
 
 
 class HistoryMixin(DaysMixin):
     """Event versions."""
 
-    def _record_versions(self, conn: sqlite3.Connection, date: str, revision: int, saved_at: str) -> None:
+    def _record_versions(self, conn: Connection, date: str, revision: int, saved_at: str) -> None:
         """Note each event of a day whose wording this revision shows first (new, or reworded)."""
         rows = conn.execute(
             "SELECT e.id, e.text, (SELECT v.text FROM event_versions v WHERE v.event_id = e.id"
@@ -32,7 +32,7 @@ class HistoryMixin(DaysMixin):
         event never pulled from the wiki has none."""
         found: dict[str, list[EventVersion]] = {}
         rows = self.conn.execute(
-            "SELECT v.event_id, v.revision, v.saved_at, v.text FROM json_each(?) j"
+            f"SELECT v.event_id, v.revision, v.saved_at, v.text FROM {self.backend.json_each('?')} j"
             " JOIN event_versions v ON v.event_id = j.value ORDER BY v.event_id, v.revision",
             (json.dumps(list(event_ids)),),
         )

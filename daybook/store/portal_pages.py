@@ -74,7 +74,7 @@ class PortalPagesMixin(HistoryMixin):
         """Pulled pages whose revision's events the store does not hold yet, by date."""
         rows = self.conn.execute(
             "SELECT date, title, revision, saved_at, wikitext, html FROM portal_pages"
-            " WHERE ingested IS NOT revision ORDER BY date"
+            " WHERE ingested IS DISTINCT FROM revision ORDER BY date"
         )
         return [PortalPage(dt.date.fromisoformat(d), t, r, s, w, h) for d, t, r, s, w, h in rows]
 

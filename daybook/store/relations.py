@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import itertools
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -16,6 +15,7 @@ from daybook.model import (
     Related,
     RelatedEvent,
 )
+from daybook.store.backend import Connection
 from daybook.store.base import StoreBase, _now
 
 # Entities relate leaves out: those the API marked disambiguation pages (schema 10).
@@ -40,7 +40,7 @@ class RelationsMixin(StoreBase):
         where, params = "", list[str]()
         titles: dict[int | None, str] = {}
         if dates is not None:  # one parameter, however many dates
-            where = " WHERE e.date IN (SELECT value FROM json_each(?))"
+            where = f" WHERE e.date IN (SELECT value FROM {self.backend.json_each('?')})"
             params.append(json.dumps(sorted({d.isoformat() for d in dates})))
             # few events: their titles only
             titles.update(
@@ -83,7 +83,7 @@ class RelationsMixin(StoreBase):
     def relate_reading(self) -> Iterator[None]:
         """One read transaction: what relate reads inside is of one moment, whatever
         another connection writes meanwhile."""
-        self.conn.execute("BEGIN")
+        self.backend.begin_read()
         try:
             yield
         finally:
@@ -186,78 +186,73 @@ class RelationsMixin(StoreBase):
                 for rank, entry in enumerate(entries, start=1):
                     yield item.id, rank, entry.id, entry.score, context_json(entry.context)
 
-        if replace:
-            # Rewriting every list, foreign keys are off (it takes a connection outside a
-            # transaction): the bulk delete and insert are then 2x faster. Rows naming an
-            # event another writer deleted meanwhile are swept before the commit instead.
-            self.conn.execute("PRAGMA foreign_keys=OFF")
-        try:
-            with self.transaction() as conn:
-                shown: set[str] | None = None  # lists changed as pages show them (None: all)
-                if replace:
-                    # The index on related events is made again after the rows are in:
-                    # built once from sorted rows, not updated 1.5 million times.
-                    conn.execute("DROP INDEX IF EXISTS related_by_related")
-                    conn.execute("DELETE FROM related")
-                    conn.execute("DELETE FROM relation_basis")
-                    new_rows: Iterable[Row] = rows(lists)
-                else:
-                    lists = list(lists)
-                    new_rows, shown = self._changed_rows(
-                        conn, [item.id for item, _ in lists], list(rows(lists))
-                    )
-                conn.executemany("DELETE FROM relation_basis WHERE event_id = ?", ((i,) for i in dropped))
-                conn.executemany(
-                    "INSERT INTO related (event_id, rank, related_id, score, context) VALUES (?, ?, ?, ?, ?)",
-                    new_rows,
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO relation_basis (event_id, date, entities, listed)"
-                    " VALUES (?, ?, ?, ?)",
-                    basis,
-                )
-                conn.execute(
-                    "INSERT OR IGNORE INTO publish_events (event_id) SELECT value FROM json_each(?)"
-                    " WHERE EXISTS (SELECT 1 FROM publish_state)",
-                    (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
-                )
-                if replace:
-                    conn.execute(RELATED_INDEX)
-                    # Events changed since ``seen`` have a later change number: only then
-                    # can a row name an event gone meanwhile (the sweep reads every row).
-                    changed_since = (
-                        seen is None
-                        or conn.execute(
-                            "SELECT 1 FROM relate_days WHERE change > ? LIMIT 1", (seen,)
-                        ).fetchone()
-                    )
-                    if changed_since:
-                        conn.execute(
-                            "DELETE FROM related WHERE event_id NOT IN (SELECT id FROM events)"
-                            " OR related_id NOT IN (SELECT id FROM events)"
-                        )
-                conn.execute(
-                    "INSERT OR REPLACE INTO relation (id, settings, computed_at) VALUES (1, ?, ?)",
-                    (json.dumps(dict(settings), sort_keys=True), _now()),
-                )
-                parts = conn.execute("SELECT count(*) FROM relation_snapshot").fetchone()[0]
-                if snapshot is None or snapshot_part == 0:
-                    conn.execute("DELETE FROM relation_snapshot")
-                elif snapshot_part != parts:
-                    raise StoreError(f"{self.path}: the related lists were saved meanwhile; relate again")
-                if snapshot is not None:
-                    conn.execute(
-                        "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
-                        (snapshot_part, *(snapshot() if callable(snapshot) else snapshot)),
-                    )
-                if seen is not None:
-                    conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
-        finally:
+        # Rewriting every list, foreign keys are off (on SQLite: it takes a connection outside
+        # a transaction): the bulk delete and insert are then 2x faster. Rows naming an
+        # event another writer deleted meanwhile are swept before the commit instead.
+        with (
+            self.backend.foreign_keys_off() if replace else contextlib.nullcontext(),
+            self.transaction() as conn,
+        ):
+            shown: set[str] | None = None  # lists changed as pages show them (None: all)
             if replace:
-                self.conn.execute("PRAGMA foreign_keys=ON")
+                # The index on related events is made again after the rows are in: built
+                # once from sorted rows, not updated 1.5 million times.
+                conn.execute("DROP INDEX IF EXISTS related_by_related")
+                conn.execute("DELETE FROM related")
+                conn.execute("DELETE FROM relation_basis")
+                new_rows: Iterable[Row] = rows(lists)
+            else:
+                lists = list(lists)
+                new_rows, shown = self._changed_rows(conn, [item.id for item, _ in lists], list(rows(lists)))
+            conn.executemany("DELETE FROM relation_basis WHERE event_id = ?", ((i,) for i in dropped))
+            conn.executemany(
+                "INSERT INTO related (event_id, rank, related_id, score, context) VALUES (?, ?, ?, ?, ?)",
+                new_rows,
+            )
+            conn.executemany(
+                "INSERT INTO relation_basis (event_id, date, entities, listed) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (event_id) DO UPDATE SET date = excluded.date,"
+                " entities = excluded.entities, listed = excluded.listed",
+                basis,
+            )
+            conn.execute(
+                f"INSERT INTO publish_events (event_id) SELECT value FROM {self.backend.json_each('?')}"
+                " WHERE EXISTS (SELECT 1 FROM publish_state) ON CONFLICT DO NOTHING",
+                (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
+            )
+            if replace:
+                conn.execute(RELATED_INDEX)
+                # Events changed since ``seen`` have a later change number: only then can a
+                # row name an event gone meanwhile (the sweep reads every row).
+                changed_since = (
+                    seen is None
+                    or conn.execute("SELECT 1 FROM relate_days WHERE change > ? LIMIT 1", (seen,)).fetchone()
+                )
+                if changed_since:
+                    conn.execute(
+                        "DELETE FROM related WHERE event_id NOT IN (SELECT id FROM events)"
+                        " OR related_id NOT IN (SELECT id FROM events)"
+                    )
+            conn.execute(
+                "INSERT INTO relation (id, settings, computed_at) VALUES (1, ?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET settings = excluded.settings, computed_at = excluded.computed_at",
+                (json.dumps(dict(settings), sort_keys=True), _now()),
+            )
+            parts = conn.execute("SELECT count(*) FROM relation_snapshot").fetchone()[0]
+            if snapshot is None or snapshot_part == 0:
+                conn.execute("DELETE FROM relation_snapshot")
+            elif snapshot_part != parts:
+                raise StoreError(f"{self.path}: the related lists were saved meanwhile; relate again")
+            if snapshot is not None:
+                conn.execute(
+                    "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
+                    (snapshot_part, *(snapshot() if callable(snapshot) else snapshot)),
+                )
+            if seen is not None:
+                conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
 
     def _changed_rows(
-        self, conn: sqlite3.Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
+        self, conn: Connection, ids: list[str], rows: list[tuple[str, int, str, float, str]]
     ) -> tuple[list[tuple[str, int, str, float, str]], set[str]]:
         """Make the stored lists of events ``ids`` hold exactly ``rows``, but for the rows to
         insert, which are returned: a row of the same rank is updated where it differs
@@ -267,7 +262,7 @@ class RelationsMixin(StoreBase):
             (event_id, rank): (related_id, score, context)
             for event_id, rank, related_id, score, context in conn.execute(
                 "SELECT event_id, rank, related_id, score, context FROM related"
-                " WHERE event_id IN (SELECT value FROM json_each(?))",
+                f" WHERE event_id IN (SELECT value FROM {self.backend.json_each('?')})",
                 (json.dumps(ids),),
             )
         }
@@ -280,7 +275,7 @@ class RelationsMixin(StoreBase):
             event_id
             for event_id, listed in conn.execute(
                 "SELECT event_id, listed FROM relation_basis"
-                " WHERE event_id IN (SELECT value FROM json_each(?))",
+                f" WHERE event_id IN (SELECT value FROM {self.backend.json_each('?')})",
                 (json.dumps(ids),),
             )
             if listed != left[event_id]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 
 from daybook.model import (
@@ -13,6 +12,7 @@ from daybook.model import (
     SourceJob,
     SourceRecord,
 )
+from daybook.store.backend import Connection
 from daybook.store.base import StoreBase, _now
 
 
@@ -54,13 +54,16 @@ class SourcesMixin(StoreBase):
         """Keep a fetched page and its metadata (replacing earlier ones); ``dead``: see archived."""
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO source_responses"
+                "INSERT INTO source_responses"
                 " (source_id, status, final_url, headers, body, archived, fetched_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id) DO UPDATE SET"
+                " status = excluded.status, final_url = excluded.final_url, headers = excluded.headers,"
+                " body = excluded.body, archived = excluded.archived, fetched_at = excluded.fetched_at",
                 (source_id, response.status, response.final_url, json.dumps(response.headers),
-                 response.body, response.archived, response.fetched_at),
+                 response.body, int(response.archived), response.fetched_at),
             )  # fmt: skip
             self._save_article(conn, source_id, response, article, dead=dead)
+            conn.execute("DELETE FROM enrich_leases WHERE source_id = ?", (source_id,))  # done
 
     def robots(self, origin: str, newer_than: dt.datetime) -> tuple[int, bytes] | None:
         """An origin's robots.txt as kept (status, body), if read since ``newer_than``."""
@@ -73,7 +76,9 @@ class SourcesMixin(StoreBase):
     def save_robots(self, origin: str, status: int, body: bytes) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO robots (origin, status, body, fetched_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO robots (origin, status, body, fetched_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (origin) DO UPDATE SET status = excluded.status, body = excluded.body,"
+                " fetched_at = excluded.fetched_at",
                 (origin, status, body, _now()),
             )
 
@@ -88,6 +93,7 @@ class SourcesMixin(StoreBase):
                 " WHERE source_articles.outcome = 'failed'",
                 (source_id, str(status), reason, _now()),
             )
+            conn.execute("DELETE FROM enrich_leases WHERE source_id = ?", (source_id,))  # done
 
     def response_count(self) -> int:
         """How many fetched pages the store keeps."""
@@ -114,18 +120,21 @@ class SourcesMixin(StoreBase):
 
     def _save_article(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         source_id: str,
         response: RawResponse,
         article: Article,
         *,
         dead: str | None,
     ) -> None:
+        # Deleted and inserted again, as SQLite's INSERT OR REPLACE did: the insert triggers
+        # (search, publish) fire each time.
+        conn.execute("DELETE FROM source_articles WHERE source_id = ?", (source_id,))
         conn.execute(
-            "INSERT OR REPLACE INTO source_articles (source_id, outcome, status, reason, dead_status,"
+            "INSERT INTO source_articles (source_id, outcome, status, reason, dead_status,"
             " final_url, archived, title, lede, image, publisher, published, enriched_at)"
             " VALUES (?, 'ok', ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (source_id, str(response.status), dead, response.final_url, response.archived,
+            (source_id, str(response.status), dead, response.final_url, int(response.archived),
              article.title, article.lede, article.image, article.publisher, article.published, _now()),
         )  # fmt: skip
 
@@ -171,7 +180,7 @@ class SourcesMixin(StoreBase):
             rows = self.conn.execute(
                 "SELECT es.event_id, es.url, a.published"
                 " FROM event_sources es JOIN source_articles a ON a.source_id = es.source_id"
-                " WHERE +a.outcome = 'ok' AND a.published IS NOT NULL"
+                f" WHERE {self.backend.unindexed('a.outcome')} = 'ok' AND a.published IS NOT NULL"
                 f" AND es.event_id IN ({','.join('?' * len(part))})",
                 part,
             )

@@ -25,7 +25,9 @@ class ThreadsMixin(RelationsMixin):
 
     def story_names(self) -> list[str]:
         """Every story line some event is filed under, at any depth."""
-        rows = self.conn.execute("SELECT DISTINCT j.value FROM events e, json_each(e.story) j")
+        rows = self.conn.execute(
+            f"SELECT DISTINCT j.value FROM events e, {self.backend.json_each('e.story')} j"
+        )
         return [row[0] for row in rows]
 
     def event_threads(self) -> Iterator[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]]:
@@ -68,7 +70,8 @@ class ThreadsMixin(RelationsMixin):
         for date in sorted(set(dates)):
             rows = self.conn.execute(
                 "SELECT id FROM events WHERE date = ? AND EXISTS"
-                " (SELECT 1 FROM json_each(events.story) j WHERE j.value = ?) ORDER BY position",
+                f" (SELECT 1 FROM {self.backend.json_each('events.story')} j WHERE j.value = ?)"
+                " ORDER BY position",
                 (date, line),
             )
             day = dt.date.fromisoformat(date)
@@ -118,7 +121,8 @@ class ThreadsMixin(RelationsMixin):
     def co_entity_counts(self, event_ids: Sequence[str], exclude: str | None = None) -> dict[str, int]:
         """How many of these events hold each entity (``exclude`` left out)."""
         rows = self.conn.execute(
-            "SELECT n.title, count(*) FROM json_each(?) j JOIN event_entities ee ON ee.event_id = j.value"
+            f"SELECT n.title, count(*) FROM {self.backend.json_each('?')} j"
+            " JOIN event_entities ee ON ee.event_id = j.value"
             " JOIN entities n ON n.id = ee.entity_id GROUP BY n.title",
             (json.dumps(list(event_ids)),),
         )
@@ -161,7 +165,8 @@ class ThreadsMixin(RelationsMixin):
     def day_categories(self, dates: Iterable[dt.date]) -> set[str]:
         """The categories the events of these days are filed under."""
         rows = self.conn.execute(
-            "SELECT DISTINCT category FROM events WHERE date IN (SELECT value FROM json_each(?))",
+            "SELECT DISTINCT category FROM events"
+            f" WHERE date IN (SELECT value FROM {self.backend.json_each('?')})",
             (json.dumps([d.isoformat() for d in dates]),),
         )
         return {row[0] for row in rows}
@@ -175,7 +180,7 @@ class ThreadsMixin(RelationsMixin):
             )
         else:
             rows = self.conn.execute(
-                "SELECT es.event_id, es.outlet, es.url FROM json_each(?) j"
+                f"SELECT es.event_id, es.outlet, es.url FROM {self.backend.json_each('?')} j"
                 " JOIN event_sources es ON es.event_id = j.value ORDER BY es.event_id, es.position",
                 (json.dumps(list(event_ids)),),
             )
