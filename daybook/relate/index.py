@@ -452,8 +452,9 @@ class Index:
         ix.low = low
         ranked = [ix._apply(delta, posts) for delta in deltas]
         if not all(ranked):
-            ix.low = 0
-            for place, slot in enumerate(ix.by_rank):
+            # Ranked from the last delta's low, not from 0: the next delta's ranks follow
+            # on from it (a front put before ranks below it), as they did when it was saved.
+            for place, slot in enumerate(ix.by_rank, start=ix.low):
                 ix.rank[slot] = place
         if len(ix.by_rank) > len(ix.ids) or len(ix.rank) != len(ix.ids):
             raise ValueError("snapshot: the ranks do not match the slots")
