@@ -542,15 +542,18 @@ def update_site(
     those days on, archives, front page, feeds and sitemap. Pages of events gone from
     those days are removed (or redirected, if the event lives on under a new slug). A
     folder never built before (new or empty; or whose state is damaged) gets a full build.
+    Every edition the site's state remembers (``build --editions``) is made so, each in its
+    folder, unless ``options`` names editions other than English alone.
 
-    ``ready`` is given the report so far once the pages that do not show sources'
-    metadata are made (and written),
+    ``ready`` is given the report so far (once: in the English build) once the pages
+    that do not show sources' metadata are made (and written),
     before those that do (the changed days' own pages, the search index, the front
     page and feeds): an update enriches the new sources meanwhile. It returns further
     days whose sources' metadata changed, whose pages are then made again too.
-    ``before_save`` is given the report once every file is written, before the site's
-    state records the build (an update commits the site to git there: killed before
-    the state is saved, the next update renders and commits the same pages again).
+    ``before_save`` is given the report once every file of every edition is written
+    (the others' paths under their folders), before the site's state records the
+    build (an update commits the site to git there: killed before the state is saved,
+    the next update renders and commits the same pages again).
     ``renderer``: worker processes to render pages in (see ``render_pool``).
     """
     event_ids = list(event_ids)  # each edition makes them
