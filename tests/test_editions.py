@@ -4,7 +4,9 @@ in Chromium down to an entity page with a Chinese slug."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
 import urllib.parse
 from pathlib import Path
 
@@ -16,10 +18,20 @@ from lxml import html as lxml_html
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+from standin_api import StandInAPI
 from test_links import broken_links
 
 from daybook import urls
+from daybook.enrich import enrich
+from daybook.ingest import ingest_paths
+from daybook.ingest.entities import resolve
+from daybook.ingest.pull import PullSettings
+from daybook.net.fetch import FetchSettings
+from daybook.publish import BuildOptions, build_site
+from daybook.relate import Settings, refresh
 from daybook.render import i18n
+from daybook.store import Store
+from daybook.update import UpdateOptions, update
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "daybook" / "schemas"
@@ -130,3 +142,111 @@ def test_unknown_editions_are_refused_before_any_work(tmp_path: Path) -> None:
         )
         assert result.exit_code == 2 and "always with en" in result.output, result.output
         assert not (tmp_path / "site").exists()
+
+
+# -- an update keeps every edition current -------------------------------------------
+
+NEW_DAY = dt.date(2024, 5, 9)
+NEW_DAY_TEXT = (
+    "{{Current events|year=2024|month=05|day=09|top=yes}}\n"
+    "'''Disasters and accidents'''\n"
+    "*[[2024 Rio Grande do Sul floods]]\n"
+    "**[[Brazil]]'s government sends more troops to [[Porto Alegre]] as the [[Guaíba River]] recedes."
+    " [https://news.example.org/2024/05/09/troops (Example Wire)]\n"
+    "**[[Luiz Inácio Lula da Silva|Lula]] visits shelters in [[Canoas]]."
+    " [https://news.example.org/2024/05/09/lula (Example Wire)]\n"
+    "<!-- All news items above this line -->\n{{Current events|bottom=yes}}\n"
+)
+NEW_EVENT = (
+    "**Aid convoys reach [[Canoas]] and [[Porto Alegre]] from [[Argentina]]."
+    " [https://news.example.org/2024/05/09/convoys (Example Wire)]\n"
+)
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    """Every file of a site, never git's."""
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and p.relative_to(out).parts[0] != ".git"
+    }
+
+
+def fetching(api: StandInAPI) -> FetchSettings:
+    return FetchSettings(via=api.base, allow_private=True, wayback=None, delay=0)
+
+
+def enriched_example(folder: Path, api: StandInAPI, editions: tuple[str, ...]) -> Path:
+    """The example as ``sites.example_editions`` makes it, its sources enriched first (as
+    a site kept by ``daybook update`` has them), built in ``editions`` into ``folder/site``."""
+    folder.mkdir(exist_ok=True)
+    with Store(folder / "built.db") as store:
+        ingest_paths(store, [ROOT / "examples"])
+        refresh(store, Settings(), workers=1)
+        resolve(store, PullSettings(api=api.api, delay=0))
+        enrich(store, fetching(api))
+        options = BuildOptions(opinion_dir=ROOT / "examples" / "opinion", editions=editions)
+        build_site(store, folder / "site", options)
+    return folder / "site"
+
+
+def update_with(store_path: Path, out: Path, api: StandInAPI) -> None:
+    options = UpdateOptions(
+        pull=PullSettings(api=api.api, delay=0),
+        fetch=fetching(api),
+        build=BuildOptions(opinion_dir=ROOT / "examples" / "opinion"),  # the editions: the site's
+    )
+    with Store(store_path) as store:
+        update(store, out, [NEW_DAY], options)
+    git = ["git", "-C", str(out)]
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+
+
+@pytest.fixture
+def own_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No user or system git configuration: commits carry daybook's own identity."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.mark.usefixtures("own_git")
+def test_an_update_keeps_both_editions_as_a_full_build_makes_them(tmp_path: Path) -> None:
+    api = StandInAPI().start().load_articles(ROOT / "examples" / "entities.json")
+    try:
+        out = enriched_example(tmp_path / "built", api, editions=("en", "zh"))
+        api.edit(PullSettings().title(NEW_DAY), NEW_DAY_TEXT)
+        update_with(tmp_path / "built" / "built.db", out, api)  # the site's first commit
+        zh_day = out / "zh" / "news" / "2024" / "05" / "9" / "index.html"
+        assert zh_day.is_file() and "2024年5月9日" in zh_day.read_text(encoding="utf-8")
+        text = NEW_DAY_TEXT.replace("<!-- All news", NEW_EVENT + "<!-- All news")
+        api.edit(PullSettings().title(NEW_DAY), text)
+        update_with(tmp_path / "built" / "built.db", out, api)  # a commit of the changed paths
+    finally:
+        api.stop()
+    changed = subprocess.run(
+        ["git", "-C", str(out), "show", "--name-only", "--format=", "HEAD"], capture_output=True, text=True
+    ).stdout.split()
+    assert "zh/news/2024/05/9/index.html" in changed and "news/2024/05/9/index.html" in changed
+    fresh = tmp_path / "fresh"
+    with Store(tmp_path / "built" / "built.db") as store:
+        options = BuildOptions(opinion_dir=ROOT / "examples" / "opinion", editions=("en", "zh"))
+        build_site(store, fresh, options)
+    updated, built = tree(out / "zh"), tree(fresh / "zh")
+    assert updated.keys() == built.keys()
+    assert [p for p in sorted(built) if updated[p] != built[p]] == []
+    updated, built = tree(out), tree(fresh)
+    assert updated.keys() == built.keys()
+    assert [p for p in sorted(built) if updated[p] != built[p]] == []
+
+
+@pytest.mark.usefixtures("own_git")
+def test_an_english_site_updates_without_a_chinese_edition(tmp_path: Path) -> None:
+    api = StandInAPI().start().load_articles(ROOT / "examples" / "entities.json")
+    try:
+        out = enriched_example(tmp_path, api, editions=("en",))
+        api.edit(PullSettings().title(NEW_DAY), NEW_DAY_TEXT)
+        update_with(tmp_path / "built.db", out, api)
+    finally:
+        api.stop()
+    assert (out / "news" / "2024" / "05" / "9" / "index.html").is_file()
+    assert not (out / "zh").exists()

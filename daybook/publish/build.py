@@ -37,7 +37,7 @@ from daybook.publish.context import (
     summary,
 )
 from daybook.publish.explore import build_explore, update_explore, write_search
-from daybook.publish.names import NameRegistry
+from daybook.publish.names import NameRegistry, Names
 from daybook.publish.opinion import load_opinion
 from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
 from daybook.publish.options import BuildOptions as BuildOptions
@@ -86,15 +86,13 @@ class Build:
         self._in_flight: set[str] = set()  # stems of the pages batched or sent, not written yet
         self.options = options
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
-        self._settings = f"{','.join(options.formats)}|{options.base_url}"
         self.edition = options.edition
-        if options.editions != (urls.DEFAULT_EDITION,):  # the pages link their other editions
-            self._settings += f"|{options.edition}|{','.join(options.editions)}"
+        self.use_editions(options.editions)
         self.translate = i18n.translator(options.edition)
         # The site's address for feeds and sitemaps: the edition's folder.
         self.edition_base = options.base_url.rstrip("/") + "/" + urls.edition_root(options.edition)
-        # The other editions' entity pages (entity -> stem), for the alternates.
-        self.peers: dict[str, dict[str, str]] = {}
+        # The other editions' names (their registries), for the alternates of entity pages.
+        self.peers: dict[str, Names] = {}
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
@@ -113,13 +111,20 @@ class Build:
             self.index = SiteIndex(store, names=self.names, known=known)
             self._held = held.pop_all()  # until ``close``
 
+    def use_editions(self, editions: tuple[str, ...]) -> None:
+        """The editions the site has (this build's among them): its pages link the others."""
+        self.options = replace(self.options, editions=editions)
+        self._settings = f"{','.join(self.options.formats)}|{self.options.base_url}"
+        if editions != (urls.DEFAULT_EDITION,):  # the pages link their other editions
+            self._settings += f"|{self.edition}|{','.join(editions)}"
+
     @property
     def report(self) -> WriteReport:
         return self.writer.report
 
     def save(self) -> None:
         """Record the build in the site's state: every file is written."""
-        self.state.save(self.writer.made, self.writer.dropped)
+        self.state.save(self.writer.made, self.writer.dropped, editions=self.options.editions)
 
     def close(self) -> None:
         """Close the state (what ``save`` did not record is dropped) and free the site."""
@@ -201,7 +206,10 @@ class Build:
                 # An entity's page is at its own slug in each edition: the other's registry says.
                 name: str = getattr(page, "name")  # noqa: B009 - both kinds name their entity
                 part: int | None = getattr(page, "part", None)
-                main = self.peers.get(edition, {}).get(name)
+                # The other's registry names it (a new name gets its address there now,
+                # as that edition's build would: an update makes the editions one by one).
+                peer = self.peers.get(edition)
+                main = None if peer is None else peer.entity_stem(name)
                 there = main if main is None or part is None else urls.part_stem(main, part)
             if there is not None:
                 found.append((edition, urls.in_edition(f"{there}.html", edition)))
@@ -417,15 +425,7 @@ def build_site(
     options = options or BuildOptions()
     builds: dict[str, Build] = {}
     try:
-        # Every edition's names first: each edition's pages link the others' (hreflang).
-        for edition in sorted(options.editions, key=lambda e: e != urls.DEFAULT_EDITION):
-            where = out / urls.edition_root(edition) if edition != urls.DEFAULT_EDITION else out
-            builds[edition] = build = Build(
-                store, where, replace(options, edition=edition), full=True, renderer=renderer
-            )
-            _fill_names(build)
-        for build in builds.values():
-            build.peers = {e: other.names.entity_stems() for e, other in builds.items() if other is not build}
+        builds = _open_editions(store, out, options, renderer, full=True)
         report = _build_all(builds[urls.DEFAULT_EDITION], on_day)
         for edition, build in builds.items():
             if edition != urls.DEFAULT_EDITION:
@@ -437,6 +437,38 @@ def build_site(
         if own is not None:
             own.terminate()
             own.join()
+
+
+def _open_editions(
+    store: Store, out: Path, options: BuildOptions, renderer: Renderer, *, full: bool
+) -> dict[str, Build]:
+    """A build of each edition (English first, at ``out``; each other in its folder), each
+    knowing the others' names. An incremental one (``full`` false) builds the editions the
+    site's state remembers, unless ``options`` names more than English. A build whose state
+    starts empty (a full one) gets every name now: the others' pages link its pages."""
+    builds: dict[str, Build] = {}
+    try:
+        english = replace(options, edition=urls.DEFAULT_EDITION)
+        first = Build(store, out, english, full=full, renderer=renderer)
+        builds[urls.DEFAULT_EDITION] = first
+        editions = options.editions
+        if editions == (urls.DEFAULT_EDITION,) and not full:
+            editions = first.state.editions or editions
+            first.use_editions(editions)
+        for edition in editions:
+            if edition != urls.DEFAULT_EDITION:
+                where = out / urls.edition_root(edition)
+                each = replace(options, edition=edition, editions=editions)
+                builds[edition] = Build(store, where, each, full=full, renderer=renderer)
+        for build in builds.values():
+            if build.state.full:
+                _fill_names(build)
+            build.peers = {e: other.names for e, other in builds.items() if other is not build}
+    except BaseException:
+        for build in builds.values():
+            build.close()
+        raise
+    return builds
 
 
 def _fill_names(build: Build) -> None:
@@ -465,9 +497,15 @@ def _merged(report: WriteReport, more: WriteReport, prefix: str) -> WriteReport:
 Hook = Callable[[WriteReport], None] | None
 
 
-def _build_all(
-    build: Build, on_day: Callable[[dt.date], None] | None, before_save: Hook = None
-) -> WriteReport:
+def _build_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteReport:
+    """Make every page of an edition, and record the build in its state."""
+    report = _make_all(build, on_day)
+    build.save()
+    return report
+
+
+def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteReport:
+    """Make every page of an edition and remove what no page produces any more (not saved)."""
     build.index.load_all()
     _fill_names(build)
     recent: list[DayPage] = []
@@ -484,9 +522,6 @@ def _build_all(
     build.finish(recent, latest)
     build.flush()
     build.writer.prune()
-    if before_save is not None:
-        before_save(build.report)
-    build.save()
     return build.report
 
 
@@ -507,35 +542,61 @@ def update_site(
     those days on, archives, front page, feeds and sitemap. Pages of events gone from
     those days are removed (or redirected, if the event lives on under a new slug). A
     folder never built before (new or empty; or whose state is damaged) gets a full build.
+    Every edition the site's state remembers (``build --editions``) is made so, each in its
+    folder, unless ``options`` names editions other than English alone.
 
-    ``ready`` is given the report so far once the pages that do not show sources'
-    metadata are made (and written),
+    ``ready`` is given the report so far (once: in the English build) once the pages
+    that do not show sources' metadata are made (and written),
     before those that do (the changed days' own pages, the search index, the front
     page and feeds): an update enriches the new sources meanwhile. It returns further
     days whose sources' metadata changed, whose pages are then made again too.
-    ``before_save`` is given the report once every file is written, before the site's
-    state records the build (an update commits the site to git there: killed before
-    the state is saved, the next update renders and commits the same pages again).
+    ``before_save`` is given the report once every file of every edition is written
+    (the others' paths under their folders), before the site's state records the
+    build (an update commits the site to git there: killed before the state is saved,
+    the next update renders and commits the same pages again).
     ``renderer``: worker processes to render pages in (see ``render_pool``).
     """
-    build = Build(store, out, options or BuildOptions(), renderer=renderer)
+    event_ids = list(event_ids)  # each edition makes them
+    builds = _open_editions(store, out, options or BuildOptions(), renderer, full=False)
     try:
-        if build.state.full:
-            if ready is not None:
-                ready(build.report)
-            return _build_all(build, None, before_save)
-        return _update(build, sorted(set(dates)), event_ids, ready, before_save)
+        enriched: list[dt.date] | None = None
+
+        def once(report: WriteReport) -> Iterable[dt.date]:
+            """``ready`` for the first edition; the others make the same days again."""
+            nonlocal enriched
+            if enriched is None:
+                enriched = [] if ready is None else list(ready(report))
+            return enriched
+
+        made: list[tuple[str, Build, WriteReport]] = []
+        for edition, build in builds.items():
+            if build.state.full:
+                once(build.report)
+                made.append((edition, build, _make_all(build, None)))
+            else:
+                made.append((edition, build, _update(build, sorted(set(dates)), event_ids, once)))
+        report = made[0][2]
+        for edition, _, more in made[1:]:
+            report = _merged(report, more, urls.edition_root(edition))
+        # Every edition's files are written before any state records them (a commit
+        # there takes them all: see ``before_save``).
+        if before_save is not None:
+            before_save(report)
+        for _, build, _ in made:
+            build.save()
+        return report
     finally:
-        build.close()
+        for build in builds.values():
+            build.close()
 
 
 def _update(
     build: Build,
     changed: list[dt.date],
     event_ids: Iterable[str],
-    ready: Callable[[WriteReport], Iterable[dt.date]] | None,
-    before_save: Hook,
+    ready: Callable[[WriteReport], Iterable[dt.date]],
 ) -> WriteReport:
+    """Make what a change of these days can touch, in one edition (not saved)."""
     store, state = build.store, build.state
     build.index.changed.update(changed)
     prefixes = [urls.day_dir(d) + "/" for d in changed]
@@ -568,10 +629,8 @@ def _update(
     build.events(sorted(build.index.story_around(lines, changed) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
     build.archives()
-    enriched: list[dt.date] = []
-    if ready is not None:
-        build.flush()  # every file so far on disk: ``ready`` may look at them
-        enriched = sorted(set(ready(build.report)) - set(changed))
+    build.flush()  # every file so far on disk: ``ready`` may look at them
+    enriched = sorted(set(ready(build.report)) - set(changed))
     for date in [*changed, *enriched]:
         if date in build.index.day_counts:
             build.day(date)
@@ -584,7 +643,4 @@ def _update(
     recent, latest = build.recent_days()
     build.finish(recent, latest)
     build.flush()
-    if before_save is not None:
-        before_save(build.report)
-    build.save()
     return build.report

@@ -282,10 +282,23 @@ class SiteState:
 
     # -- saving --------------------------------------------------------------------
 
-    def save(self, made: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+    @property
+    def editions(self) -> tuple[str, ...] | None:
+        """The editions of the site at the last build (None: not recorded), for an update
+        to make them all (``build --editions`` sets them)."""
+        conn = self.old if self.full else self.conn
+        found = None if conn is None else _meta(conn, "editions")
+        return tuple(found.split(",")) if found else None
+
+    def save(
+        self, made: Iterable[str] = (), removed: Iterable[str] = (), *, editions: Sequence[str] = ()
+    ) -> None:
         """Record this build: every file is written; ``made``: the files it wrote or kept,
-        ``removed``: those it removed (or found removed)."""
+        ``removed``: those it removed (or found removed); ``editions``: the site's."""
         made = set(made)
+        meta = [("format", FORMAT), ("complete", "1"), ("site", self.site.key)]
+        if editions:
+            meta.append(("editions", ",".join(editions)))
         try:
             if self.full:
                 self.conn.executemany("INSERT INTO files (path) VALUES (?)", ((p,) for p in sorted(made)))
@@ -296,7 +309,7 @@ class SiteState:
                 self.conn.executemany(
                     "INSERT OR IGNORE INTO files (path) VALUES (?)", ((p,) for p in sorted(kept))
                 )
-            for key, value in (("format", FORMAT), ("complete", "1"), ("site", self.site.key)):
+            for key, value in meta:
                 self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
             self.conn.execute("COMMIT")
             if self.full:
