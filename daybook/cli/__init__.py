@@ -27,6 +27,7 @@ from daybook.cli.options import (
     PROGRESS_THRESHOLD,
     _one_line,
     _store_path,
+    api_option,
     build_options,
     chosen_days,
     date_range_options,
@@ -50,7 +51,7 @@ from daybook.errors import DaybookError, UsageError
 from daybook.ingest import ingest_paths, plan
 from daybook.ingest.entities import DEFAULT_MAX_AGE
 from daybook.ingest.entities import resolve as resolve_entities
-from daybook.ingest.pull import DEFAULT_API, PullSettings, recent_days
+from daybook.ingest.pull import PullSettings, recent_days
 from daybook.ingest.pull import pull as pull_days
 from daybook.net.fetch import FetchSettings
 from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
@@ -501,14 +502,7 @@ def pull(
 
 
 @cli.command()
-@click.option(
-    "--api",
-    envvar="DAYBOOK_API",
-    default=DEFAULT_API,
-    show_default=True,
-    metavar="URL",
-    help="The wiki's MediaWiki Action API (also DAYBOOK_API).",
-)
+@api_option
 @user_agent_option
 @max_age_option
 @click.pass_context

@@ -262,15 +262,17 @@ def _one_line() -> Iterator[None]:
         raise
 
 
+api_option = click.option(
+    "--api",
+    envvar="DAYBOOK_API",
+    default=DEFAULT_API,
+    show_default=True,
+    metavar="URL",
+    help="The wiki's MediaWiki Action API (also DAYBOOK_API).",
+)
+
 pull_options = options(
-    click.option(
-        "--api",
-        envvar="DAYBOOK_API",
-        default=DEFAULT_API,
-        show_default=True,
-        metavar="URL",
-        help="The wiki's MediaWiki Action API (also DAYBOOK_API).",
-    ),
+    api_option,
     click.option(
         "--title-pattern",
         envvar="DAYBOOK_TITLE_PATTERN",

@@ -9,7 +9,7 @@ the source at the end, in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from daybook.store.backend import Connection
 from daybook.store.base import StoreBase
@@ -85,32 +85,39 @@ def _copy_table(
     source: StoreBase, target: StoreBase, name: str, key: tuple[str, ...], on_rows: Progress | None
 ) -> int:
     """One table, a batch per transaction of the target."""
-    done, after = 0, None
-    while True:
-        rows, columns = _batch(source, name, key, after)
-        if not rows:
-            return done
+    done = 0
+    for rows, insert in _batches(source, name, key):
         with target.transaction() as conn:
-            conn.executemany(_insert(name, columns), rows)
+            conn.executemany(insert, rows)
         done += len(rows)
         if on_rows is not None:
             on_rows(len(rows))
-        after = tuple(rows[-1][columns.index(k)] for k in key)
+    return done
 
 
 def _copy_rows(
     source: StoreBase, conn: Connection, name: str, key: tuple[str, ...], on_rows: Progress | None
 ) -> int:
     """One table into an open transaction of the target."""
-    done, after = 0, None
-    while True:
-        rows, columns = _batch(source, name, key, after)
-        if not rows:
-            return done
-        conn.executemany(_insert(name, columns), rows)
+    done = 0
+    for rows, insert in _batches(source, name, key):
+        conn.executemany(insert, rows)
         done += len(rows)
         if on_rows is not None:
             on_rows(len(rows))
+    return done
+
+
+def _batches(
+    source: StoreBase, name: str, key: tuple[str, ...]
+) -> Iterator[tuple[list[tuple[object, ...]], str]]:
+    """A table's rows in batches by its primary key, each with the statement inserting it."""
+    after = None
+    while True:
+        rows, columns = _batch(source, name, key, after)
+        if not rows:
+            return
+        yield rows, _insert(name, columns)
         after = tuple(rows[-1][columns.index(k)] for k in key)
 
 
