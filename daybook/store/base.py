@@ -166,6 +166,17 @@ class StoreBase:
     def close(self) -> None:
         self.backend.close()
 
+    def check_pages(self) -> None:
+        """Read every page of an SQLite store (``PRAGMA quick_check``), so that a damaged one
+        is refused, naming the file, before a full build writes anything. (A PostgreSQL
+        server checks its own pages.)"""
+        if self.backend.name != "sqlite":
+            return
+        found = [str(row[0]) for row in self.conn.execute("PRAGMA quick_check(1)")]
+        if found != ["ok"]:
+            what = " ".join(found[0].replace("*** in database main ***", "").split())
+            raise StoreError(f"{self.name}: the store is damaged ({what}); restore it from a copy")
+
     @property
     def schema_version(self) -> int:
         return self.backend.schema_version
