@@ -47,8 +47,10 @@ def page_kind(rel: str) -> str:
         return "day" if len(parts) == 5 else "archive"
     if parts[0] == "news" and len(parts) == 5:
         return "event"
-    if parts[0] in ("entity", "story"):  # entity/<slug>, and entity/<slug>/page/2 for a long one
+    if parts[0] in ("entity", "story", "category"):  # entity/<slug>, entity/<slug>/page/2 for a long one
         return parts[0]
+    if parts[0] == "week":  # week/2024-W19
+        return "week"
     return "unknown"
 
 
