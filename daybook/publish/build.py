@@ -21,7 +21,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from multiprocessing.pool import AsyncResult
@@ -426,17 +425,12 @@ def build_site(
         own = renderer = render_pool((os.cpu_count() or 1) - 1 if jobs is None else jobs - 1)
     options = options or BuildOptions()
     builds: dict[str, Build] = {}
-    # A store's first build that fails (a damaged store, read only as pages are made) leaves
-    # no state behind: the folder of its sites' states is new, and holds only this build's.
-    states = folder.sites_folder(store.path)
-    first, failed = not states.exists(), True
     try:
         builds = _open_editions(store, out, options, renderer, full=True)
         report = _build_all(builds[urls.DEFAULT_EDITION], on_day)
         for edition, build in builds.items():
             if edition != urls.DEFAULT_EDITION:
                 report = _merged(report, _build_all(build, None), urls.edition_root(edition))
-        failed = False
         return report
     finally:
         for build in builds.values():
@@ -444,8 +438,6 @@ def build_site(
         if own is not None:
             own.terminate()
             own.join()
-        if first and failed and states.is_dir():
-            shutil.rmtree(states, ignore_errors=True)
 
 
 def _open_editions(
