@@ -12,14 +12,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from standin_api import StandInAPI
 
 from daybook.cli import cli
+from daybook.enrich import EnrichReport
 from daybook.errors import LockedError, UsageError
 from daybook.ingest import ingest_paths
 from daybook.ingest.html import parse_portal_html
@@ -364,6 +367,51 @@ def test_an_unchanged_day_changes_nothing_by_file_or_by_pull(
         assert report.commit is None and report.written is None and report.related is None
         nothing_changed()
     assert stamps(out) == before and git(out, "rev-parse", "HEAD") == head
+
+
+STORY_DAY = (
+    "{{{{Current events|year=2024|month=6|day={day}}}}}\n'''Armed conflicts and attacks'''\n"
+    "*[[War in Afghanistan (2001–present)|War in Afghanistan]]\n"
+    "**{text} in [[Kabul]]. [https://www.reuters.com/article/kabul-{day} (Reuters)]\n"
+)
+
+
+def test_sources_fetched_late_make_an_older_days_pages_again(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site built before its sources were fetched: the update bringing the next day of the
+    same story fetches the older day's sources too, while that day's event page is made
+    again as the new event's story neighbour. It is made once more with what enrich found
+    (not refused as two contents for one path), and the site is what a full build makes."""
+    import daybook.update
+
+    later = daybook.update._enrich_apart
+
+    def enrich_late(*args: Any) -> EnrichReport:
+        time.sleep(1.5)  # after publish made the story's neighbours, before the changed days
+        return later(*args)
+
+    monkeypatch.setattr(daybook.update, "_enrich_apart", enrich_late)
+    page = tmp_path / "2024-06-01.wiki"
+    page.write_text(STORY_DAY.format(day=1, text="A market is shelled"), encoding="utf-8")
+    api = StandInAPI().start()
+    try:
+        api.edit(TITLES[D2], STORY_DAY.format(day=2, text="A checkpoint is attacked"))
+        out = tmp_path / "site"
+        with Store(db) as store:
+            ingest_paths(store, [page])
+            refresh(store)
+            build_site(store, out)
+            older = next(p for p in site_files(out) if p.startswith("news/2024/06/1/a-market"))
+            assert "/article/kabul-1 says" not in (out / older).read_text()  # no source fetched yet
+            report = update(store, out, [D2], options(api))
+            build_site(store, tmp_path / "full")
+    finally:
+        api.stop()
+    assert report.enriched is not None and report.enriched.fetched == 2
+    assert "/article/kabul-1 says" in (out / older).read_text(), "the older day's page shows its source now"
+    assert site_files(out) == site_files(tmp_path / "full")
+    assert_index_is_head(out)
 
 
 @pytest.mark.slow

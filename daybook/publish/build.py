@@ -96,6 +96,7 @@ class Build:
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
+        self._superseding = False  # pages made again now replace what this build made of them
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -137,6 +138,11 @@ class Build:
         stem: str = getattr(page, "stem")  # noqa: B009 - every page object has one
         digest = page_digest(kind, page, f"{self._settings}|{title}|{description}")
         paths = [f"{stem}.{ext}" for ext in self.options.formats]
+        if self._superseding and stem in self.emitted:
+            if stem in self._in_flight:
+                self.flush()
+            for path in paths:
+                self.writer.supersede(path)
         before = self.state.digest(stem)
         if not (before == digest and all(self.writer.keep(p) for p in paths)):
             args: RenderArgs = (
@@ -219,6 +225,16 @@ class Build:
         for ext in self.options.formats:
             self.writer.remove(f"{stem}.{ext}")
         self.state.forget(stem)
+
+    def days_again(self, dates: Iterable[dt.date]) -> None:
+        """Make these days' pages once more, and from then on any page this build made
+        already: the sources' metadata they show arrived meanwhile (an update's enrich),
+        so what they were made with before is superseded, not a second claim on a path."""
+        self._superseding = True
+        for date in dates:
+            self._days_done.pop(date, None)
+            if date in self.index.day_counts:
+                self.day(date)
 
     def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
         """Every event page of a day, and the day page (once per build)."""
@@ -632,9 +648,10 @@ def _update(
     build.archives()
     build.flush()  # every file so far on disk: ``ready`` may look at them
     enriched = sorted(set(ready(build.report)) - set(changed))
-    for date in [*changed, *enriched]:
+    for date in changed:
         if date in build.index.day_counts:
             build.day(date)
+    build.days_again(enriched)
     build.redirects({**old_redirects, **{s: i for s, i in before.items() if i is not None}})
     for stem in sorted({*before, *old_redirects}):
         if not state.has(stem):

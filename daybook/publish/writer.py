@@ -202,6 +202,12 @@ class Writer:
         """Every file this build wrote or kept (and did not remove since)."""
         return self._built.keys()
 
+    def supersede(self, path: str) -> None:
+        """Let this build write ``path`` once more: the page it made there was made from
+        data that changed during the build (its next content stands, not a second claim)."""
+        if path in self._built:
+            self._built[path] = _KEPT
+
     def keep(self, path: str) -> bool:
         """Count a file as part of this build without rewriting it (its inputs did not
         change). Returns False, and keeps nothing, if the file is not there (or is not a
