@@ -109,6 +109,11 @@ def test_the_chinese_edition_writes_dates_and_words_its_own_way(site: Path) -> N
     markdown = (site / "zh" / "news" / "2024" / "05" / "7" / "index.md").read_text(encoding="utf-8")
     assert "](/zh/news/2024/05/7/index.md)" in markdown
     assert markdown.startswith("格式：") and "## [前一天……](/zh/news/2024/05/6/index.md)" in markdown
+    # The week's digest speaks the edition's words too, and so does its title.
+    (week,) = (site / "zh" / "week").glob("2024-W19.html")
+    digest = week.read_text(encoding="utf-8")
+    assert ">订阅</a>" in digest and "个报道" in digest and "<title>2024-W19 周" in digest
+    assert ">Follow<" not in digest and " stories" not in digest
 
 
 def i18n_note() -> str:

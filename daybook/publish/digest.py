@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from daybook import urls
@@ -46,6 +46,7 @@ class Output(Protocol):
     names: NameRegistry
     options: BuildOptions
     writer: Writer
+    translate: Callable[[str], str]  # the edition's words
 
     def emit(
         self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
@@ -122,8 +123,9 @@ def week_page(
 
 def _emit(build: Output, page: WeekPage) -> None:
     events = sum(s.events for s in page.stories)
-    title = f"The week {page.label}"
-    build.emit("week", page, title=title, description=f"{events} events in {len(page.stories)} stories")
+    title = build.translate("The week {label}").format(label=page.label)
+    about = build.translate("{events} events in {stories} stories")
+    build.emit("week", page, title=title, description=about.format(events=events, stories=len(page.stories)))
 
 
 def build_weeks(build: Output) -> None:
