@@ -20,8 +20,8 @@ from daybook import urls
 from daybook.publish.context import day_refs
 from daybook.publish.search_index import STOPWORDS
 from daybook.store import MARK_END, MARK_START, Store
+from daybook.store.search import DEFAULT_LIMIT as DEFAULT_LIMIT  # re-exported (serve uses it)
 
-DEFAULT_LIMIT = 20
 _PIECE = re.compile(r'"([^"]*)"?|(\S+)')
 _HAS_WORD = re.compile(r"[^\W_]")
 

@@ -7,6 +7,8 @@ Every import counts: at module level, inside functions and under ``TYPE_CHECKING
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,17 @@ def test_the_checks_catch(tmp_path: Path, files: dict[str, str], problem: str) -
         (root / name).write_text(text)
     edges = graph(root)
     assert (upward(edges) if problem == "up" else cycles(edges)) != []
+
+
+def test_the_command_line_starts_without_the_stages() -> None:
+    """`daybook relate` (and --help) loads no stage it does not call: each command imports
+    its stages inside its function, so that a run with nothing to do starts fast (issue 13)."""
+    heavy = ["httpx", "rich", "jinja2", "lxml", "mwparserfromhell", "daybook.publish", "daybook.ingest"]
+    script = (
+        "import sys\nfrom daybook.cli import cli\n"
+        "cli.main(['relate', '--help'], standalone_mode=False)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "--ranker" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -13,13 +13,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.markup import escape as rich_escape
-from rich.table import Table
 
 from daybook import __version__, urls
 from daybook.cli.options import (
@@ -38,6 +35,7 @@ from daybook.cli.options import (
     progress_bar,
     pull_options,
     pull_settings,
+    show_table,
     site_options,
     strict_option,
     usage_errors,
@@ -45,24 +43,16 @@ from daybook.cli.options import (
     wayback_url,
     web_options,
 )
-from daybook.enrich import DEFAULT_LEASE, reextract
-from daybook.enrich import enrich as enrich_sources
 from daybook.errors import DaybookError, UsageError
-from daybook.ingest import ingest_paths, plan
-from daybook.ingest.entities import DEFAULT_MAX_AGE
-from daybook.ingest.entities import resolve as resolve_entities
-from daybook.ingest.pull import PullSettings, recent_days
-from daybook.ingest.pull import pull as pull_days
-from daybook.net.fetch import FetchSettings
-from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Ranker, Settings
-from daybook.search import DEFAULT_LIMIT, PageLocator
-from daybook.search import search as search_events
-from daybook.serve import serve as make_server
-from daybook.site_repo import SiteRepo, site_path
-from daybook.store import DEFAULT_PATH, MARK_END, MARK_START, Store, copy_store, resolve_location
-from daybook.update import UpdateOptions, parse_interval, update_lock
-from daybook.update import every as every_interval
-from daybook.update import update as update_site
+from daybook.net.settings import DEFAULT_LEASE, DEFAULT_MAX_AGE, FetchSettings
+from daybook.relate import DEFAULT_K, DEFAULT_RANKER, RANKERS, Settings
+from daybook.store import DEFAULT_PATH, Store
+from daybook.store.search import DEFAULT_LIMIT
+
+# Each command imports the stages it calls (httpx, rich, jinja... come with them), so that
+# a command, or --help, pays only for its own: `daybook relate` with nothing to do starts fast.
+if TYPE_CHECKING:
+    from daybook.relate import Ranker
 
 
 class DaybookGroup(click.Group):
@@ -122,12 +112,13 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], on: dt.date | None, stri
     skipped; the exit status is then 1. A file that holds no event (an empty capture)
     is named in a warning and stores nothing: a day stored before keeps its events.
     """
+    from daybook.ingest import ingest_paths, plan
+
     with usage_errors():
         files = plan(paths, date=on)
-    err = Console(stderr=True)
     with (
         open_store(ctx, create=True) as store,
-        progress_bar("ingest", err, shown=len(files) >= PROGRESS_THRESHOLD) as progress,
+        progress_bar("ingest", shown=len(files) >= PROGRESS_THRESHOLD) as progress,
     ):
         task = progress.add_task("ingest", total=len(files))
         report = ingest_paths(store, files, date=on, on_file=lambda _: progress.advance(task))
@@ -168,15 +159,16 @@ def copy_command(src: str, dst: str) -> None:
     In batches, with a progress bar; stopped at any point, the same command again
     finishes the copy, with nothing twice.
     """
+    from daybook.store import copy_store, resolve_location
+
     with usage_errors():
         if resolve_location(src) == resolve_location(dst):
             raise UsageError(f"{src}: copying a store onto itself")
-    err = Console(stderr=True)
     with (
         domain_errors(),
         Store(src, create=False) as source,
         Store(dst) as target,
-        progress_bar("copy", err) as progress,
+        progress_bar("copy") as progress,
     ):
         task = progress.add_task("copy", total=None)
         rows = copy_store(
@@ -221,16 +213,11 @@ def events(
         for event in found:
             out.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table("date", "category", "story", "event", "src", show_lines=False, expand=True)
-    for event in found:
-        table.add_row(
-            event.date.isoformat(),
-            event.category,
-            " > ".join(event.story),
-            event.text,
-            str(len(event.sources)),
-        )
-    Console().print(table)
+    rows = [
+        (event.date.isoformat(), event.category, " > ".join(event.story), event.text, str(len(event.sources)))
+        for event in found
+    ]
+    show_table(("date", "category", "story", "event", "src"), rows)
 
 
 @cli.command()
@@ -285,6 +272,9 @@ def enrich(
     On a PostgreSQL store, enrich may run several times at once (on one machine or many):
     the runs share the sources, and the per-host limit and delay hold for all together.
     """
+    from daybook.enrich import enrich as enrich_sources
+    from daybook.enrich import reextract
+
     with usage_errors():
         if offline and (via or refresh or retry_failed):
             raise UsageError("--offline fetches nothing: drop --via, --refresh and --retry-failed")
@@ -298,10 +288,9 @@ def enrich(
             via=via or None,
             wayback=wayback_url(wayback),
         )
-    err = Console(stderr=True)
     with (
         open_store(ctx) as store,
-        progress_bar("enrich", err) as progress,
+        progress_bar("enrich") as progress,
     ):
         task = progress.add_task("enrich", total=None)
 
@@ -342,16 +331,16 @@ def sources(ctx: click.Context, fmt: str) -> None:
         for record in records:
             out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table("status", "publisher", "title", "url", show_lines=False, expand=True)
-    for record in records:
-        status = "" if record.status is None else str(record.status)
-        table.add_row(
-            status + (" (archived)" if record.archived else ""),
+    rows = [
+        (
+            f"{'' if record.status is None else record.status}{' (archived)' if record.archived else ''}",
             record.article.publisher or "",
             record.article.title or record.reason or "",
             record.url,
         )
-    Console().print(table)
+        for record in records
+    ]
+    show_table(("status", "publisher", "title", "url"), rows)
 
 
 @cli.command()
@@ -382,19 +371,18 @@ def build(
     more are removed, and no other file. `--editions en,zh` adds the Chinese edition
     at OUT/zh (run `daybook entities` first for Chinese names).
     """
-    from daybook.publish import build_site  # the build's modules: only for the commands that build
+    from daybook.publish import build_site
     from daybook.publish.options import render_pool
 
     with usage_errors():
         options = build_options(formats, base_url, opinion_dir)
         chosen = tuple(dict.fromkeys(e.strip() for e in editions.split(",") if e.strip()))
         options = dataclasses.replace(options, editions=chosen)
-    err = Console(stderr=True)
     renderer = render_pool(jobs - 1)  # forked before the progress bar's thread starts
     try:
         with open_store(ctx) as store:
             days = len(store.dates())
-            with progress_bar("build", err, shown=days >= PROGRESS_THRESHOLD) as progress:
+            with progress_bar("build", shown=days >= PROGRESS_THRESHOLD) as progress:
                 task = progress.add_task("build", total=days)
                 report = build_site(
                     store, out, options, on_day=lambda _: progress.advance(task), renderer=renderer, jobs=jobs
@@ -444,10 +432,10 @@ def related(ctx: click.Context, event_id: str, fmt: str) -> None:
         for entry in found:
             sys.stdout.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table("#", "date", "event", "context", show_lines=False, expand=True)
-    for entry in found:
-        table.add_row(str(entry.rank), entry.date.isoformat(), entry.text, ", ".join(entry.context))
-    Console().print(table)
+    show_table(
+        ("#", "date", "event", "context"),
+        [(str(e.rank), e.date.isoformat(), e.text, ", ".join(e.context)) for e in found],
+    )
 
 
 # How old an entity's answer may be before it is asked again (pull, entities).
@@ -485,6 +473,10 @@ def pull(
     Give --from D [--to D] or --days N. A day whose revision did not change since it
     was pulled is not fetched again. `daybook update` turns what was pulled into events.
     """
+    from daybook.ingest.entities import resolve as resolve_entities
+    from daybook.ingest.pull import pull as pull_days
+    from daybook.ingest.pull import recent_days
+
     with usage_errors():
         settings = pull_settings(api, title_pattern, month_names, user_agent)
         dates = chosen_days(start, end, days)
@@ -513,6 +505,9 @@ def entities(ctx: click.Context, api: str, user_agent: str, max_age: float) -> N
     `daybook pull` does the same; this is for stores ingested from files. Run
     `daybook relate` after it: merged entities change related lists.
     """
+    from daybook.ingest.entities import resolve as resolve_entities
+    from daybook.ingest.pull import PullSettings
+
     with usage_errors():
         settings = PullSettings(api=api, user_agent=user_agent)
     with open_store(ctx, create=False) as store:
@@ -566,6 +561,11 @@ def update(
     job. A second update of the same store exits at once while one runs. With --strict,
     a pulled page that held no event or a day not on the wiki makes the exit status 1.
     """
+    from daybook.ingest.pull import recent_days
+    from daybook.update import UpdateOptions, parse_interval, update_lock
+    from daybook.update import every as every_interval
+    from daybook.update import update as update_site
+
     with usage_errors():
         dates = chosen_days(start, end, days)
         options = UpdateOptions(
@@ -626,6 +626,8 @@ def update(
 )
 def history(page: str, site: Path) -> None:
     """The commits that changed PAGE (its path in the site: news/2024/05/7/index.md), newest first."""
+    from daybook.site_repo import SiteRepo, site_path
+
     with domain_errors():
         repo = SiteRepo(site)
         if not repo.exists:
@@ -660,6 +662,12 @@ def search(
     Events with all the words come first, best first, the newer first on a tie; a word
     ending in * matches the words it begins; "quoted words" must stand together.
     """
+    from rich.markup import escape as rich_escape
+
+    from daybook.search import PageLocator
+    from daybook.search import search as search_events
+    from daybook.store import MARK_END, MARK_START
+
     with open_store(ctx) as store:
         locate = PageLocator()
         query = " ".join(words)
@@ -668,11 +676,11 @@ def search(
         for hit in hits:
             sys.stdout.write(json.dumps(hit.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table("#", "date", "event", show_lines=False, expand=True)
+    rows = []
     for hit in hits:
         snippet = rich_escape(hit.marked).replace(MARK_START, "[bold]").replace(MARK_END, "[/bold]")
-        table.add_row(str(hit.rank), hit.date.isoformat(), snippet)
-    Console().print(table)
+        rows.append((str(hit.rank), hit.date.isoformat(), snippet))
+    show_table(("#", "date", "event"), rows)
 
 
 @cli.command()
@@ -688,6 +696,8 @@ def serve(ctx: click.Context, out: Path, host: str, port: int, quiet: bool) -> N
     or, for a site built without one, over the same index made from the store (--db); a
     store named by --db or DAYBOOK_DB must exist.
     """
+    from daybook.serve import serve as make_server
+
     db = Path(ctx.obj["db"])
     if ctx.obj["db_given"] or db.exists():
         with open_store(ctx):  # checked now, not at the first search

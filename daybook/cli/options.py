@@ -6,28 +6,33 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from daybook.errors import DaybookError, ParseError, UsageError
-from daybook.ingest.pull import (
+from daybook.net.settings import (
     DEFAULT_API,
     DEFAULT_TITLE_PATTERN,
+    DEFAULT_WAYBACK,
     ENGLISH_MONTHS,
-    PullSettings,
-    date_range,
+    USER_AGENT,
+    FetchSettings,
 )
-from daybook.net.fetch import DEFAULT_WAYBACK, USER_AGENT, FetchSettings
-from daybook.publish.options import DEFAULT_BASE_URL, BuildOptions
 from daybook.store import Store, is_postgresql, url_scheme
-from daybook.urls import FORMATS
+from daybook.urls import DEFAULT_BASE_URL, FORMATS
+
+# The stages (httpx, rich, jinja...) are imported where a command uses them, not here:
+# every command, ``--help`` included, starts without them.
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from daybook.ingest.pull import PullSettings
+    from daybook.publish.options import BuildOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,6 +152,8 @@ web_options = options(
 
 def site_formats(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     """--formats, split and checked as the build will check them."""
+    from daybook.publish.options import BuildOptions
+
     formats = tuple(f.strip() for f in value.split(",") if f.strip())
     try:
         BuildOptions(formats=formats)
@@ -181,6 +188,8 @@ site_options = options(
 
 def build_options(formats: tuple[str, ...], base_url: str, opinion_dir: Path | None) -> BuildOptions:
     """The site's options from ``site_options``."""
+    from daybook.publish.options import BuildOptions
+
     return BuildOptions(formats=formats, base_url=base_url, opinion_dir=opinion_dir)
 
 
@@ -227,8 +236,13 @@ def open_store(ctx: click.Context, *, create: bool = False) -> Iterator[Store]:
         yield store
 
 
-def progress_bar(label: str, console: Console, *, shown: bool = True) -> Progress:
+def progress_bar(label: str, *, shown: bool = True) -> Progress:
     """A progress bar on stderr, only when it is a terminal (and the run long enough)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -237,6 +251,17 @@ def progress_bar(label: str, console: Console, *, shown: bool = True) -> Progres
         console=console,
         disable=not shown or not console.is_terminal,
     )
+
+
+def show_table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Rows as a table on standard output (the commands' ``--format table``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False, expand=True)
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
 
 
 def _store_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -297,6 +322,8 @@ pull_options = options(
 
 
 def pull_settings(api: str, title_pattern: str, month_names: str, user_agent: str) -> PullSettings:
+    from daybook.ingest.pull import PullSettings
+
     return PullSettings(
         api=api,
         title_pattern=title_pattern,
@@ -307,6 +334,8 @@ def pull_settings(api: str, title_pattern: str, month_names: str, user_agent: st
 
 def chosen_days(first: dt.date | None, last: dt.date | None, days: int | None) -> list[dt.date] | None:
     """The days --from/--to ask for; None for --days (recent days move with the clock)."""
+    from daybook.ingest.pull import date_range
+
     if days is not None and (first or last):
         raise UsageError("give either --days or --from/--to, not both")
     if last is not None and first is None:

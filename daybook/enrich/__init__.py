@@ -28,14 +28,13 @@ import httpx
 from daybook.errors import FetchError
 from daybook.model import Article
 from daybook.net.fetch import Fetcher, FetchSettings, Page
+from daybook.net.settings import DEFAULT_LEASE
 from daybook.store import RawResponse, SourceJob, Store, pass_start
 
 log = logging.getLogger(__name__)
 
 # Below this many pages, starting worker processes costs more than it saves.
 POOL_THRESHOLD = 200
-# Seconds a source stays leased to a worker that stopped renewing (died): then others take it.
-DEFAULT_LEASE = 60.0
 
 
 @dataclass

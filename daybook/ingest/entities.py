@@ -26,9 +26,8 @@ import httpx
 from daybook.errors import UsageError
 from daybook.ingest.pull import BATCH, MediaWiki, PullSettings
 from daybook.model import EntityInfo
+from daybook.net.settings import DEFAULT_MAX_AGE
 from daybook.store import Store
-
-DEFAULT_MAX_AGE = dt.timedelta(days=30)  # an answer older than this is asked again
 
 
 @dataclass

@@ -16,16 +16,10 @@ from typing import Any, NamedTuple
 import httpx
 
 from daybook.errors import PullError, UsageError
-from daybook.net.fetch import USER_AGENT
 from daybook.net.retry import busy, retry_after, retry_wait
+from daybook.net.settings import DEFAULT_API, DEFAULT_TITLE_PATTERN, ENGLISH_MONTHS, USER_AGENT
 from daybook.store import PortalPage, Store
 
-DEFAULT_API = "https://en.wikipedia.org/w/api.php"
-DEFAULT_TITLE_PATTERN = "Portal:Current events/{year} {month_name} {day}"
-ENGLISH_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 BATCH = 50  # titles per request: the API's limit for clients without the apihighlimits right
 # Errors the API answers when it is busy rather than when the request is wrong: wait and retry.
 BUSY_CODES = frozenset({"maxlag", "ratelimited", "readonly", "internal_api_error_DBQueryTimeoutError"})

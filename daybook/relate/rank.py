@@ -96,9 +96,21 @@ class Relation:
         order the events were given: whoever reads them (the store, writing them) works
         while the workers compute the next."""
         ix = self._index
-        for slot, result in self._compute_stream(ix.live()):
+        ids, titles = ix.ids, ix.titles
+        scale = SCALE[self.settings.ranker]
+        # Each Context is made once and shared (most recur: 28,000 for 1.5 million entries
+        # at 150,000 events); which entities it holds the workers find (``_shared``), so
+        # that this process, which also writes the lists, does less.
+        contexts: dict[tuple[int, ...], tuple[str, ...]] = {}
+        for slot, result, shared in self._compute_stream(ix.live()):
             self._store(slot, result)
-            yield ix.ids[slot], self._entries(slot, *result)
+            entries = []
+            for other, score, numbers in zip(*result, shared, strict=True):
+                context = contexts.get(numbers)
+                if context is None:
+                    context = contexts[numbers] = tuple([titles[x] for x in numbers])
+                entries.append(Related(ids[other], score / scale, context))
+            yield ids[slot], tuple(entries)
 
     @classmethod
     def restore(
@@ -482,21 +494,24 @@ class Relation:
         pairs = (zip(chunk, result, strict=True) for chunk, result in zip(chunks, results, strict=True))
         return list(itertools.chain.from_iterable(pairs))
 
-    def _compute_stream(self, slots: list[int]) -> Iterator[tuple[int, Computed]]:
-        """``top_k`` for each slot, in order, as they are ready: in ``workers`` forked
-        processes, a run of slots at a time, when that pays."""
+    def _compute_stream(self, slots: list[int]) -> Iterator[tuple[int, Computed, list[tuple[int, ...]]]]:
+        """``top_k`` for each slot, in order, as they are ready, with the entities each
+        entry shares with the slot (``_shared``): in ``workers`` forked processes, a run
+        of slots at a time, when that pays."""
         workers = min(self.workers, len(slots) // PARALLEL_MIN)
         if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
             for slot in slots:
-                yield slot, top_k(self._index, self.settings, slot)
+                result = top_k(self._index, self.settings, slot)
+                yield slot, result, _shared(self._index, slot, result[0])
             return
         global _forked
         _forked = self
         try:
             runs = [slots[i : i + STREAM_RUN] for i in range(0, len(slots), STREAM_RUN)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for run, results in zip(runs, pool.imap(_compute_chunk, runs), strict=True):
-                    yield from zip(run, results, strict=True)
+                for run, results in zip(runs, pool.imap(_compute_shared, runs), strict=True):
+                    for slot, (result, shared) in zip(run, results, strict=True):
+                        yield slot, result, shared
         finally:
             _forked = None
 
@@ -531,3 +546,20 @@ def _compute_chunk(slots: list[int]) -> list[Computed]:
     """In a forked worker: the lists of ``slots``."""
     assert _forked is not None
     return [top_k(_forked._index, _forked.settings, slot) for slot in slots]
+
+
+def _compute_shared(slots: list[int]) -> list[tuple[Computed, list[tuple[int, ...]]]]:
+    """In a forked worker: the lists of ``slots``, each with its entries' shared entities."""
+    assert _forked is not None
+    ix, settings = _forked._index, _forked.settings
+    found = []
+    for slot in slots:
+        result = top_k(ix, settings, slot)
+        found.append((result, _shared(ix, slot, result[0])))
+    return found
+
+
+def _shared(ix: Index, slot: int, others: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """The entities ``slot`` shares with each of ``others``, in Context order (a Context's numbers)."""
+    mine, alpha = ix.sets[slot], ix.alpha
+    return [tuple([x for x in alpha[other] if x in mine]) for other in others]

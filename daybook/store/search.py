@@ -45,6 +45,9 @@ def _story(backend: Backend) -> str:
     return "json_array_elements_text(CAST(e.story AS json)) WITH ORDINALITY j(value, n)"
 
 
+# Hits a search returns unless told (the command line shows it without importing daybook.search).
+DEFAULT_LIMIT = 20
+
 # Column weights for bm25: the event's own words count most, then what it is about.
 _SEARCH_WEIGHTS = "10.0, 4.0, 1.5, 1.5"
 # The same for ts_rank, by weight D, C, B, A (titles, ledes, names, text), as fractions of the first.
@@ -105,7 +108,7 @@ class SearchMixin(StoreBase):
         start: dt.date | None = None,
         end: dt.date | None = None,
         entity: str | None = None,
-        limit: int = 20,
+        limit: int = DEFAULT_LIMIT,
     ) -> list[SearchRow]:
         """Events matching an FTS5 query, best first (bm25), the newer first on equal scores.
 
