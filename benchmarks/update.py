@@ -12,10 +12,11 @@ same stand-in (``--via``), so nothing touches the network. Each of ``--runs`` ru
 the next day. Printed: wall time, CPU, peak RSS, and the update's own step times.
 
 Usage: python benchmarks/update.py [--events 150000] [--runs 3] [--jobs 2]
-                                   [--workdir DIR] [--keep] [--per-host N] [--delay S]
+                                   [--workdir DIR] [--keep] [--per-host N] [--delay S] [--api-delay S]
                                    [--profile PREFIX]
 ``--per-host``/``--delay``: enrich's politeness towards each source host (default:
-daybook's, 2 requests in flight and 0.5 s between starts).
+daybook's, 2 requests in flight and 0.5 s between starts); ``--api-delay``: pull's towards
+the wiki's API (default 0.5 s between the day's two requests, its wikitext and its rendering).
 ``--profile PREFIX``: each timed run under cProfile (its main thread), the figures written to
 PREFIX.<run> (read them with ``python -m pstats``); the times printed then include its cost.
 A work folder given with --workdir is kept and reused (the setup takes many minutes and
@@ -157,6 +158,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--delay", type=float, help="enrich's seconds between starts per host (default: daybook's)"
     )
+    parser.add_argument(
+        "--api-delay",
+        type=float,
+        help="pull's seconds between requests to the wiki's API (default: daybook's)",
+    )
     parser.add_argument("--profile", help="profile each timed run into PROFILE.<run> (cProfile)")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="update-bench-", dir=ROOT.parent))
@@ -181,6 +187,7 @@ def main(argv: list[str]) -> int:
             load = os.getloadavg()[0]
             politeness = [*(["--per-host", str(args.per_host)] if args.per_host else [])]
             politeness += ["--delay", str(args.delay)] if args.delay is not None else []
+            politeness += ["--api-delay", str(args.api_delay)] if args.api_delay is not None else []
             profile = Path(f"{args.profile}.{number}") if args.profile else None
             command = update_command(db, out, date, api, args.jobs, politeness, profile)
             seconds, cpu, rss, output = run(command)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import RealSite
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
 from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site, names
-from daybook.publish.explore import PAGE_SIZE, parts, thread_pages
+from daybook.publish.explore import PAGE_SIZE, monthly_dates, parts, thread_pages
 from daybook.relate import Settings, refresh
 from daybook.render import chart
 from daybook.render.pages import Link, ThreadEntry
@@ -233,3 +236,11 @@ def test_real_site_entity_and_story_pages_pass_their_checks(real_site: RealSite)
             assert len(root.findall(".//d:event", NS)) == len(events)
             if data["part"] is None:
                 assert sum(bar["events"] for bar in data["chart"]) == data["total"]
+
+
+@given(st.lists(st.dates(min_value=dt.date(1999, 1, 1), max_value=dt.date(2030, 12, 31)), max_size=300))
+def test_the_monthly_chart_counts_each_month_of_a_thread(dates: list[dt.date]) -> None:
+    """Counted by bisection over the thread's dates in order: the same as date by date."""
+    dates.sort()
+    counts = Counter(d.replace(day=1) for d in dates)
+    assert [(m.month, m.events) for m in monthly_dates(dates)] == sorted(counts.items())

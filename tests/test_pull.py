@@ -228,3 +228,20 @@ def test_pull_command(api: StandInAPI, tmp_path: Path) -> None:
     for wrong in (["pull"], ["pull", "--days", "2", "--from", "2024-05-06"], ["pull", "--to", "2024-05-06"]):
         failed = CliRunner().invoke(cli, ["--db", db, *wrong], obj={})
         assert failed.exit_code == 2 and failed.output.startswith("Error: ")
+
+
+def test_the_api_delay_is_the_users_to_choose(tmp_path: Path) -> None:
+    """--api-delay sets the politeness towards the wiki's API; a negative one is refused
+    before any work (no store made)."""
+    from daybook.cli.options import pull_settings
+
+    chosen = pull_settings(
+        "https://wiki.example/w/api.php", 0.0, "Portal:{year}", "a,b,c,d,e,f,g,h,i,j,k,l", "x"
+    )
+    assert chosen.delay == 0.0 and PullSettings().delay == 0.5
+    db = tmp_path / "never.db"
+    for command in ("pull", "update"):
+        args = ["--db", str(db), command, *(["out"] if command == "update" else []), "--api-delay", "-1"]
+        refused = CliRunner().invoke(cli, [*args, "--from", "2024-05-06"], obj={})
+        assert refused.exit_code == 2 and "--api-delay" in refused.output
+    assert not db.exists()

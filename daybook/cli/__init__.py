@@ -459,6 +459,7 @@ max_age_option = click.option(
 def pull(
     ctx: click.Context,
     api: str,
+    api_delay: float,
     title_pattern: str,
     month_names: str,
     start: dt.date | None,
@@ -478,7 +479,7 @@ def pull(
     from daybook.ingest.pull import recent_days
 
     with usage_errors():
-        settings = pull_settings(api, title_pattern, month_names, user_agent)
+        settings = pull_settings(api, api_delay, title_pattern, month_names, user_agent)
         dates = chosen_days(start, end, days)
         if dates is None and days is None:
             raise UsageError("which days? give --from D [--to D] or --days N")
@@ -533,6 +534,7 @@ def update(
     ctx: click.Context,
     out: Path,
     api: str,
+    api_delay: float,
     title_pattern: str,
     month_names: str,
     start: dt.date | None,
@@ -569,7 +571,7 @@ def update(
     with usage_errors():
         dates = chosen_days(start, end, days)
         options = UpdateOptions(
-            pull=pull_settings(api, title_pattern, month_names, user_agent),
+            pull=pull_settings(api, api_delay, title_pattern, month_names, user_agent),
             fetch=FetchSettings(
                 user_agent=user_agent,
                 allow_private=allow_private,

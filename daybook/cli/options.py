@@ -17,6 +17,7 @@ from click.core import ParameterSource
 from daybook.errors import DaybookError, ParseError, UsageError
 from daybook.net.settings import (
     DEFAULT_API,
+    DEFAULT_API_DELAY,
     DEFAULT_TITLE_PATTERN,
     DEFAULT_WAYBACK,
     ENGLISH_MONTHS,
@@ -299,6 +300,14 @@ api_option = click.option(
 pull_options = options(
     api_option,
     click.option(
+        "--api-delay",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_API_DELAY,
+        show_default=True,
+        metavar="SECONDS",
+        help="Seconds between the starts of two requests to the wiki's API (politeness).",
+    ),
+    click.option(
         "--title-pattern",
         envvar="DAYBOOK_TITLE_PATTERN",
         default=DEFAULT_TITLE_PATTERN,
@@ -321,11 +330,14 @@ pull_options = options(
 )
 
 
-def pull_settings(api: str, title_pattern: str, month_names: str, user_agent: str) -> PullSettings:
+def pull_settings(
+    api: str, api_delay: float, title_pattern: str, month_names: str, user_agent: str
+) -> PullSettings:
     from daybook.ingest.pull import PullSettings
 
     return PullSettings(
         api=api,
+        delay=api_delay,
         title_pattern=title_pattern,
         month_names=tuple(name.strip() for name in month_names.split(",")),
         user_agent=user_agent,

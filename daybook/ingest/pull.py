@@ -17,7 +17,13 @@ import httpx
 
 from daybook.errors import PullError, UsageError
 from daybook.net.retry import busy, retry_after, retry_wait
-from daybook.net.settings import DEFAULT_API, DEFAULT_TITLE_PATTERN, ENGLISH_MONTHS, USER_AGENT
+from daybook.net.settings import (
+    DEFAULT_API,
+    DEFAULT_API_DELAY,
+    DEFAULT_TITLE_PATTERN,
+    ENGLISH_MONTHS,
+    USER_AGENT,
+)
 from daybook.store import PortalPage, Store
 
 BATCH = 50  # titles per request: the API's limit for clients without the apihighlimits right
@@ -36,7 +42,7 @@ class PullSettings:
     month_names: tuple[str, ...] = ENGLISH_MONTHS
     user_agent: str = USER_AGENT
     maxlag: int = 5  # seconds of replica lag beyond which the API should refuse (5: its advice)
-    delay: float = 0.5  # seconds between request starts
+    delay: float = DEFAULT_API_DELAY  # seconds between request starts
     timeout: float = 30.0  # seconds one attempt may take
     retries: int = 4  # attempts after the first
     backoff: float = 1.0  # seconds before the first retry without Retry-After; doubles with each

@@ -19,6 +19,7 @@ USER_AGENT = f"daybook/{__version__} (news archive of the Wikipedia Current Even
 
 # The wiki pull and entities ask (daybook.ingest.pull, daybook.ingest.entities).
 DEFAULT_API = "https://en.wikipedia.org/w/api.php"
+DEFAULT_API_DELAY = 0.5  # seconds between the starts of two requests to the wiki's API
 DEFAULT_TITLE_PATTERN = "Portal:Current events/{year} {month_name} {day}"
 ENGLISH_MONTHS = (
     "January", "February", "March", "April", "May", "June",
