@@ -324,6 +324,14 @@ MIGRATIONS: tuple[str, ...] = (
         next_start REAL NOT NULL          -- no request to the host starts before this
     ) WITHOUT ROWID;
     """,
+    # 15: speed of an update (issue 11). Each new day makes its categories' pages again, and
+    # a category holds up to a fifth of the archive: the index now holds the event's id too,
+    # so its events in site order are read from the index alone (0.24 to 0.47 s for the 8
+    # largest at 150,000 events, 0.13 s now).
+    """
+    DROP INDEX events_by_category;
+    CREATE INDEX events_by_category ON events(category, date, position, id);
+    """,
 )
 
 
