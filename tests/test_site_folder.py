@@ -312,3 +312,36 @@ def test_a_full_disk_stops_the_build_with_no_half_file_left(
     assert len(left) >= 39 and all(fresh[p] == data for p, data in left.items()), "every file there is whole"
     build(db, out)  # room again: the next build finishes the job
     assert files(out) == fresh
+
+
+def test_the_sitemaps_rest_is_found_by_shape_as_section_sorts_it(db: Path, tmp_path: Path) -> None:
+    """The "site" section's stems, read without every stem of the site: the same as every
+    stem sorted by ``sitemap.section``, odd stems too."""
+    from types import SimpleNamespace
+
+    from daybook.publish import sitemap
+    from daybook.publish.state import SiteState
+
+    out = tmp_path / "site"
+    build(db, out)
+    odd = [
+        "entity/",
+        "story/",
+        "news/",
+        "news/202",
+        "news/2024x",
+        "news/٢٠٢٤/1",
+        "newsy/2024",
+        "week/2024-W19",
+    ]
+    conn = sqlite3.connect(locate(db, out).state)
+    try:
+        conn.executemany("INSERT OR IGNORE INTO pages (stem, digest) VALUES (?, 'x')", [(s,) for s in odd])
+        every = [row[0] for row in conn.execute("SELECT stem FROM pages ORDER BY stem")]
+        found = SiteState.rest_stems(SimpleNamespace(conn=conn))  # type: ignore[arg-type]
+    finally:
+        conn.close()
+    rest = [s for s in every if sitemap.section(s) == sitemap.REST]
+    assert [s for s in found if sitemap.section(s) == sitemap.REST] == rest
+    assert "news/2024x" not in rest and "entity/" in rest and "category/law-and-crime" in rest
+    assert len(found) < len(every) / 4

@@ -373,7 +373,8 @@ class Build:
             keys = {sitemap.section(stem) for stem in self.state.added | self.state.removed}
         files = {name for name in on_disk if sitemap.section_of_file(name) not in keys}
         for key in sorted(keys):
-            paths = sitemap.section_paths(key, self.state.stems, listed)
+            stems = self.state.stems if key != sitemap.REST else lambda _: self.state.rest_stems()
+            paths = sitemap.section_paths(key, stems, listed)
             written = sitemap.section_files(key, paths, base) if paths else {}
             for path, content in written.items():
                 self.writer.write(path, content)

@@ -16,6 +16,7 @@ changed days and the weeks beside them, whose links to the next and previous may
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import html
 from collections.abc import Callable, Iterable, Sequence
@@ -108,7 +109,9 @@ def week_page(
     at = weeks.index((year, week)) if (year, week) in weeks else -1
     before = weeks[at - 1] if at > 0 else None
     after = weeks[at + 1] if 0 <= at < len(weeks) - 1 else None
-    days = [d for d in index.days if urls.week_of(d) == (year, week)]
+    days = index.days[
+        bisect.bisect_left(index.days, start) : bisect.bisect_right(index.days, start + dt.timedelta(days=6))
+    ]
     return WeekPage(
         stem=urls.week_stem(year, week),
         year=year,

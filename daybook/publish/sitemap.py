@@ -26,6 +26,9 @@ def _document(root_tag: str, child_tag: str, locations: Sequence[str]) -> str:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode("utf-8")
 
 
+REST = "site"  # the section of every page no news year, entity or story section holds
+
+
 def section(stem: str) -> str:
     """The section of the site a page belongs to, by its stem."""
     first, _, rest = stem.partition("/")
@@ -34,7 +37,7 @@ def section(stem: str) -> str:
     if first in ("entity", "story") and rest:
         initial = rest[0]
         return f"{first}-{initial if initial.isascii() and initial.isalnum() else '_'}"
-    return "site"
+    return REST
 
 
 def section_of_file(name: str) -> str | None:
