@@ -180,7 +180,10 @@ def _update(
     step("relate")
     # Enrich waits out most of its time in the sources' hosts' politeness delays: it runs
     # beside relate and the first part of publish, which need none of what it finds.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside:
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside,
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside_git,
+    ):
         enriching = beside.submit(_enrich_apart, store.location, options.fetch, web)
         # Imported now, while enrich waits on its first answers: not before it starts.
         from daybook.publish import update_site
@@ -205,11 +208,15 @@ def _update(
 
         extra: list[dt.date] = []
 
+        preparing: list[concurrent.futures.Future[None]] = []
+
         def enriched(written: WriteReport) -> list[dt.date]:
-            """Wait for enrich; the days whose sources it told something new. Meanwhile
-            the blobs of the files written so far go into git, for the commit."""
+            """Wait for enrich; the days whose sources it told something new. From now
+            on the blobs of the files written so far go into git, for the commit, in a
+            thread beside the rest of publish (hashing, compressing and writing let go of
+            Python's lock; a file written again meanwhile is seen by its stat and read again)."""
             if head is not None:
-                repo.prepare(written.touched)
+                preparing.append(beside_git.submit(repo.prepare, list(written.touched)))
             waited = time.perf_counter()
             report.enriched = enriching.result()
             report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited
@@ -219,6 +226,8 @@ def _update(
         def commit(written: WriteReport) -> None:
             """Commit the site, every file written: before the site's state is saved."""
             step("commit")
+            for prepared in preparing:
+                prepared.result()
             repo.init()
             first = head is None
             report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=first)
