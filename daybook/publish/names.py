@@ -11,7 +11,6 @@ and it moves only that one page).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import sqlite3
 from collections import defaultdict
@@ -143,10 +142,11 @@ class NameRegistry(Names):
         self.conn.execute("DELETE FROM names")
         self._slugs.clear()
         for kind, names in (("entity", entities), ("story", stories)):
-            slugs = assign_slugs(names, functools.partial(self._base_of, kind))
+            bases = {name: self._base_of(kind, name) for name in names}  # each slugified once
+            slugs = assign_slugs(bases, bases.__getitem__)
             self.conn.executemany(
                 "INSERT INTO names (kind, name, base, slug, events) VALUES (?, ?, ?, ?, 0)",
-                ((kind, name, self._base_of(kind, name), slug) for name, slug in slugs.items()),
+                ((kind, name, bases[name], slug) for name, slug in slugs.items()),
             )
 
     def slug(self, kind: str, name: str) -> str | None:
