@@ -42,7 +42,7 @@ from daybook.publish.names import NameRegistry, Names
 from daybook.publish.opinion import load_opinion
 from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-exported: the build's options
 from daybook.publish.options import BuildOptions as BuildOptions
-from daybook.publish.options import Renderer, render_pool, render_workers
+from daybook.publish.options import Renderer, render_pool
 from daybook.publish.state import SiteState, page_digest
 from daybook.publish.writer import IN_THE_WAY, Writer, WriteReport, put
 from daybook.render import RenderArgs, html, i18n, render_all
@@ -62,7 +62,7 @@ from daybook.store import Store
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
-RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
+RENDER_BACKLOG = 16  # batches the render workers have and not done; more are done here
 
 
 # -- the build -----------------------------------------------------------------
@@ -84,7 +84,7 @@ class Build:
         # filled, and those sent, oldest first.
         self._batch: list[tuple[RenderArgs, list[Claimed]]] = []
         self._rendering: collections.deque[
-            tuple[list[str], list[list[Claimed]], AsyncResult[list[list[Put]]]]
+            tuple[list[str], list[list[Claimed]], AsyncResult[list[list[Put]]] | _Done]
         ] = collections.deque()
         self._in_flight: set[str] = set()  # stems of the pages batched or sent, not written yet
         self.options = options
@@ -173,16 +173,19 @@ class Build:
             self.writer.write(path, content)
 
     def _send(self) -> None:
-        """Send the batch to the workers; write what they have rendered so far."""
+        """Send the batch to the workers, or render and write it here if they lag (this
+        process then does a worker's share rather than wait); settle what is done so far."""
         assert self.renderer is not None
         if self._batch:
             stems = [getattr(args[1], "stem") for args, _ in self._batch]  # noqa: B009
             claimed = [files for _, files in self._batch]
-            sent = self.renderer.apply_async(render_and_write, (self._batch,))
+            sent: AsyncResult[list[list[Put]]] | _Done
+            if len(self._rendering) >= RENDER_BACKLOG:
+                sent = _Done(render_and_write(self._batch))
+            else:
+                sent = self.renderer.apply_async(render_and_write, (self._batch,))
             self._rendering.append((stems, claimed, sent))
             self._batch = []
-        if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
-            self._rendering[0][2].wait()
         self._write_rendered()
 
     def _write_rendered(self) -> None:
@@ -410,6 +413,22 @@ Put = tuple[bytes, int, bytes | None]
 _WORKER_FOLDERS: set[str] = set()  # folders a worker knows exist (made again if removed since)
 
 
+class _Done:
+    """A batch rendered and written in the main process, settled in its turn like the workers'."""
+
+    def __init__(self, value: list[list[Put]]) -> None:
+        self.value = value
+
+    def ready(self) -> bool:
+        return True
+
+    def wait(self) -> None:
+        return None
+
+    def get(self) -> list[list[Put]]:
+        return self.value
+
+
 def render_and_write(batch: Sequence[tuple[RenderArgs, Sequence[Claimed]]]) -> list[list[Put]]:
     """Render pages and write their files (in a render worker): the main process has
     claimed each path (checked it, journaled it) and settles what this returns, in order."""
@@ -450,14 +469,14 @@ def build_site(
     changed, replaced by a redirect).
 
     ``renderer``: worker processes to render and write pages in (see ``render_pool``);
-    without one, the build forks its own, ``render_workers(jobs)`` (``jobs``: the CPUs to
-    build on, default all; 1 renders and writes here). The files are the same bytes
-    whatever renders them.
+    without one, the build forks ``jobs - 1`` of its own (``jobs``: default the CPUs; 1
+    renders and writes here; this process renders too when they lag). The files are the
+    same bytes whatever renders them.
     """
     store.check_pages()  # a damaged store is refused before anything is written
     own = None
     if renderer is None:
-        own = renderer = render_pool(render_workers((os.cpu_count() or 1) if jobs is None else jobs))
+        own = renderer = render_pool((os.cpu_count() or 1) - 1 if jobs is None else jobs - 1)
     options = options or BuildOptions()
     builds: dict[str, Build] = {}
     try:

@@ -49,14 +49,6 @@ class BuildOptions:
             raise UsageError(f"base URL {self.base_url!r} must start with http:// or https://")
 
 
-def render_workers(jobs: int) -> int:
-    """How many render workers a build on ``jobs`` CPUs forks: none on one (the build
-    renders and writes its pages itself), else one per CPU. Each worker renders pages and
-    writes their files; the main process only makes the page objects and keeps the record,
-    less work than a worker's, so it shares the CPUs with them (BENCHMARKS.md, issue 13)."""
-    return 0 if jobs <= 1 else jobs
-
-
 def render_pool(processes: int) -> multiprocessing.pool.Pool | None:
     """Worker processes to render pages in, forked now (so make it before any thread
     starts), or None where one process is all there is, or fork is not. A worker imports
