@@ -144,3 +144,34 @@ def test_an_update_adding_a_day_rewrites_only_the_feeds_that_day_touches(tmp_pat
     for path in expected:
         parsed = feedparser.parse(after[path])
         assert not parsed.bozo and parsed.entries[0].published.startswith("2024-05-08")
+
+
+def test_a_rebuild_makes_only_the_feeds_whose_events_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed's digest (its latest events and their sources, and the code) is kept in the
+    site's state, as a page's is: a rebuild with nothing changed renders no feed, and one
+    whose file is gone is made again."""
+    out = tmp_path / "site"
+    with Store(tmp_path / "a.db") as store:
+        ingest_paths(store, [ROOT / "examples" / "2024-05-06.wiki"])
+        refresh(store, Settings(), workers=1)
+        build_site(store, out, jobs=1)
+        feeds = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.atom"))
+        before = {p: (out / p).read_bytes() for p in feeds}
+        made: list[str] = []
+        real = follow.thread_feed
+
+        def counted(kind: str, name: str, stem: str, *args: object, **kwargs: object) -> str:
+            made.append(stem)
+            return real(kind, name, stem, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(follow, "thread_feed", counted)
+        report = build_site(store, out, jobs=1)
+        assert report.written == [] and made == ["week/index"], "only the weekly feed is made"
+        gone = next(p for p in feeds if p.startswith("entity/"))
+        (out / gone).unlink()
+        made.clear()
+        report = build_site(store, out, jobs=1)
+        assert report.written == [gone] and made == [gone.removesuffix(".atom"), "week/index"]
+    assert {p: (out / p).read_bytes() for p in feeds} == before

@@ -32,7 +32,7 @@ from daybook.publish import follow, search_index
 from daybook.publish.context import SiteIndex, require_ref
 from daybook.publish.names import NameRegistry
 from daybook.publish.options import BuildOptions
-from daybook.publish.state import SiteState
+from daybook.publish.state import SiteState, renderer_fingerprint
 from daybook.publish.writer import Writer
 from daybook.render.pages import EntityRedirectPage, Link, MonthCount, ThreadEntry, ThreadPage
 from daybook.render.search import search_page as render_search_page
@@ -178,9 +178,18 @@ def _write_feed(
     """The thread's Atom feed: its latest events (the last of ``entries``, in site order)."""
     latest = [e for e in entries[-follow.FEED_SIZE :] if e is not None]
     items = [follow.FollowEntry(e.id, e.link.text, e.link.stem, e.date, cited.get(e.id, ())) for e in latest]
-    build.writer.write(
-        urls.feed_path(stem), follow.thread_feed(kind, name, stem, items, build.options.base_url)
-    )
+    path, base_url = urls.feed_path(stem), build.options.base_url
+    # Made again only if what it shows changed (or its file is gone), as pages are.
+    digest = follow.feed_digest(kind, name, stem, items, base_url, renderer_fingerprint())
+    if build.state.feed_digest(path) != digest or not build.writer.keep(path):
+        build.writer.write(path, follow.thread_feed(kind, name, stem, items, base_url))
+    build.state.record_feed(path, digest)
+
+
+def _remove_feed(build: Output, stem: str) -> None:
+    path = urls.feed_path(stem)
+    build.writer.remove(path)
+    build.state.forget_feed(path)
 
 
 def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
@@ -188,7 +197,7 @@ def _remove_thread(build: Output, stem: str, parts_from: int = 1) -> None:
     # A page this build made there belongs to the name that took the address over.
     if parts_from <= 1 and stem not in build.emitted:
         build.remove_page(stem)
-        build.writer.remove(urls.feed_path(stem))
+        _remove_feed(build, stem)
     for part_stem in build.state.pages_under(urls.parts_prefix(stem)):
         number = part_stem.rsplit("/", 1)[1]
         if number.isdigit() and int(number) >= parts_from and part_stem not in build.emitted:
@@ -350,7 +359,7 @@ def _emit_entity_redirect(build: Output, alias: str, target: str) -> None:
         title=build.translate("{alias}: see {target}").format_map({"alias": shown[0], "target": shown[1]}),
     )
     _remove_thread(build, stem)  # the parts; the page itself was just made
-    build.writer.remove(urls.feed_path(stem))  # a redirect has no events to follow
+    _remove_feed(build, stem)  # a redirect has no events to follow
     registry.set_events("entity", alias, 0)
 
 

@@ -12,9 +12,12 @@ when its events (or their sources) changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 from daybook import urls
 from daybook.render.data import LICENSE, LICENSE_URL
@@ -46,6 +49,25 @@ def _x(value: str) -> str:
 
 def _moment(date: dt.date) -> str:
     return f"{date.isoformat()}T00:00:00Z"
+
+
+@functools.cache
+def _code() -> bytes:
+    """This module's source: a change to how feeds are written makes them all again."""
+    return resources.files("daybook.publish").joinpath("follow.py").read_bytes()
+
+
+def feed_digest(
+    kind: str, name: str, stem: str, entries: Sequence[FollowEntry], base_url: str, fingerprint: str
+) -> str:
+    """The digest of everything ``thread_feed`` makes a feed from (its latest entries), with
+    the code: ``fingerprint`` (the renderers' and ``urls``', ``state.renderer_fingerprint``)
+    and this module's. Equal digests, equal feeds: a rebuild need not write it again."""
+    shown = [(e.id, e.headline, e.stem, e.date.isoformat(), e.sources) for e in entries[-FEED_SIZE:]]
+    text = f"{fingerprint}\x1f{kind}\x1f{name}\x1f{stem}\x1f{base_url}\x1f{shown!r}"
+    digest = hashlib.blake2b(_code(), digest_size=16)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def thread_feed(

@@ -11,7 +11,6 @@ and it moves only that one page).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import sqlite3
 from collections import defaultdict
@@ -120,6 +119,7 @@ class NameRegistry(Names):
     def __init__(self, conn: sqlite3.Connection, entity_names: Mapping[str, str] | None = None) -> None:
         self.conn = conn
         self._slugs: dict[tuple[str, str], str | None] = {}
+        self._stems: dict[tuple[str, str], str | None] = {}  # (kind, name) -> stem, as looked up
         self.moved: list[tuple[str, str, str]] = []
         # An edition's own names of entities (the Chinese edition's: Chinese Wikipedia's
         # titles), which its pages show and its entity slugs are made from.
@@ -142,12 +142,23 @@ class NameRegistry(Names):
         """Assign every name at once (a full build)."""
         self.conn.execute("DELETE FROM names")
         self._slugs.clear()
+        self._stems.clear()
         for kind, names in (("entity", entities), ("story", stories)):
-            slugs = assign_slugs(names, functools.partial(self._base_of, kind))
+            bases = {name: self._base_of(kind, name) for name in names}  # each slugified once
+            slugs = assign_slugs(bases, bases.__getitem__)
             self.conn.executemany(
                 "INSERT INTO names (kind, name, base, slug, events) VALUES (?, ?, ?, ?, 0)",
-                ((kind, name, self._base_of(kind, name), slug) for name, slug in slugs.items()),
+                ((kind, name, bases[name], slug) for name, slug in slugs.items()),
             )
+
+    def stem(self, kind: str, name: str) -> str | None:
+        # Asked for again and again (every page linking a name): kept once made.
+        key = (kind, name)
+        try:
+            return self._stems[key]
+        except KeyError:
+            found = self._stems[key] = _stem(kind, self.slug(kind, name))
+            return found
 
     def slug(self, kind: str, name: str) -> str | None:
         """The slug of a name some event holds (assigned now if it is new)."""
@@ -173,6 +184,7 @@ class NameRegistry(Names):
             "SELECT base, slug FROM names WHERE kind = ? AND name = ?", (kind, name)
         ).fetchone()
         self._slugs.pop((kind, name), None)
+        self._stems.pop((kind, name), None)
         if row is None:
             return
         base, slug = row
@@ -216,6 +228,7 @@ class NameRegistry(Names):
         old = self.stem(kind, name)
         self.conn.execute("UPDATE names SET slug = ? WHERE kind = ? AND name = ?", (slug, kind, name))
         self._slugs[(kind, name)] = slug
+        self._stems.pop((kind, name), None)
         if old is not None:
             self.moved.append((kind, name, old))
 

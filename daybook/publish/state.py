@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS day_names (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS day_names_by_name ON day_names(kind, name);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID;  -- every file daybook wrote
+CREATE TABLE IF NOT EXISTS feeds (                -- what each page's feed was made from
+    path TEXT PRIMARY KEY,
+    digest TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -123,6 +127,7 @@ class SiteState:
         complete = last is not None and _meta(last, "format") == FORMAT and _meta(last, "complete") == "1"
         self.full = full or not complete
         self.previous: dict[str, tuple[str, str | None]] = {}
+        self.previous_feeds: dict[str, str] = {}
         if not self.full and last is not None:
             self.conn = last
             self.conn.executescript(_SCHEMA)
@@ -136,6 +141,8 @@ class SiteState:
                     self.previous = {
                         s: (d, e) for s, d, e in last.execute("SELECT stem, digest, event_id FROM pages")
                     }
+                with contextlib.suppress(sqlite3.DatabaseError):  # a state from before the table
+                    self.previous_feeds = dict(last.execute("SELECT path, digest FROM feeds"))
         source = self.old if self.full else self.conn
         self.previous_redirects: dict[str, str] = {}
         if source is not None:
@@ -255,6 +262,25 @@ class SiteState:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM pages").fetchone()[0])
+
+    # -- feeds (``follow``): made only when what they show changed -----------------
+
+    def feed_digest(self, path: str) -> str | None:
+        """What the feed at ``path`` was last made from (None: not made before)."""
+        if self.full:
+            return self.previous_feeds.get(path)
+        row = self.conn.execute("SELECT digest FROM feeds WHERE path = ?", (path,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def record_feed(self, path: str, digest: str) -> None:
+        self.conn.execute(
+            "INSERT INTO feeds (path, digest) VALUES (?, ?)"
+            " ON CONFLICT (path) DO UPDATE SET digest = excluded.digest",
+            (path, digest),
+        )
+
+    def forget_feed(self, path: str) -> None:
+        self.conn.execute("DELETE FROM feeds WHERE path = ?", (path,))
 
     # -- redirects ---------------------------------------------------------------
 
