@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from golden_sites import DAY, EXAMPLE, GoldenSite, build, compare, published
 
-from daybook.publish import build as build_module
-
 
 def check(site: GoldenSite, work: Path) -> None:
     assert site.expected.is_dir(), f"{site.expected} missing: run scripts/regenerate-golden-sites"
@@ -50,26 +48,6 @@ def test_one_process_or_several_write_the_same_bytes(tmp_path: Path, shared_data
     assert not difference, difference.report(serial, parallel)
     difference = compare(DAY.expected, serial)
     assert not difference, difference.report(DAY.expected, serial)
-
-
-def test_batches_the_main_process_renders_while_the_worker_lags_are_the_same_bytes(
-    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With one batch at most left to the worker, the main process renders and writes most
-    batches itself, settled in their turn: the golden tree's bytes still."""
-    monkeypatch.setattr(build_module, "RENDER_BACKLOG", 1)
-    here: list[object] = []
-
-    class Counted(build_module._Done):
-        def __init__(self, value: list[list[build_module.Put]]) -> None:
-            super().__init__(value)
-            here.append(self)
-
-    monkeypatch.setattr(build_module, "_Done", Counted)
-    built = build(DAY, tmp_path / "two", jobs=2)
-    assert here, "the main process rendered batches"
-    difference = compare(DAY.expected, built)
-    assert not difference, difference.report(DAY.expected, built)
 
 
 def test_comparison_reports_missing_extra_and_differing_files(tmp_path: Path) -> None:

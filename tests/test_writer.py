@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from daybook.errors import WriteError
-from daybook.publish.writer import IN_THE_WAY, SAME, WRITTEN, Recorded, Writer, put
+from daybook.publish.writer import Recorded, Writer
 
 
 def test_writes_then_leaves_unchanged_files_alone(tmp_path: Path) -> None:
@@ -75,54 +74,6 @@ def test_a_file_daybook_did_not_write_in_the_way_stops_the_build(tmp_path: Path)
         Writer(tmp_path).write("index.md", "daybook's")
     assert (tmp_path / "index.md").read_text() == "the user's"
     assert Writer(tmp_path, Recorded(["index.md"])).write("index.md", "daybook's")
-
-
-def test_a_worker_writes_what_the_main_process_claimed_and_leaves_a_users_file(tmp_path: Path) -> None:
-    """A render worker writes (``put``) the paths the main process claimed (journaled
-    first); a file in its way goes back to the main process, which asks the ledger."""
-    (tmp_path / "mine.md").write_text("the user's")
-    (tmp_path / "old.md").write_text("daybook's, last build")
-    ledger = Recorded(["old.md"])
-    writer = Writer(tmp_path, ledger)
-    done = {}
-    for path in ("new.md", "mine.md", "old.md"):
-        full, previous = writer.claim(path)
-        assert path in writer.pending and path in ledger.claimed, "journaled before anything is made"
-        data = f"{path}, this build".encode()
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        outcome = put(full, data, previous is not None, set(), previous=previous, digest=digest)
-        done[path] = (full, digest, outcome, data if outcome == IN_THE_WAY else None)
-    assert [done[p][2] for p in ("new.md", "mine.md", "old.md")] == [WRITTEN, IN_THE_WAY, IN_THE_WAY]
-    assert (tmp_path / "mine.md").read_text() == "the user's" and not writer.report.written
-    assert writer.settle("new.md", *done["new.md"]) and writer.settle("old.md", *done["old.md"])
-    assert (tmp_path / "old.md").read_text() == "old.md, this build"
-    with pytest.raises(WriteError, match=r"mine.md: in the way \(daybook did not write this file\)"):
-        writer.settle("mine.md", *done["mine.md"])
-    assert (tmp_path / "mine.md").read_text() == "the user's"
-    assert writer.report.written == ["new.md", "old.md"]
-    # The same path again in one build: the same bytes are nothing to do, others an error.
-    full, previous = writer.claim("new.md")
-    data = b"new.md, this build"
-    digest = hashlib.blake2b(data, digest_size=16).digest()
-    assert put(full, data, True, set(), previous=previous, digest=digest) == SAME
-    with pytest.raises(WriteError, match="two different contents"):
-        put(full, b"other", True, set(), previous=previous, digest=b"0" * 16)
-
-
-def test_writing_a_path_a_worker_holds_waits_for_it(tmp_path: Path) -> None:
-    writer = Writer(tmp_path)
-    settled = []
-    full, _ = writer.claim("a.md")
-
-    def wait() -> None:  # the build's flush: the worker's result is settled
-        data = b"the worker's"
-        outcome = put(full, data, False, set())
-        settled.append(writer.settle("a.md", full, hashlib.blake2b(data, digest_size=16).digest(), outcome))
-
-    writer.wait = wait
-    with pytest.raises(WriteError, match="two different contents"):
-        writer.write("a.md", "another")
-    assert settled == [True] and (tmp_path / "a.md").read_text() == "the worker's"
 
 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:

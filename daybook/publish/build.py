@@ -20,7 +20,6 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -44,8 +43,8 @@ from daybook.publish.options import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # re-e
 from daybook.publish.options import BuildOptions as BuildOptions
 from daybook.publish.options import Renderer, render_pool
 from daybook.publish.state import SiteState, page_digest
-from daybook.publish.writer import IN_THE_WAY, Writer, WriteReport, put
-from daybook.render import RenderArgs, html, i18n, render_all
+from daybook.publish.writer import Writer, WriteReport
+from daybook.render import RenderArgs, html, i18n, render_all, render_batch
 from daybook.render import data as page_data
 from daybook.render.pages import (
     ArchivePage,
@@ -62,7 +61,7 @@ from daybook.store import Store
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
-RENDER_BACKLOG = 16  # batches the render workers have and not done; more are done here
+RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
 
 
 # -- the build -----------------------------------------------------------------
@@ -79,13 +78,11 @@ class Build:
         # renderers are pure functions of the page objects, which go to them pickled.
         self.renderer = renderer
         # Pages go to the workers in batches (one task per page costs the pool more than
-        # rendering a small page), each with its files (path, file, what this build gave it
-        # so far): the worker renders and writes them (``render_and_write``). The batch being
-        # filled, and those sent, oldest first.
-        self._batch: list[tuple[RenderArgs, list[Claimed]]] = []
-        self._rendering: collections.deque[
-            tuple[list[str], list[list[Claimed]], AsyncResult[list[list[Put]]] | _Done]
-        ] = collections.deque()
+        # rendering a small page): the batch being filled, and those sent, oldest first.
+        self._batch: list[RenderArgs] = []
+        self._rendering: collections.deque[tuple[list[str], AsyncResult[list[dict[str, str]]]]] = (
+            collections.deque()
+        )
         self._in_flight: set[str] = set()  # stems of the pages batched or sent, not written yet
         self.options = options
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
@@ -108,8 +105,6 @@ class Build:
             self.state = SiteState(site, full=full)
             held.callback(self.state.close)
             self.writer = Writer(out, self.state)
-            if renderer is not None:
-                self.writer.wait = self.flush  # a path a worker is writing is settled first
             self.names = NameRegistry(self.state.conn, _entity_names(store, options.edition))
             # An update takes unchanged days' event paths from the state (``_update`` says
             # which days changed); a full build makes them all.
@@ -166,8 +161,7 @@ class Build:
                 if stem in self._in_flight:  # made twice in one build: the last one stands
                     self.flush()
                 self._in_flight.add(stem)
-                # Checked and journaled here, before a worker makes anything.
-                self._batch.append((args, [(path, *self.writer.claim(path)) for path in paths]))
+                self._batch.append(args)
                 if len(self._batch) >= RENDER_BATCH:
                     self._send()
         # A full build's state starts empty: whether a page is new is the state's to say.
@@ -179,29 +173,22 @@ class Build:
             self.writer.write(path, content)
 
     def _send(self) -> None:
-        """Send the batch to the workers, or render and write it here if they lag (this
-        process then does a worker's share rather than wait); settle what is done so far."""
+        """Send the batch to the workers; write what they have rendered so far."""
         assert self.renderer is not None
         if self._batch:
-            stems = [getattr(args[1], "stem") for args, _ in self._batch]  # noqa: B009
-            claimed = [files for _, files in self._batch]
-            sent: AsyncResult[list[list[Put]]] | _Done
-            if len(self._rendering) >= RENDER_BACKLOG:
-                sent = _Done(render_and_write(self._batch))
-            else:
-                sent = self.renderer.apply_async(render_and_write, (self._batch,))
-            self._rendering.append((stems, claimed, sent))
+            stems = [getattr(args[1], "stem") for args in self._batch]  # noqa: B009
+            self._rendering.append((stems, self.renderer.apply_async(render_batch, (self._batch,))))
             self._batch = []
+        if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
+            self._rendering[0][1].wait()
         self._write_rendered()
 
     def _write_rendered(self) -> None:
-        """Settle what the workers have rendered and written so far, in the order it was
-        asked for (the writer's record and report are a serial build's)."""
-        while self._rendering and self._rendering[0][2].ready():
-            stems, claimed, result = self._rendering.popleft()
-            for files, done in zip(claimed, result.get(), strict=True):
-                for (path, full, _), (hashed, outcome, data) in zip(files, done, strict=True):
-                    self.writer.settle(path, full, hashed, outcome, data)
+        """Write what the workers have rendered so far, in the order it was asked for."""
+        while self._rendering and self._rendering[0][1].ready():
+            stems, result = self._rendering.popleft()
+            for files in result.get():
+                self._write(files)
             self._in_flight.difference_update(stems)
 
     def flush(self) -> None:
@@ -209,7 +196,7 @@ class Build:
         if self.renderer is None:
             return
         self._send()
-        for _, _, result in self._rendering:
+        for _, result in self._rendering:
             result.wait()
         self._write_rendered()
 
@@ -422,46 +409,6 @@ class Build:
         return recent[-FRONT_DAYS:], latest[-FEED_EVENTS:]
 
 
-# A page's file as a worker is given it (``Writer.claim``): path, absolute file, what this
-# build gave it so far; and what the worker did with it (``writer.put``): the content's
-# digest, the outcome, and the content if a file is in the way (for the main process to check).
-Claimed = tuple[str, str, bytes | None]
-Put = tuple[bytes, int, bytes | None]
-_WORKER_FOLDERS: set[str] = set()  # folders a worker knows exist (made again if removed since)
-
-
-class _Done:
-    """A batch rendered and written in the main process, settled in its turn like the workers'."""
-
-    def __init__(self, value: list[list[Put]]) -> None:
-        self.value = value
-
-    def ready(self) -> bool:
-        return True
-
-    def wait(self) -> None:
-        return None
-
-    def get(self) -> list[list[Put]]:
-        return self.value
-
-
-def render_and_write(batch: Sequence[tuple[RenderArgs, Sequence[Claimed]]]) -> list[list[Put]]:
-    """Render pages and write their files (in a render worker): the main process has
-    claimed each path (checked it, journaled it) and settles what this returns, in order."""
-    done = []
-    for args, claimed in batch:
-        files = render_all(*args)
-        outcomes = []
-        for path, full, previous in claimed:
-            data = files[path].encode("utf-8")
-            digest = hashlib.blake2b(data, digest_size=16).digest()
-            outcome = put(full, data, previous is not None, _WORKER_FOLDERS, previous=previous, digest=digest)
-            outcomes.append((digest, outcome, data if outcome == IN_THE_WAY else None))
-        done.append(outcomes)
-    return done
-
-
 def _feed_item(event: EventSummary) -> feeds.FeedItem:
     return feeds.FeedItem(
         id=event.id,
@@ -485,10 +432,9 @@ def build_site(
     and files no page produces any more are removed (or, for an event whose slug
     changed, replaced by a redirect).
 
-    ``renderer``: worker processes to render and write pages in (see ``render_pool``);
-    without one, the build forks ``jobs - 1`` of its own (``jobs``: default the CPUs; 1
-    renders and writes here; this process renders too when they lag). The files are the
-    same bytes whatever renders them.
+    ``renderer``: worker processes to render pages in (see ``render_pool``); without one,
+    the build forks ``jobs - 1`` of its own (``jobs``: default the CPUs; 1 renders here).
+    The files are the same bytes whatever renders them.
     """
     store.check_pages()  # a damaged store is refused before anything is written
     own = None

@@ -76,7 +76,8 @@ def renderer_fingerprint() -> str:
 
 
 def _renderer_sources(package: Traversable, folder: str = "render") -> list[str]:
-    """The package-relative names of the renderers' sources (``render/``) and ``urls.py``."""
+    """The package-relative names of the renderers' sources (``render/``: code, templates, the
+    editions' catalogues) and ``urls.py``."""
     names = ["urls.py"]
     todo = [folder]
     while todo:
@@ -84,7 +85,7 @@ def _renderer_sources(package: Traversable, folder: str = "render") -> list[str]
         for entry in package.joinpath(at).iterdir():
             if entry.is_dir():
                 todo.append(f"{at}/{entry.name}")
-            elif entry.name.endswith((".py", ".html", ".css", ".json")):
+            elif entry.name.endswith((".py", ".html", ".css", ".json", ".po")):
                 names.append(f"{at}/{entry.name}")
     return sorted(names)
 

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable, KeysView
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -71,18 +71,16 @@ class Ledger(Protocol):
 
 
 class Recorded:
-    """A ledger of the paths it is given (the site's state keeps the real one); what a build
-    claims is noted apart (the state's journal), owned only by the build's own record."""
+    """A ledger of the paths it is given (the site's state keeps the real one)."""
 
     def __init__(self, paths: Iterable[str] = ()) -> None:
         self.paths = set(paths)
-        self.claimed: set[str] = set()
 
     def owns(self, path: str) -> bool:
         return path in self.paths
 
     def claim(self, path: str) -> None:
-        self.claimed.add(path)
+        self.paths.add(path)
 
     def recorded(self) -> Iterable[str]:
         return sorted(self.paths)
@@ -103,10 +101,6 @@ class Writer:
         self._built: dict[str, bytes] = {}
         self._folders: dict[str, bool] = {}  # folder (relative) -> inside the root
         self._made: set[str] = set()  # folders (absolute) known to exist
-        # Paths a render worker is writing (``claim``), not settled yet; ``wait`` settles
-        # them all (the build sets it to its flush).
-        self.pending: set[str] = set()
-        self.wait: Callable[[], None] = _nothing_pending
 
     def target(self, path: str) -> Path:
         """The file a relative path names, refusing anything that would leave the root."""
@@ -139,7 +133,7 @@ class Writer:
         inside = self._folders.get(folder)
         if inside is None:  # a folder not seen yet: check it the slow way
             return str(self.target(path))
-        if _not_plain(path):
+        if "\\" in path or "\n" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
             raise WriteError(f"{path!r}: not a relative path inside the output folder")
         if not inside:
             raise WriteError(f"{path!r}: leaves the output folder {self.root}")
@@ -147,8 +141,6 @@ class Writer:
 
     def write(self, path: str, content: str | bytes) -> bool:
         """Write one file; returns True if the file on disk changed."""
-        if path in self.pending:  # a render worker is writing it: its word first
-            self.wait()
         data = content.encode("utf-8") if isinstance(content, str) else content
         digest = hashlib.blake2b(data, digest_size=16).digest()
         previous = self._built.get(path)
@@ -159,39 +151,45 @@ class Writer:
         # A file kept earlier in the build is written now if its page changed since (a
         # name's address moved after the page was first made).
         full = self._checked(path)
-        outcome = put(full, data, previous is not None, self._made, lambda: self.ledger.claim(path))
-        return self.settle(path, full, digest, outcome, data)
-
-    def claim(self, path: str) -> tuple[str, bytes | None]:
-        """Ready a path for a render worker to write (``put``): checked, journaled, and
-        noted as pending until ``settle``. Returns its file and what this build gave it
-        so far (None: nothing; ``put`` is told whether it may replace a file there)."""
-        if path in self.pending:
-            self.wait()
-        full = self._checked(path)
-        self.ledger.claim(path)
-        self.pending.add(path)
-        return full, self._built.get(path)
-
-    def settle(self, path: str, full: str, digest: bytes, outcome: int, data: bytes | None = None) -> bool:
-        """Account for what ``put`` did with a path (here or in a render worker): the
-        build's record, the report, and the owner's check of a file in the way (then
-        written here). Returns True if the file on disk changed."""
-        self.pending.discard(path)
-        if outcome == SAME:
-            return False
         self._built[path] = digest
         self.report.touched.append(path)
-        if outcome == IN_THE_WAY:
-            if data is None or not self.ledger.owns(path):
-                raise WriteError(
-                    f"{full}: in the way (daybook did not write this file); move it out of the"
-                    " site folder and build again"
-                )
-            outcome = put(full, data, True, self._made, lambda: self.ledger.claim(path))
-        if outcome == UNCHANGED:
-            self.report.unchanged += 1
-            return False
+        try:
+            try:
+                found = os.lstat(full)
+            except FileNotFoundError:
+                found = None
+            if found is not None:
+                if stat.S_ISLNK(found.st_mode):
+                    raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+                if stat.S_ISREG(found.st_mode):
+                    if found.st_size == len(data) and _read(full) == data:
+                        self.report.unchanged += 1
+                        return False
+                    if previous is None and not self.ledger.owns(path):
+                        raise WriteError(
+                            f"{full}: in the way (daybook did not write this file); move it out of the"
+                            " site folder and build again"
+                        )
+            folder, _, name = full.rpartition("/")
+            if folder not in self._made:
+                os.makedirs(folder, exist_ok=True)
+                self._made.add(folder)
+            self.ledger.claim(path)
+            tmp = f"{folder}/{temporary_name(name)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                try:
+                    _write_all(fd, data)
+                    os.fchmod(fd, 0o644)  # whatever the umask: a site is for reading
+                finally:
+                    os.close(fd)
+                os.replace(tmp, full)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)  # a full disk leaves no half file behind
+                raise
+        except OSError as exc:
+            raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
         self.report.written.append(path)
         return True
 
@@ -214,14 +212,12 @@ class Writer:
         """Count a file as part of this build without rewriting it (its inputs did not
         change). Returns False, and keeps nothing, if the file is not there (or is not a
         plain file)."""
-        if path in self.pending:
-            self.wait()
         if path in self._built:
             return False
         folder, _, _ = path.rpartition("/")
         if folder not in self._folders:  # a folder not seen yet: check it the slow way
             self.target(path)
-        elif _not_plain(path):
+        elif "\\" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
             raise WriteError(f"{path!r}: not a relative path inside the output folder")
         elif not self._folders[folder]:
             raise WriteError(f"{path!r}: leaves the output folder {self.root}")
@@ -239,8 +235,6 @@ class Writer:
         """Remove one file daybook wrote (a page whose event left the portal); True if it
         existed. A file daybook did not write is left as it is."""
         full = self.target(path)
-        if path in self.pending:
-            self.wait()
         if not self.owns(path):
             return False
         self.report.touched.append(path)
@@ -271,93 +265,6 @@ class Writer:
                 return
             self._made.discard(str(folder))  # made again if a file goes there later
             folder = folder.parent
-
-
-# What ``put`` did: nothing (this build gave the path these bytes already), found the file
-# as it must be, wrote it, or found a different file there it was not told it may replace.
-SAME, UNCHANGED, WRITTEN, IN_THE_WAY = range(4)
-
-
-def put(
-    full: str,
-    data: bytes,
-    may_replace: bool,
-    made: set[str],
-    claim: Callable[[], None] | None = None,
-    *,
-    previous: bytes | None = None,
-    digest: bytes | None = None,
-) -> int:
-    """Write ``data`` at the absolute path ``full`` (checked: ``Writer.claim``) unless the
-    file holds it already: a temporary file beside it, renamed over it. A different plain
-    file there is replaced only if ``may_replace`` (else IN_THE_WAY: the caller asks the
-    ledger); a symlink never. ``made``: folders known to exist (made and added if not);
-    ``claim``: called before anything is made (the journal). ``previous`` and ``digest``
-    (a render worker's call): what this build gave the path so far, and ``data``'s digest:
-    SAME if they are equal, an error if they differ. Runs in the main process or a worker."""
-    if previous is not None and previous != _KEPT:
-        if previous == digest:
-            return SAME
-        raise WriteError(f"{full}: two different contents for one path in one build")
-    try:
-        try:
-            found = os.lstat(full)
-        except FileNotFoundError:
-            found = None
-        if found is not None:
-            if stat.S_ISLNK(found.st_mode):
-                raise WriteError(f"{full!r}: leaves the output folder")
-            if stat.S_ISREG(found.st_mode):
-                if found.st_size == len(data) and _read(full) == data:
-                    return UNCHANGED
-                if not may_replace:
-                    return IN_THE_WAY
-        folder, _, name = full.rpartition("/")
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            made.add(folder)
-        if claim is not None:
-            claim()
-        tmp = f"{folder}/{temporary_name(name)}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            fd = os.open(tmp, flags, 0o644)
-        except FileNotFoundError:  # the folder was removed since (its last page went)
-            os.makedirs(folder, exist_ok=True)
-            fd = os.open(tmp, flags, 0o644)
-        try:
-            try:
-                _write_all(fd, data)
-                os.fchmod(fd, 0o644)  # whatever the umask: a site is for reading
-            finally:
-                os.close(fd)
-            os.replace(tmp, full)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)  # a full disk leaves no half file behind
-            raise
-    except OSError as exc:
-        raise WriteError(f"{full}: cannot write ({exc.strerror or exc})") from exc
-    return WRITTEN
-
-
-def _not_plain(path: str) -> bool:
-    """Whether a relative path has an empty part, one starting with a dot (``..``, a hidden
-    file), a backslash or a line break: the test ``target`` makes part by part, on the whole
-    string (a page's files are checked by the hundred thousand)."""
-    return (
-        not path
-        or path[0] in "./"
-        or path[-1] == "/"
-        or "//" in path
-        or "/." in path
-        or "\\" in path
-        or "\n" in path
-    )
-
-
-def _nothing_pending() -> None:
-    """``Writer.wait`` with no render worker writing."""
 
 
 def _read(path: str) -> bytes:

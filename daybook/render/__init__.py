@@ -31,6 +31,11 @@ RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = 
 RenderArgs = tuple[str, object, Sequence[str], str, str | None, str, str, Sequence[tuple[str, str]]]
 
 
+def render_batch(batch: Sequence[RenderArgs]) -> list[dict[str, str]]:
+    """Several pages (``render_all``'s arguments each), in order: one task for a worker."""
+    return [render_all(*args) for args in batch]
+
+
 def render_all(
     kind: str,
     page: object,
