@@ -64,45 +64,45 @@ def _format(date: dt.date, pattern: str, edition: str) -> str:
     return str(format_date(date, _PATTERNS[edition][pattern], locale=LOCALES[edition]))
 
 
-def long_date(value: str | dt.date | None, edition: str = urls.DEFAULT_EDITION) -> str:
-    """``Tuesday 7 May 2024``; ``2024年5月7日星期二``."""
+# English dates as daybook writes them, by the name of the pattern the other editions use.
+_ENGLISH: dict[str, Callable[[dt.date], str]] = {
+    "full": lambda d: f"{_WEEKDAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}",
+    "long": lambda d: f"{d.day} {_MONTHS[d.month - 1]} {d.year}",
+    "day": lambda d: f"{d.day} {_MONTHS[d.month - 1]}",
+    "month": lambda d: _MONTHS[d.month - 1],
+    "year_month": lambda d: f"{_MONTHS[d.month - 1]} {d.year}",
+}
+
+
+def _written(value: str | dt.date | None, pattern: str, edition: str) -> str:
     if (date := _date(value)) is None:
         return ""
-    if edition == urls.DEFAULT_EDITION:
-        return f"{_WEEKDAYS[date.weekday()]} {date.day} {_MONTHS[date.month - 1]} {date.year}"
-    return _format(date, "full", edition)
+    return _ENGLISH[pattern](date) if edition == urls.DEFAULT_EDITION else _format(date, pattern, edition)
+
+
+def long_date(value: str | dt.date | None, edition: str = urls.DEFAULT_EDITION) -> str:
+    """``Tuesday 7 May 2024``; ``2024年5月7日星期二``."""
+    return _written(value, "full", edition)
 
 
 def medium_date(value: str | dt.date | None, edition: str = urls.DEFAULT_EDITION) -> str:
     """``7 May 2024``; ``2024年5月7日``."""
-    if (date := _date(value)) is None:
-        return ""
-    if edition == urls.DEFAULT_EDITION:
-        return f"{date.day} {_MONTHS[date.month - 1]} {date.year}"
-    return _format(date, "long", edition)
+    return _written(value, "long", edition)
 
 
 def short_date(value: str | dt.date | None, edition: str = urls.DEFAULT_EDITION) -> str:
     """``7 May``; ``5月7日``: where the year is plain from the page."""
-    if (date := _date(value)) is None:
-        return ""
-    if edition == urls.DEFAULT_EDITION:
-        return f"{date.day} {_MONTHS[date.month - 1]}"
-    return _format(date, "day", edition)
+    return _written(value, "day", edition)
 
 
 def month_only(month: int, edition: str = urls.DEFAULT_EDITION) -> str:
     """``May``; ``5月``."""
-    if edition == urls.DEFAULT_EDITION:
-        return _MONTHS[month - 1]
-    return _format(dt.date(2000, month, 1), "month", edition)
+    return _written(dt.date(2000, month, 1), "month", edition)
 
 
 def month_name(year: int, month: int, edition: str = urls.DEFAULT_EDITION) -> str:
     """``May 2024``; ``2024年5月``."""
-    if edition == urls.DEFAULT_EDITION:
-        return f"{_MONTHS[month - 1]} {year}"
-    return _format(dt.date(year, month, 1), "year_month", edition)
+    return _written(dt.date(year, month, 1), "year_month", edition)
 
 
 def weekdays(edition: str = urls.DEFAULT_EDITION) -> list[tuple[str, str, str]]:
