@@ -114,6 +114,11 @@ def test_the_chinese_edition_writes_dates_and_words_its_own_way(site: Path) -> N
     digest = week.read_text(encoding="utf-8")
     assert ">订阅</a>" in digest and "个报道" in digest and "<title>2024-W19 周" in digest
     assert ">Follow<" not in digest and " stories" not in digest
+    # So do the feeds of its pages.
+    feeds = sorted((site / "zh" / "category").glob("*.atom"))
+    assert feeds, "the categories' feeds"
+    feed = feeds[0].read_text(encoding="utf-8")
+    assert 'xml:lang="zh-Hans"' in feed and "分类：维基百科时事门户的最新事件" in feed
 
 
 def i18n_note() -> str:

@@ -180,9 +180,10 @@ def _write_feed(
     items = [follow.FollowEntry(e.id, e.link.text, e.link.stem, e.date, cited.get(e.id, ())) for e in latest]
     path, base_url = urls.feed_path(stem), build.options.base_url
     # Made again only if what it shows changed (or its file is gone), as pages are.
-    digest = follow.feed_digest(kind, name, stem, items, base_url, renderer_fingerprint())
+    digest = follow.feed_digest(kind, name, stem, items, base_url, renderer_fingerprint(), build.edition)
     if build.state.feed_digest(path) != digest or not build.writer.keep(path):
-        build.writer.write(path, follow.thread_feed(kind, name, stem, items, base_url))
+        feed = follow.thread_feed(kind, name, stem, items, base_url, edition=build.edition)
+        build.writer.write(path, feed)
     build.state.record_feed(path, digest)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from daybook import urls
+from daybook.render import i18n
 from daybook.render.data import LICENSE, LICENSE_URL
 
 FEED_SIZE = 50  # the latest events a feed carries
@@ -58,34 +59,49 @@ def _code() -> bytes:
 
 
 def feed_digest(
-    kind: str, name: str, stem: str, entries: Sequence[FollowEntry], base_url: str, fingerprint: str
+    kind: str,
+    name: str,
+    stem: str,
+    entries: Sequence[FollowEntry],
+    base_url: str,
+    fingerprint: str,
+    edition: str = urls.DEFAULT_EDITION,
 ) -> str:
     """The digest of everything ``thread_feed`` makes a feed from (its latest entries), with
     the code: ``fingerprint`` (the renderers' and ``urls``', ``state.renderer_fingerprint``)
     and this module's. Equal digests, equal feeds: a rebuild need not write it again."""
     shown = [(e.id, e.headline, e.stem, e.date.isoformat(), e.sources) for e in entries[-FEED_SIZE:]]
-    text = f"{fingerprint}\x1f{kind}\x1f{name}\x1f{stem}\x1f{base_url}\x1f{shown!r}"
+    text = f"{fingerprint}\x1f{edition}\x1f{kind}\x1f{name}\x1f{stem}\x1f{base_url}\x1f{shown!r}"
     digest = hashlib.blake2b(_code(), digest_size=16)
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
 def thread_feed(
-    kind: str, name: str, stem: str, entries: Sequence[FollowEntry], base_url: str, *, page_path: str = ""
+    kind: str,
+    name: str,
+    stem: str,
+    entries: Sequence[FollowEntry],
+    base_url: str,
+    *,
+    page_path: str = "",
+    edition: str = urls.DEFAULT_EDITION,
 ) -> str:
     """The Atom feed of the page at ``stem`` (at ``urls.feed_path(stem)``): the last
     ``FEED_SIZE`` of ``entries`` (the page's events in site order, oldest first), newest
-    first. ``page_path``: the HTML page it follows, if not ``stem``'s."""
+    first, in the words of ``edition``. ``page_path``: the HTML page it follows, if not ``stem``'s."""
+    words = i18n.translator(edition)
     latest = list(entries[-FEED_SIZE:])[::-1]
     page = urls.absolute(page_path or f"{stem}.html", base_url)
     updated = _moment(latest[0].date if latest else dt.date(1999, 1, 1))
     title = f"{name} · daybook"
-    subtitle = f"{KIND_LABEL.get(kind, kind)}: the latest events, from the Wikipedia Current Events Portal"
+    about = words("{kind}: the latest events, from the Wikipedia Current Events Portal")
+    subtitle = about.format(kind=words(KIND_LABEL.get(kind, kind)))
     self_link = urls.absolute(urls.feed_path(stem), base_url)
     ident = self_link if page_path else page  # a feed following no one page is named by itself
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{i18n.LANG[edition]}">',
         f"  <id>{_x(ident)}</id>",
         f"  <title>{_x(title)}</title>",
         f"  <subtitle>{_x(subtitle)}</subtitle>",
@@ -96,6 +112,7 @@ def thread_feed(
         "  <generator>daybook</generator>",
     ]
     prefix = base_url.rstrip("/") + "/"
+    sources = words("Sources:")
     for entry in latest:
         href = _x(f"{prefix}{entry.stem}.html")
         moment = _moment(entry.date)
@@ -106,7 +123,7 @@ def thread_feed(
         )
         # The summary is HTML (escaped once more as the element's text): the sources, linked.
         cited = ", ".join(f'<a href="{_x(url)}">{_x(outlet)}</a>' for outlet, url in entry.sources)
-        summary = _x(f"<p>Sources: {cited}</p>") if cited else ""
+        summary = _x(f"<p>{sources} {cited}</p>") if cited else ""
         out.append(
             f"  <entry>\n    <id>{href}</id>\n    <title>{headline}</title>\n"
             f"    <updated>{moment}</updated>\n    <published>{moment}</published>\n"
