@@ -139,6 +139,29 @@ def test_a_reader_finds_the_chinese_name(browser: webdriver.Chrome, site: Path) 
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh-Hans"
 
 
+@pytest.mark.browser
+def test_the_chinese_search_page_answers_in_chinese(browser: webdriver.Chrome, site: Path) -> None:
+    """The static search's script takes its words and dates from the page's edition."""
+    import threading
+
+    from daybook.serve import serve
+
+    server = serve(site, port=0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(server.url + "/zh/search.html?q=flooding")
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li"))
+        status = browser.find_element(By.ID, "search-status").text
+        first = browser.find_element(By.CSS_SELECTOR, "#search-results li time").text
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert status.startswith("“flooding”的") and status.endswith(" 条"), status
+    assert "年" in first and "月" in first and first.endswith("日"), first
+
+
 def test_unknown_editions_are_refused_before_any_work(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -32,6 +32,7 @@ def search_page(
         "status": status,
         "results": None if results is None else list(results),
         "script": None if script is None else urls.edition_link(script, edition),
+        "months": ",".join(i18n.month_only(month, edition) for month in range(1, 13)),  # the script's dates
     }
     title = f"Search: {query}" if query else i18n.translator(edition)("Search")
     return html.render("search.html", data, title=title, base_url=base_url, edition=edition)
