@@ -155,12 +155,26 @@
     });
   }
 
-  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December"];
+  // The page's words (its edition's, from data attributes of the status line); English
+  // where a page gives none.
+  var WORDS = {
+    searching: "Searching\u2026", failed: "The search index could not be read ({error}).",
+    none: "No events found for \u201c{query}\u201d.", one: "{n} result for \u201c{query}\u201d",
+    many: "{n} results for \u201c{query}\u201d", best: "{n} best results for \u201c{query}\u201d",
+    date: "{day} {month} {year}",
+    months: "January,February,March,April,May,June,July,August,September,October,November,December"
+  };
 
-  function label(iso) {  // 7 May 2024, as the pages write dates
+  function words(status, key, values) {
+    var text = status.dataset[key] || WORDS[key];
+    return text.replace(/\{(\w+)\}/g, function (all, name) { return name in values ? values[name] : all; });
+  }
+
+  function label(iso, status) {  // 7 May 2024, as the pages write dates (2024年5月7日 in zh)
     var parts = iso.split("-");
-    return Number(parts[2]) + " " + MONTHS[Number(parts[1]) - 1] + " " + parts[0];
+    var months = (status.dataset.months || WORDS.months).split(",");
+    return words(status, "date", {day: Number(parts[2]), month: months[Number(parts[1]) - 1],
+                                  year: parts[0], m: Number(parts[1])});
   }
 
   function show(query, hits, status, list) {
@@ -173,7 +187,7 @@
       link.textContent = hit.headline;
       var time = document.createElement("time");
       time.dateTime = hit.date;
-      time.textContent = label(hit.date);
+      time.textContent = label(hit.date, status);
       var text = document.createElement("p");
       text.className = "snippet";
       hit.snippet.forEach(function (part) {
@@ -185,10 +199,8 @@
       item.append(link, " ", time, "\n", text);
       list.append(item);
     });
-    status.textContent = hits.length
-      ? hits.length + (hits.length === LIMIT ? " best" : "") + " result" + (hits.length === 1 ? "" : "s") +
-        " for \u201c" + query + "\u201d"
-      : "No events found for \u201c" + query + "\u201d.";
+    var key = !hits.length ? "none" : hits.length === LIMIT ? "best" : hits.length === 1 ? "one" : "many";
+    status.textContent = words(status, key, {n: hits.length, query: query});
   }
 
   function start() {
@@ -199,9 +211,9 @@
     if (!input || !status || !list) return;
     input.value = query;
     if (!query) return;
-    status.textContent = "Searching\u2026";
+    status.textContent = words(status, "searching", {});
     search(query).then(function (hits) { show(query, hits, status, list); }, function (error) {
-      status.textContent = "The search index could not be read (" + error.message + ").";
+      status.textContent = words(status, "failed", {error: error.message});
     });
   }
 
