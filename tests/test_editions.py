@@ -162,6 +162,35 @@ def test_the_chinese_search_page_answers_in_chinese(browser: webdriver.Chrome, s
     assert "年" in first and "月" in first and first.endswith("日"), first
 
 
+@pytest.mark.browser
+def test_axe_finds_no_serious_violation_on_the_chinese_pages(browser: webdriver.Chrome, site: Path) -> None:
+    """Each kind of page of the Chinese edition, as axe-core sees it (the English ones are
+    checked in test_reader_browser)."""
+    from test_reader_browser import axe_violations
+
+    zh = site / "zh"
+    day = zh / "news" / "2024" / "05" / "8"
+    event = next(p for p in sorted(day.glob("*.html")) if p.name != "index.html")
+    pages = {
+        "front": zh / "index.html",
+        "day": day / "index.html",
+        "event": event,
+        "entity": zh / "entity" / "巴西.html",
+        "category": sorted((zh / "category").glob("*.html"))[0],
+        "week": sorted((zh / "week").glob("*.html"))[0],
+        "archive": zh / "news" / "index.html",
+    }
+    source = sites.axe_source()
+    browser.set_script_timeout(120)
+    found = {}
+    for kind, page in pages.items():
+        assert page.is_file(), page
+        browser.get(page.as_uri())
+        if violations := axe_violations(browser, source):
+            found[kind] = violations
+    assert not found, found
+
+
 def test_unknown_editions_are_refused_before_any_work(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
