@@ -50,6 +50,28 @@ def test_one_process_or_several_write_the_same_bytes(tmp_path: Path, shared_data
     assert not difference, difference.report(DAY.expected, serial)
 
 
+def test_batches_rendered_here_while_the_worker_has_enough_are_the_same_bytes(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no batch left waiting for the worker, the building process renders most batches
+    itself, written in their turn: the golden tree's bytes still."""
+    from daybook.publish import build as build_module
+
+    monkeypatch.setattr(build_module, "RENDER_AHEAD", 1)
+    here: list[object] = []
+
+    class Counted(build_module._Rendered):
+        def __init__(self, files: list[dict[str, str]]) -> None:
+            super().__init__(files)
+            here.append(self)
+
+    monkeypatch.setattr(build_module, "_Rendered", Counted)
+    built = build(DAY, tmp_path / "two", jobs=2)
+    assert here, "the building process rendered batches"
+    difference = compare(DAY.expected, built)
+    assert not difference, difference.report(DAY.expected, built)
+
+
 def test_comparison_reports_missing_extra_and_differing_files(tmp_path: Path) -> None:
     expected, actual = tmp_path / "expected", tmp_path / "actual"
     for root in (expected, actual):

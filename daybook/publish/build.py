@@ -62,6 +62,7 @@ FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
 RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
+RENDER_AHEAD = 2  # batches the workers have not done, at most: past that this process renders too
 
 
 # -- the build -----------------------------------------------------------------
@@ -80,9 +81,9 @@ class Build:
         # Pages go to the workers in batches (one task per page costs the pool more than
         # rendering a small page): the batch being filled, and those sent, oldest first.
         self._batch: list[RenderArgs] = []
-        self._rendering: collections.deque[tuple[list[str], AsyncResult[list[dict[str, str]]]]] = (
-            collections.deque()
-        )
+        self._rendering: collections.deque[
+            tuple[list[str], AsyncResult[list[dict[str, str]]] | _Rendered]
+        ] = collections.deque()
         self._in_flight: set[str] = set()  # stems of the pages batched or sent, not written yet
         self.options = options
         self.opinion: list[OpinionPiece] = load_opinion(options.opinion_dir) if options.opinion_dir else []
@@ -177,7 +178,14 @@ class Build:
         assert self.renderer is not None
         if self._batch:
             stems = [getattr(args[1], "stem") for args in self._batch]  # noqa: B009
-            self._rendering.append((stems, self.renderer.apply_async(render_batch, (self._batch,))))
+            sent: AsyncResult[list[dict[str, str]]] | _Rendered
+            if sum(not result.ready() for _, result in self._rendering) >= RENDER_AHEAD:
+                # The workers have enough in hand: rendering here beats waiting for them
+                # (one worker and this process then share the work, whatever ``jobs``).
+                sent = _Rendered(render_batch(self._batch))
+            else:
+                sent = self.renderer.apply_async(render_batch, (self._batch,))
+            self._rendering.append((stems, sent))
             self._batch = []
         if len(self._rendering) > RENDER_BACKLOG:  # the workers lag: wait, not hoard
             self._rendering[0][1].wait()
@@ -407,6 +415,22 @@ class Build:
             recent.insert(0, page)
             latest[:0] = summaries
         return recent[-FRONT_DAYS:], latest[-FEED_EVENTS:]
+
+
+class _Rendered:
+    """A batch rendered in the building process, written in its turn like the workers'."""
+
+    def __init__(self, files: list[dict[str, str]]) -> None:
+        self.files = files
+
+    def ready(self) -> bool:
+        return True
+
+    def wait(self) -> None:
+        return None
+
+    def get(self) -> list[dict[str, str]]:
+        return self.files
 
 
 def _feed_item(event: EventSummary) -> feeds.FeedItem:
