@@ -235,14 +235,17 @@ class Build:
         self.state.forget(stem)
 
     def days_again(self, dates: Iterable[dt.date]) -> None:
-        """Make these days' pages once more, and from then on any page this build made
-        already: the sources' metadata they show arrived meanwhile (an update's enrich),
-        so what they were made with before is superseded, not a second claim on a path."""
+        """Make these days' pages once more: the sources' metadata they show arrived
+        meanwhile (an update's enrich), so what this build made of them before is
+        superseded, not a second claim on a path (which stays an error elsewhere)."""
         self._superseding = True
-        for date in dates:
-            self._days_done.pop(date, None)
-            if date in self.index.day_counts:
-                self.day(date)
+        try:
+            for date in dates:
+                self._days_done.pop(date, None)
+                if date in self.index.day_counts:
+                    self.day(date)
+        finally:
+            self._superseding = False
 
     def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
         """Every event page of a day, and the day page (once per build)."""
