@@ -8,21 +8,19 @@ from __future__ import annotations
 import bisect
 import concurrent.futures
 import contextlib
-import hashlib
 import os
 import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from daybook.errors import GitError, UsageError
+from daybook.git_pack import PackWriter, remove_leftovers
 
 IDENTITY = {"user.name": "daybook", "user.email": "daybook@localhost"}
 # Never part of the site: what older builds kept in it (a page cache, the site's state database
@@ -33,12 +31,6 @@ STALE_LOCK_SECONDS = 10.0
 # Left in .git by earlier versions of daybook, whose commit_paths left the index behind
 # HEAD: the next commit catches the index up once (``sync_index``) and removes it.
 INDEX_BEHIND = "daybook-index-behind"
-# The zlib level git writes loose objects with (core.looseCompression's default)...
-LOOSE_COMPRESSION = 1
-# ... but an object larger than this is stored (level 0, valid zlib all the same): the tree
-# of a flat folder of 160,000 pages is 9 MB that level 1 takes 90 ms to compress, at every
-# commit. Twice the size on disk until ``git gc`` packs it (and makes it a delta) anyway.
-STORE_ABOVE = 512 * 1024
 # What _blob_entry says of a path that is a folder on disk: the file there is gone.
 _A_FOLDER = b""
 # A tree entry: ``<mode> <name>\0<20-byte id>``.
@@ -72,6 +64,8 @@ class SiteRepo:
         # HEAD's trees read so far, by folder: (tree id, body, entries); kept by id, so a
         # tree read for ``prepare`` serves the commit if HEAD has it still.
         self._trees: dict[bytes, tuple[bytes, bytes, list[bytes]]] = {}
+        # The objects ``prepare`` and ``commit_paths`` store: one pack, written before the commit.
+        self._objects = PackWriter(os.fsencode(self._git_dir / "objects" / "pack"), str(root))
         self.index_seconds = 0.0  # what the last commit_paths spent on the index (benchmarks)
         # ``git update-index --stdin`` started by ``open_index``: it reads the index (and
         # holds its lock) while the site is written, and takes the paths at the commit.
@@ -130,6 +124,7 @@ class SiteRepo:
             if head is not None:
                 parent, tree = _commit_of(self.root, head)
                 new_tree = self._edited_tree(reader, tree, changed, folders) if changed else tree
+        self._objects.finish()  # what the new tree needs, stored before anything names it
         if head is None:  # the first commit
             self.stage(None)
             return self.commit(message)
@@ -195,11 +190,10 @@ class SiteRepo:
         files changed since."""
         if not self.exists:
             return
-        writer = _ObjectWriter(self.root, os.fsencode(self._git_dir / "objects"))
         changed = sorted({self._site_path(p) for p in paths})
         for path in changed:
             key = self._stat_key(path)
-            self._prepared[path] = (key, self._blob_entry(writer, path, path.rpartition(b"/")[2]))
+            self._prepared[path] = (key, self._blob_entry(path, path.rpartition(b"/")[2]))
         with _ObjectReader(self) as reader:  # and HEAD's trees on the way to them
             head = reader.read(["HEAD"])[0]
             if head is not None and changed:
@@ -212,12 +206,12 @@ class SiteRepo:
             return None
         return (info.st_ino, info.st_size, info.st_mtime_ns)
 
-    def _entry(self, writer: _ObjectWriter, path: bytes, name: bytes) -> bytes | None:
+    def _entry(self, path: bytes, name: bytes) -> bytes | None:
         """``_blob_entry``, or what ``prepare`` found if the file is as it was then."""
         prepared = self._prepared.pop(path, None)
         if prepared is not None and prepared[0] == self._stat_key(path) and prepared[1] != _A_FOLDER:
             return prepared[1]
-        return self._blob_entry(writer, path, name)
+        return self._blob_entry(path, name)
 
     def _site_path(self, path: str) -> bytes:
         parts = path.split("/")
@@ -232,8 +226,6 @@ class SiteRepo:
     ) -> str:
         """The tree ``root_tree`` with ``changed`` as on disk (its hex id); the changed
         paths that are folders on disk are added to ``now_folders``."""
-        objects = os.fsencode(self._git_dir / "objects")
-        writer = _ObjectWriter(self.root, objects)
         # What changes in each folder: file name -> its blob entry, or None (gone), and the
         # folders beneath with changes of their own.
         files: dict[bytes, dict[bytes, bytes | None]] = {}
@@ -253,7 +245,7 @@ class SiteRepo:
             reading = beside.submit(self._head_trees, reader, root_tree, depth_first)
             for folder, here in files.items():
                 for name in here:
-                    here[name] = self._entry(writer, _join(folder, name), name)
+                    here[name] = self._entry(_join(folder, name), name)
                     if here[name] == _A_FOLDER:
                         now_folders.append(_join(folder, name))
             old_id, old_raw, old = reading.result()
@@ -278,7 +270,7 @@ class SiteRepo:
             if raw == old_raw[folder]:
                 new_id[folder] = old_id[folder]
             elif raw or not folder:
-                new_id[folder] = writer.write(b"tree", raw)
+                new_id[folder] = self._objects.write(b"tree", raw)
             else:
                 new_id[folder] = None
         top = new_id[b""]
@@ -320,7 +312,7 @@ class SiteRepo:
                 self._trees[folder] = (tree_id, body, old[folder])
         return old_id, old_raw, old
 
-    def _blob_entry(self, writer: _ObjectWriter, path: bytes, name: bytes) -> bytes | None:
+    def _blob_entry(self, path: bytes, name: bytes) -> bytes | None:
         """The tree entry of the file at ``path`` (its blob written), None if there is
         nothing there, ``_A_FOLDER`` if a folder (whose files are paths of their own)."""
         full = os.path.join(os.fsencode(self.root), path)
@@ -337,7 +329,7 @@ class SiteRepo:
         except OSError as error:
             raise GitError(f"{self.root}: cannot read {os.fsdecode(path)}: {error.strerror}") from None
         mode = b"100755" if info.st_mode & stat.S_IXUSR else b"100644"  # as git add has it
-        return mode + b" " + name + b"\0" + writer.write(b"blob", data)
+        return mode + b" " + name + b"\0" + self._objects.write(b"blob", data)
 
     # -- the index -----------------------------------------------------------------
 
@@ -421,6 +413,7 @@ class SiteRepo:
             while (age := _age(lock)) is not None and age < STALE_LOCK_SECONDS:
                 time.sleep(0.1)
             lock.unlink(missing_ok=True)
+        remove_leftovers(os.fsencode(self._git_dir / "objects" / "pack"), STALE_LOCK_SECONDS, time.time())
 
     def _git(self, *args: str, stdin: str | None = None) -> str:
         return self._run(*args, stdin=stdin).stdout
@@ -526,51 +519,6 @@ class _ObjectReader:
         if self._proc.stdout is not None:
             self._proc.stdout.close()
         self._proc.wait()
-
-
-class _ObjectWriter:
-    """Writes loose objects into ``objects`` (a .git/objects folder) as git does."""
-
-    def __init__(self, root: Path, objects: bytes) -> None:
-        self._root = root
-        self._objects = objects
-        self._folders: set[bytes] = set()  # made, or found there
-        self._written = 0
-
-    def write(self, kind: bytes, body: bytes) -> bytes:
-        """Store an object (unless it is stored already, loose); its binary id."""
-        header = b"%s %d\0" % (kind, len(body))
-        digest = hashlib.sha1(header, usedforsecurity=False)
-        digest.update(body)
-        oid = digest.digest()
-        hexid = oid.hex().encode()
-        folder = os.path.join(self._objects, hexid[:2])
-        target = os.path.join(folder, hexid[2:])
-        if os.path.exists(target):
-            return oid
-        packer = zlib.compressobj(LOOSE_COMPRESSION if len(body) <= STORE_ABOVE else 0)
-        data = packer.compress(header) + packer.compress(body) + packer.flush()
-        try:
-            if folder not in self._folders:
-                os.makedirs(folder, exist_ok=True)
-                self._folders.add(folder)
-            self._written += 1
-            temporary = os.path.join(folder, b"tmp_obj_%d_%d" % (os.getpid(), self._written))
-            try:
-                handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-            except FileExistsError:  # left by a killed process of the same id
-                handle, temporary = tempfile.mkstemp(prefix=b"tmp_obj_", dir=folder)
-                os.fchmod(handle, 0o444)
-            try:
-                with open(handle, "wb") as out:
-                    out.write(data)
-                os.replace(temporary, target)
-            except BaseException:
-                os.unlink(temporary)
-                raise
-        except OSError as error:
-            raise GitError(f"{self._root}: cannot write a git object: {error}") from None
-        return oid
 
 
 def _commit_of(root: Path, obj: tuple[str, str, bytes]) -> tuple[str, str]:

@@ -11,8 +11,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from daybook import site_repo as siterepo
+from daybook import git_pack
 from daybook.errors import GitError
 from daybook.site_repo import INDEX_BEHIND, SiteRepo
 
@@ -228,15 +230,59 @@ def test_random_changes_match_git(site: Path) -> None:
 
 
 def test_objects_stored_uncompressed_are_sound(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large objects are written at zlib level 0: here every one."""
-    monkeypatch.setattr(siterepo, "STORE_ABOVE", 0)
+    """Large objects are packed at zlib level 0: here every one."""
+    monkeypatch.setattr(git_pack, "STORE_ABOVE", 0)
     repo = SiteRepo(site)
     assert repo.commit_paths(
         write(site, {"entity/spain.html": "Spain", "news/2024/05/8/index.html": None}), "x"
     )
     assert_sound(site)
-    loose = [p for p in (site / ".git" / "objects").glob("??/*")]
-    assert loose and all(p.stat().st_mode & 0o777 == 0o444 for p in loose)  # read-only, as git makes them
+    packs = list((site / ".git" / "objects" / "pack").glob("pack-*"))
+    assert packs and all(p.stat().st_mode & 0o777 == 0o444 for p in packs)  # read-only, as git makes them
+
+
+def test_a_commit_stores_its_objects_as_one_pack(site: Path) -> None:
+    """Not a loose file per object: one pack and its index, which git verifies."""
+    repo = SiteRepo(site)
+    repo.pack()
+    before = set((site / ".git" / "objects" / "pack").glob("pack-*.pack"))
+    many = {f"entity/name-{n}.html": f"entity number {n}" for n in range(300)}
+    assert repo.commit_paths(write(site, many), "many") is not None
+    assert loose_objects(site) == 1  # the commit, which git commit-tree writes
+    made = set((site / ".git" / "objects" / "pack").glob("pack-*.pack")) - before
+    assert len(made) == 1
+    verified = git(site, "verify-pack", "-v", str(made.pop().with_suffix(".idx")))
+    assert "blob" in verified and "tree" in verified
+    assert git(site, "show", "HEAD:entity/name-7.html") == "entity number 7"
+    assert_sound(site)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=12))
+def test_git_reads_every_object_of_a_pack_as_written(tmp_path: Path, bodies: list[bytes]) -> None:
+    """Sizes across the header's 4- and 7-bit steps, repeats, empty bodies: git reads each back."""
+    repo = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    writer = git_pack.PackWriter(os.fsencode(repo / ".git" / "objects" / "pack"), str(repo))
+    ids = [writer.write(b"blob", body) for body in [*bodies, b"x" * 70_000]]
+    assert writer.finish() is not None and writer.finish() is None  # the second: nothing new
+    for oid, body in zip(ids, [*bodies, b"x" * 70_000], strict=True):
+        read = subprocess.run(
+            ["git", "cat-file", "blob", oid.hex()], cwd=repo, capture_output=True, check=True
+        )
+        assert read.stdout == body
+
+
+def test_a_killed_runs_half_written_pack_goes(site: Path) -> None:
+    pack = site / ".git" / "objects" / "pack"
+    pack.mkdir(parents=True, exist_ok=True)
+    leftover = pack / f"{git_pack.TEMPORARY_PREFIX}abc"
+    leftover.write_bytes(b"PACK")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    repo = SiteRepo(site)
+    assert repo.commit_paths(write(site, {"index.html": "front, again"}), "x") is not None
+    assert not leftover.exists()
+    assert_sound(site)
 
 
 def test_nothing_changed_makes_no_commit(site: Path) -> None:
@@ -455,19 +501,22 @@ def loose_objects(root: Path) -> int:
 
 
 def test_maintenance_packs_what_updates_leave_loose(site: Path) -> None:
+    """Each commit adds a pack; past ``gc.autoPackLimit`` git's maintenance makes them one."""
     repo = SiteRepo(site)
     repo.pack()
-    assert loose_objects(site) == 0
-    many = {f"entity/name-{n}.html": f"entity number {n}" for n in range(1500)}
+    packs = site / ".git" / "objects" / "pack"
     git(site, "config", "gc.auto", "0")  # git's switch: maintenance off
-    assert repo.commit_paths(write(site, many), "many") is not None
-    repo.maintain()
-    assert loose_objects(site) > 1500
+    for round_ in range(4):
+        many = {f"entity/name-{n}.html": f"entity number {n}, {round_}" for n in range(200)}
+        assert repo.commit_paths(write(site, many), f"many {round_}") is not None
+        repo.maintain()
+    assert len(list(packs.glob("pack-*.pack"))) == 5
     git(site, "config", "gc.auto", "100")
+    git(site, "config", "gc.autoPackLimit", "3")
     git(site, "config", "gc.autoDetach", "false")  # in the foreground, for the test to see
     assert repo.maintain() is None
-    assert loose_objects(site) == 0
-    assert git(site, "show", "HEAD:entity/name-7.html") == "entity number 7"
+    assert len(list(packs.glob("pack-*.pack"))) == 1
+    assert git(site, "show", "HEAD:entity/name-7.html") == "entity number 7, 3"
     assert_sound(site)
     git(site, "config", "gc.auto", "many")  # git then refuses: said, not raised
     assert "gc.auto" in (repo.maintain() or "")

@@ -305,8 +305,10 @@ class Build:
             self.emit("redirect", RedirectPage(stem, ref.link, ref.date), title=moved)
             self.state.set_redirect(stem, event_id)
 
-    def archives(self) -> None:
-        """The stylesheet, archive and opinion pages: what shows no event's sources (once a build)."""
+    def archives(self, dates: Iterable[dt.date] | None = None) -> None:
+        """The stylesheet, archive and opinion pages: what shows no event's sources (once a
+        build). ``dates``: only these days changed (an update), so only the month and year
+        pages holding them, and the archive's root, can change: the others are not made again."""
         if self._archives_done:
             return
         self._archives_done = True
@@ -314,7 +316,10 @@ class Build:
         files = html.site_files(self.options.base_url, license, page_data.PORTAL_URL, self.edition)
         for path, content in files.items():
             self.writer.write(path, content)
+        periods = None if dates is None else {f"{d:%Y-%m}" for d in dates} | {f"{d:%Y}" for d in dates}
         for archive in archive_pages(self.index):
+            if periods is not None and archive.period is not None and archive.period not in periods:
+                continue
             if self.edition != urls.DEFAULT_EDITION:
                 archive = self._localized(archive)
             self.emit("archive", archive, title=self._archive_title(archive.title, archive.period))
@@ -672,7 +677,7 @@ def _update(
     lines.update(line for _, _, story, _ in store.day_threads(changed) for line in story)
     build.events(sorted(build.index.story_around(lines, changed) - set(on_days)))
     # Then the changed days' own pages, and whatever shows the latest metadata.
-    build.archives()
+    build.archives(changed)
     build.flush()  # every file so far on disk: ``ready`` may look at them
     enriched = sorted(set(ready(build.report)) - set(changed))
     for date in changed:

@@ -290,9 +290,10 @@ class DaysMixin(SearchMixin, ChangesMixin, EntitiesMixin):
 
     def day_counts(self) -> dict[dt.date, int]:
         """Every stored day with its number of events (zero for an empty day), oldest first."""
+        # Counted in the index by date alone (count(e.id) of a join reads every event's row:
+        # three times the work, at each update's start).
         rows = self.conn.execute(
-            "SELECT d.date, count(e.id) FROM days d LEFT JOIN events e ON e.date = d.date"
-            " GROUP BY d.date ORDER BY d.date"
+            "SELECT d.date, (SELECT count(*) FROM events e WHERE e.date = d.date) FROM days d ORDER BY d.date"
         )
         return {dt.date.fromisoformat(day): count for day, count in rows}
 
