@@ -31,6 +31,11 @@ STALE_LOCK_SECONDS = 10.0
 # Left in .git by earlier versions of daybook, whose commit_paths left the index behind
 # HEAD: the next commit catches the index up once (``sync_index``) and removes it.
 INDEX_BEHIND = "daybook-index-behind"
+# git gc's settings for the site, unless its configuration has its own. Each update adds a
+# pack of some 17 MB (150,000 events) with no deltas: past 8 of them, gc --auto packs them
+# together (deltas and all, a few MB), leaving every pack over 256 MB (the first build's,
+# and later the joined ones once that large) as it is, rather than repacking a GB each time.
+MAINTENANCE = {"gc.autoPackLimit": "8", "gc.bigPackThreshold": "256m"}
 # What _blob_entry says of a path that is a folder on disk: the file there is gone.
 _A_FOLDER = b""
 # A tree entry: ``<mode> <name>\0<20-byte id>``.
@@ -378,11 +383,19 @@ class SiteRepo:
         self._git("repack", "-a", "-d", "-q")
 
     def maintain(self) -> str | None:
-        """``git gc --auto``: once the loose objects (or packs) are more than git's
-        thresholds (``gc.auto``, 6,700; ``gc.autoPackLimit``, 50), git packs them in a
-        process it detaches, so this returns in milliseconds; ``gc.auto=0`` turns it off.
-        What git said if it failed (the commit is made: only its packing is left undone)."""
+        """``git gc --auto``: once the packs (one an update) are more than
+        ``gc.autoPackLimit``, git packs them into one in a process it detaches, so this
+        returns in milliseconds; ``gc.auto=0`` turns it off. Where the repository's
+        configuration does not say otherwise, ``MAINTENANCE`` holds: the small packs are
+        put together every few updates, and the large ones (the first build's) are left
+        as they are. What git said if it failed (the commit is made: only its packing is
+        left undone)."""
         self._clear_stale_locks()
+        said = self._run("config", "--get-regexp", r"^gc\.", check=False).stdout.lower()
+        configured = {line.split(" ", 1)[0] for line in said.splitlines()}
+        for key, value in MAINTENANCE.items():
+            if key.lower() not in configured:
+                self._git("config", key, value)
         done = self._run("gc", "--auto", "--quiet", check=False)
         if done.returncode == 0:
             return None

@@ -185,81 +185,103 @@ def _update(
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as beside_git,
     ):
         enriching = beside.submit(_enrich_apart, store.location, options.fetch, web)
-        # Imported now, while enrich waits on its first answers: not before it starts.
-        from daybook.publish import update_site
-        from daybook.relate import refresh
-
-        if store.relate_due():
-            report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
-            store.relate_done()
-        pending = store.pending_publish()
         repo = SiteRepo(out)
-        built = locate(store.path, out).state.is_file()
         head = repo.head()
-        if pending.empty and built and head is not None:
-            step("enrich")
-            report.enriched = enriching.result()
-            pending = store.pending_publish()  # what enrich found shows on pages too
-            if pending.empty:
-                step("")
-                return report
-        step("publish")  # a killed run's temporary files go as the site's state opens
-        store.publishing()
-
-        extra: list[dt.date] = []
-
-        preparing: list[concurrent.futures.Future[None]] = []
-
-        def enriched(written: WriteReport) -> list[dt.date]:
-            """Wait for enrich; the days whose sources it told something new. From now
-            on the blobs of the files written so far go into git, for the commit, in a
-            thread beside the rest of publish (hashing, compressing and writing let go of
-            Python's lock; a file written again meanwhile is seen by its stat and read again)."""
-            if head is not None:
-                preparing.append(beside_git.submit(repo.prepare, list(written.touched)))
-            waited = time.perf_counter()
-            report.enriched = enriching.result()
-            report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited
-            extra.extend(sorted(set(store.pending_publish().dates) - set(pending.dates)))
-            return extra
-
-        def commit(written: WriteReport) -> None:
-            """Commit the site, every file written: before the site's state is saved."""
-            step("commit")
-            for prepared in preparing:
-                prepared.result()
-            repo.init()
-            first = head is None
-            report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=first)
-            if first:
-                repo.stage(None)
-                report.commit = repo.commit(report.message)
-                repo.pack()  # git add -A wrote a loose object per file
-            else:
-                # A killed run may have written files it did not commit: this run made (or
-                # found made) every page that run did, since the state was not saved.
-                report.commit = repo.commit_paths(written.touched, report.message)
-                report.seconds["(commit: index)"] = repo.index_seconds
-                if report.commit is not None:
-                    started = time.perf_counter()
-                    report.maintenance = repo.maintain()
-                    report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
-
-        if head is not None:
-            repo.open_index()  # git reads the site's index meanwhile, for the commit
+        # git reads the site's index (tens of MB) on the other core while relate runs, for the commit.
+        if head is not None and (store.relate_due() or not store.pending_publish().empty):
+            repo.open_index()
         try:
-            report.written = update_site(
-                store,
-                out,
-                options.build,
-                dates=pending.dates,
-                event_ids=pending.event_ids,
-                ready=enriched,
-                before_save=commit,
-                renderer=renderer,
+            return _publish(
+                store, out, options, report, step, renderer, enriching, beside_git, repo, head, now
             )
         finally:
             repo.close_index()  # unless the commit took it
+
+
+def _publish(
+    store: Store,
+    out: Path,
+    options: UpdateOptions,
+    report: UpdateReport,
+    step: Callable[[str], None],
+    renderer: Renderer,
+    enriching: concurrent.futures.Future[EnrichReport],
+    beside_git: concurrent.futures.ThreadPoolExecutor,
+    repo: SiteRepo,
+    head: str | None,
+    now: dt.datetime | None,
+) -> UpdateReport:
+    """Relate, publish and commit (enrich runs beside)."""
+    # Imported now, while enrich waits on its first answers: not before it starts.
+    from daybook.publish import update_site
+    from daybook.relate import refresh
+
+    if store.relate_due():
+        report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
+        store.relate_done()
+    pending = store.pending_publish()
+    built = locate(store.path, out).state.is_file()
+    if pending.empty and built and head is not None:
+        step("enrich")
+        report.enriched = enriching.result()
+        pending = store.pending_publish()  # what enrich found shows on pages too
+        if pending.empty:
+            step("")
+            return report
+    step("publish")  # a killed run's temporary files go as the site's state opens
+    store.publishing()
+
+    extra: list[dt.date] = []
+
+    preparing: list[concurrent.futures.Future[None]] = []
+
+    def enriched(written: WriteReport) -> list[dt.date]:
+        """Wait for enrich; the days whose sources it told something new. From now
+        on the blobs of the files written so far go into git, for the commit, in a
+        thread beside the rest of publish (hashing, compressing and writing let go of
+        Python's lock; a file written again meanwhile is seen by its stat and read again)."""
+        if head is not None:
+            preparing.append(beside_git.submit(repo.prepare, list(written.touched)))
+        waited = time.perf_counter()
+        report.enriched = enriching.result()
+        report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited
+        extra.extend(sorted(set(store.pending_publish().dates) - set(pending.dates)))
+        return extra
+
+    def commit(written: WriteReport) -> None:
+        """Commit the site, every file written: before the site's state is saved."""
+        step("commit")
+        for prepared in preparing:
+            prepared.result()
+        repo.init()
+        first = head is None
+        report.message = commit_message(store, pending, now or dt.datetime.now(dt.UTC), first=first)
+        if first:
+            repo.stage(None)
+            report.commit = repo.commit(report.message)
+            repo.pack()  # git add -A wrote a loose object per file
+        else:
+            # A killed run may have written files it did not commit: this run made (or
+            # found made) every page that run did, since the state was not saved.
+            report.commit = repo.commit_paths(written.touched, report.message)
+            report.seconds["(commit: index)"] = repo.index_seconds
+            if report.commit is not None:
+                started = time.perf_counter()
+                report.maintenance = repo.maintain()
+                report.seconds["(commit: gc --auto)"] = time.perf_counter() - started
+
+    if head is not None:
+        repo.open_index()  # if not open yet: git reads the site's index meanwhile
+    report.written = update_site(
+        store,
+        out,
+        options.build,
+        dates=pending.dates,
+        event_ids=pending.event_ids,
+        ready=enriched,
+        before_save=commit,
+        renderer=renderer,
+    )
     store.published(dataclasses.replace(pending, dates=(*pending.dates, *extra)))
     step("")
     return report

@@ -500,6 +500,28 @@ def loose_objects(root: Path) -> int:
     return int(counts["count"])
 
 
+def test_maintenance_leaves_the_large_first_pack_as_it_is(site: Path) -> None:
+    """The updates' small packs are put together; the first build's large one stays."""
+    repo = SiteRepo(site)
+    first = {f"entity/first-{n}.html": os.urandom(600).hex() for n in range(1500)}  # ~1 MB packed
+    assert repo.commit_paths(write(site, first), "first") is not None
+    repo.pack()
+    packs = site / ".git" / "objects" / "pack"
+    (base,) = packs.glob("pack-*.pack")
+    assert repo.maintain() is None
+    assert git(site, "config", "gc.autoPackLimit").strip() == "8"  # daybook's, where none was set
+    git(site, "config", "gc.bigPackThreshold", "500k")
+    git(site, "config", "gc.autoPackLimit", "3")
+    git(site, "config", "gc.autoDetach", "false")
+    for round_ in range(4):
+        made = repo.commit_paths(write(site, {"index.html": f"front {round_}"}), f"update {round_}")
+        assert made is not None
+    assert repo.maintain() is None
+    assert base.exists() and len(list(packs.glob("pack-*.pack"))) == 2
+    assert git(site, "show", "HEAD:index.html") == "front 3"
+    assert_sound(site)
+
+
 def test_maintenance_packs_what_updates_leave_loose(site: Path) -> None:
     """Each commit adds a pack; past ``gc.autoPackLimit`` git's maintenance makes them one."""
     repo = SiteRepo(site)
