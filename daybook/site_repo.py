@@ -391,8 +391,8 @@ class SiteRepo:
         as they are. What git said if it failed (the commit is made: only its packing is
         left undone)."""
         self._clear_stale_locks()
-        said = self._run("config", "--get-regexp", r"^gc\.", check=False).stdout.lower()
-        configured = {line.split(" ", 1)[0] for line in said.splitlines()}
+        settings = self._run("config", "--get-regexp", r"^gc\.", check=False).stdout.lower()
+        configured = {line.split(" ", 1)[0] for line in settings.splitlines()}
         for key, value in MAINTENANCE.items():
             if key.lower() not in configured:
                 self._git("config", key, value)
