@@ -163,15 +163,17 @@ def updates(docs: list[SearchDoc], folder: Path) -> None:
 
 
 def fold(docs: list[SearchDoc], folder: Path) -> None:
-    """The full build of the docs before the last day crossing a multiple of RECENT_SPAN;
-    then that day appended."""
+    """The full build of the docs before the last two days up to one crossing a multiple
+    of RECENT_SPAN; then the first of those days appended (a recent part nearly full),
+    then the day crossing it (the base folds the recent part in)."""
     span = search_index.RECENT_SPAN
     days = [len(list(day)) for _, day in itertools.groupby(docs, key=lambda d: d.date)]
-    ends = list(itertools.accumulate(days))
-    end = max(e for s, e in itertools.pairwise([0, *ends]) if e // span > s // span and e - s >= 2)
-    start = max(s for s in [0, *ends] if s < end)
+    bounds = list(itertools.pairwise([0, *itertools.accumulate(days)]))
+    at = max(n for n, (s, e) in enumerate(bounds) if n and e // span > s // span and e - s >= 2)
+    (before, start), (_, end) = bounds[at - 1], bounds[at]
     print(f"fold        the day of docs {start:,} to {end - 1:,} crosses {end // span * span:,}")
-    path, files = fresh_state(folder, docs[:start])
+    path, files = fresh_state(folder, docs[:before])
+    apply(files, timed_update(path, before, docs[:start], "append day"))
     apply(files, timed_update(path, start, docs[:end], "append fold"))
     assert files == build_index(docs[:end]), "fold"
 
