@@ -320,3 +320,20 @@ def test_the_recent_part_ranks_as_one_index(query: str) -> None:
             found.append(StaticIndex(lambda name, files=files: files[f"search/{name}"]).search(query, 30))
     assert found[0] == found[1] == found[2]
     assert found[0] or query == "nothing"
+
+
+def test_a_state_of_the_layout_before_the_recent_part_is_built_again() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE search_state (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL,"
+        " docs INTEGER NOT NULL, chunk INTEGER NOT NULL, shard_bytes INTEGER NOT NULL,"
+        " segment_mod INTEGER NOT NULL)"
+    )
+    conn.execute("INSERT INTO search_state VALUES (1, 2, 8, 8, 24000, 256)")
+    ensure_schema(conn)  # the old table stays as it is
+    docs = day_docs(0, 12)
+    with pytest.raises(IndexStateError):
+        update_index(conn, 8, docs[8:], 12)
+    assert build_index_state(conn, docs[:8]) == build_index(docs[:8])
+    update = update_index(conn, 8, docs[8:], 12)
+    assert update.files["search/manifest.json"] == build_index(docs)["search/manifest.json"]
