@@ -49,7 +49,7 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits: \p{L}\p{N} in search.js
 PREFIX_WEIGHT = 0.7  # a word that only begins a term counts for less than the term itself
 # The docs from the last multiple of this on are the index's recent part, in shards of
 # their own: a daily update rewrites those few, the base's only when the total crosses a
-# multiple (every ~100 days of ~20 events). A multiple of CHUNK.
+# multiple (every ~100 days of ~20 events).
 RECENT_SPAN = 2048
 
 
