@@ -15,14 +15,20 @@ path each event gets), without a store, and the index is built in memory. Then:
   each in a fresh connection to it, that day appended (what a daily update does), and
   that day replaced by an edited one (an event gone, the others' texts changed). For
   each: seconds (the update, then the commit), the term rows and shards read, the
-  files written and deleted. Each result is checked against a full build.
+  files written and deleted, by folder (t/: the base's shards, r/: the recent part's,
+  d/: doc files). Each result is checked against a full build. All this twice: with a
+  recent part of RECENT_SPAN docs, and with none (RECENT_SPAN 1: every doc in the
+  base, the layout before the recent part); then the day whose docs cross a multiple
+  of RECENT_SPAN, appended (the base folds the docs up to it).
 
 Usage: python benchmarks/search_index.py [--events 150000] [--state DIR] [--segment-mod M]
+       [--recent-span N]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import gzip
 import itertools
@@ -32,6 +38,7 @@ import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from make_corpus import build_corpus
@@ -93,6 +100,12 @@ def edited(day: list[SearchDoc]) -> list[SearchDoc]:
     ]
 
 
+def by_folder(paths: Iterable[str]) -> str:
+    """How many of ``paths`` each folder of the index holds: ``t 12, r 3, d 3, manifest 1``."""
+    counts = collections.Counter(path.split("/")[1] if path.count("/") > 1 else "manifest" for path in paths)
+    return ", ".join(f"{folder} {counts[folder]}" for folder in ("t", "r", "d", "manifest") if counts[folder])
+
+
 def timed_update(path: Path, changed: int, docs: list[SearchDoc], label: str) -> dict[str, bytes]:
     """One update of the state at ``path`` to ``docs``, the first ``changed`` of them as
     they were, in a fresh connection; the files written, and deleted (as empty)."""
@@ -110,31 +123,59 @@ def timed_update(path: Path, changed: int, docs: list[SearchDoc], label: str) ->
         f" {update.shards_read} shards ({kib(update.shard_bytes_read)}); wrote {len(update.files)} files"
         f" ({kib(written)}), deleted {len(update.removed)}"
     )
+    print(f"{'':11} written: {by_folder(update.files)}; deleted: {by_folder(update.removed) or 'none'}")
     return {**update.files, **dict.fromkeys(update.removed, b"")}
 
 
-def updates(docs: list[SearchDoc], folder: Path) -> None:
-    """The full build into a state on disk, then one day appended, then replaced."""
-    before, day = split_last_day(docs)
+def fresh_state(folder: Path, docs: list[SearchDoc]) -> tuple[Path, dict[str, bytes]]:
+    """A state on disk of a full build of ``docs``; its path, and the files."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "search-state.db"
     path.unlink(missing_ok=True)
     conn = sqlite3.connect(path)
     started = time.perf_counter()
-    files = build_index_state(conn, before)
+    files = build_index_state(conn, docs)
     conn.commit()
     conn.close()
     seconds = time.perf_counter() - started
     size = kib(path.stat().st_size)
-    print(f"state       full build of {len(before):,} docs into {path}: {seconds:.1f} s, {size}")
+    print(f"state       full build of {len(docs):,} docs into {path}: {seconds:.1f} s, {size}")
+    return path, files
+
+
+def apply(files: dict[str, bytes], changes: dict[str, bytes]) -> None:
+    for name, data in changes.items():
+        if data:
+            files[name] = data
+        else:
+            del files[name]
+
+
+def updates(docs: list[SearchDoc], folder: Path) -> None:
+    """The full build into a state on disk, then one day appended, then replaced."""
+    before, day = split_last_day(docs)
+    span = search_index.RECENT_SPAN
+    print(f"recent part {span} docs: the docs from {search_index.recent_from(len(before)):,} on")
+    path, files = fresh_state(folder, before)
     for label, now in (("append day", before + day), ("replace day", before + edited(day))):
-        changes = timed_update(path, len(before), now, label)
-        for name, data in changes.items():
-            if data:
-                files[name] = data
-            else:
-                del files[name]
+        apply(files, timed_update(path, len(before), now, label))
         assert files == build_index(now), label
+
+
+def fold(docs: list[SearchDoc], folder: Path) -> None:
+    """The full build of the docs before the last two days up to one crossing a multiple
+    of RECENT_SPAN; then the first of those days appended (a recent part nearly full),
+    then the day crossing it (the base folds the recent part in)."""
+    span = search_index.RECENT_SPAN
+    days = [len(list(day)) for _, day in itertools.groupby(docs, key=lambda d: d.date)]
+    bounds = list(itertools.pairwise([0, *itertools.accumulate(days)]))
+    at = max(n for n, (s, e) in enumerate(bounds) if n and e // span > s // span and e - s >= 2)
+    (before, start), (_, end) = bounds[at - 1], bounds[at]
+    print(f"fold        the day of docs {start:,} to {end - 1:,} crosses {end // span * span:,}")
+    path, files = fresh_state(folder, docs[:before])
+    apply(files, timed_update(path, before, docs[:start], "append day"))
+    apply(files, timed_update(path, start, docs[:end], "append fold"))
+    assert files == build_index(docs[:end]), "fold"
 
 
 def main(argv: list[str]) -> int:
@@ -142,20 +183,24 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--events", type=int, default=150_000)
     parser.add_argument("--state", type=Path, default=Path("/work/search-bench"))
     parser.add_argument("--segment-mod", type=int, default=search_index.SEGMENT_MOD)
+    parser.add_argument("--recent-span", type=int, default=search_index.RECENT_SPAN)
     args = parser.parse_args(argv)
     search_index.SEGMENT_MOD = args.segment_mod
+    search_index.RECENT_SPAN = args.recent_span
     docs = documents(build_corpus(args.events))
     started = time.perf_counter()
     files = build_index(docs)
     seconds = time.perf_counter() - started
     packed = {path: len(gzip.compress(data, 6)) for path, data in files.items()}
-    shards = [len(data) for path, data in files.items() if "/t/" in path]
+    shards = [len(data) for path, data in files.items() if "/t/" in path or "/r/" in path]
+    recent = sum(1 for path in files if "/r/" in path)
     firsts = [first for first, _ in json.loads(files["search/manifest.json"])["shards"]]
     segments = sum(1 for n, first in enumerate(firsts) if n == 0 or search_index._starts_segment(first))
     print(f"machine     {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"events      {len(docs):,}")
     print(f"build       {seconds:.1f} s")
-    print(f"files       {len(files):,} ({len(shards)} term shards, {len(files) - len(shards) - 1} doc files)")
+    doc_files = len(files) - len(shards) - 1
+    print(f"files       {len(files):,} ({len(shards)} term shards, {recent} recent, {doc_files} doc files)")
     print(f"total       {kib(sum(map(len, files.values())))} ({kib(sum(packed.values()))} gzipped)")
     manifest = "search/manifest.json"
     print(f"manifest    {kib(len(files[manifest]))} ({kib(packed[manifest])} gzipped)")
@@ -174,6 +219,10 @@ def main(argv: list[str]) -> int:
     median_raw, median_gz = statistics.median(fetched_raw), statistics.median(fetched_gz)
     print(f"per query   median {kib(median_raw)} ({kib(median_gz)} gz), largest {kib(max(fetched_raw))}")
     updates(docs, args.state)
+    search_index.RECENT_SPAN = 1  # no recent part: the layout before it
+    updates(docs, args.state)
+    search_index.RECENT_SPAN = args.recent_span
+    fold(docs, args.state)
     return 0
 
 

@@ -214,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
             "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
             # Shards of the search index are named by their content: they never change.
             "Cache-Control": "public, max-age=31536000, immutable"
-            if path.parent.name == "t" and path.parent.parent.name == urls.SEARCH_INDEX_DIR
+            if path.parent.name in ("t", "r") and path.parent.parent.name == urls.SEARCH_INDEX_DIR
             else "no-cache",
         }
         if etag in (self.headers.get("If-None-Match") or ""):

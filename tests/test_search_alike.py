@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from daybook.ingest import ingest_paths
 from daybook.model import Article
-from daybook.publish import build_site
+from daybook.publish import build_site, search_index
 from daybook.serve import SiteServer, serve
 from daybook.store import RawResponse, Store
 
@@ -46,7 +46,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         page = RawResponse(200, job.url, (), b"", "2024-05-07T00:00:00+00:00")
         article = Article(title="Runway under water at Salgado Filho", lede="Water covers the runway.")
         store.save_page(job.id, page, article, dead=None)
-        build_site(store, tmp / "site")
+        # A recent part from the 12th event (of 16): the index has a base and a recent part.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search_index, "RECENT_SPAN", 12)
+            build_site(store, tmp / "site")
     return tmp / "site", tmp / "site.db"
 
 
@@ -112,6 +115,11 @@ def test_static_and_served_search_agree(browser: webdriver.Chrome, served: str, 
     # Snippets mark what matched (not where only an entity or story name did).
     assert any(marked for *_, marked in expected), expected
     assert browser_rows(browser, served, query) == expected
+
+
+def test_the_index_has_both_parts(site: tuple[Path, Path]) -> None:
+    manifest = json.loads((site[0] / "search/manifest.json").read_bytes())
+    assert manifest["shards"] and manifest["recent"]["shards"] and manifest["recent"]["from"] == 12
 
 
 def test_what_each_query_finds(served: str) -> None:

@@ -36,12 +36,15 @@ NAMES = ["Ukraine", "Ölüdeniz", "United Nations", "Story line", "Kyiv"]
 
 
 @contextmanager
-def small(chunk: int = 4, shard_bytes: int = 120, segment_mod: int = 4) -> Iterator[None]:
-    """Tiny doc files, shards and segments, so a few docs make many of each."""
+def small(
+    chunk: int = 4, shard_bytes: int = 120, segment_mod: int = 4, recent_span: int = 8
+) -> Iterator[None]:
+    """Tiny doc files, shards, segments and recent parts, so a few docs make many of each."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_index, "CHUNK", chunk)
         patch.setattr(search_index, "SHARD_BYTES", shard_bytes)
         patch.setattr(search_index, "SEGMENT_MOD", segment_mod)
+        patch.setattr(search_index, "RECENT_SPAN", recent_span)
         yield
 
 
@@ -54,10 +57,7 @@ texts = st.tuples(st.lists(st.sampled_from(WORDS), max_size=5), st.lists(st.samp
 
 
 def state(conn: sqlite3.Connection) -> list[list[tuple[object, ...]]]:
-    return [
-        conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-        for table in ("search_state", "search_terms", "search_shards")
-    ]
+    return [conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in search_index._TABLES]
 
 
 def postings(docs: list[SearchDoc]) -> dict[str, list[tuple[int, bool]]]:
@@ -101,11 +101,11 @@ def check_updates(first: Texts, steps: list[tuple[int, Texts]]) -> None:
     fresh = sqlite3.connect(":memory:")
     build_index_state(fresh, docs)
     assert state(conn) == state(fresh)
-    # The reader finds each term's docs in the shard it picks.
+    # The reader finds each term's docs in the shards it picks.
     index = StaticIndex(lambda name: files[f"search/{name}"])
     for term, expected in postings(docs).items():
-        assert decode(index._shard(term)[term]) == expected
-    assert "zzz" not in index._shard("zzz")
+        assert index.postings(term) == expected
+    assert index.postings("zzz") == []
 
 
 @pytest.mark.slow
@@ -136,7 +136,8 @@ def test_terms_coming_and_going_at_the_ends_and_segment_starts() -> None:
 
 
 def test_an_update_repacks_only_the_segment_of_its_terms() -> None:
-    with small(chunk=4, shard_bytes=200, segment_mod=8):
+    # A recent part of no doc: every doc goes into the base at once.
+    with small(chunk=4, shard_bytes=200, segment_mod=8, recent_span=1):
         docs = [doc(n, [f"w{n % 30}", f"v{n % 50}", "common"], []) for n in range(200)]
         conn = sqlite3.connect(":memory:")
         files = build_index_state(conn, docs)
@@ -216,13 +217,22 @@ def test_a_state_that_cannot_be_updated_says_so() -> None:
 
 
 def test_the_manifest_keeps_the_shape_search_js_reads() -> None:
-    files = build_index([doc(n, ["alpha", f"w{n}"], []) for n in range(3)])
-    manifest = json.loads(files["search/manifest.json"])
-    assert set(manifest) == {"version", "docs", "chunk", "stopwords", "shards"}
-    assert manifest["docs"] == 3 and manifest["chunk"] == search_index.CHUNK
-    assert all(isinstance(first, str) and name.startswith("t/") for first, name in manifest["shards"])
-    (empty,) = build_index([]).values()
-    assert {**json.loads(empty), "docs": 3, "shards": manifest["shards"]} == manifest
+    with small(recent_span=4):
+        files = build_index([doc(n, ["alpha", f"w{n}"], []) for n in range(6)])
+        manifest = json.loads(files["search/manifest.json"])
+        assert set(manifest) == {"version", "docs", "chunk", "stopwords", "shards", "recent"}
+        assert manifest["docs"] == 6 and manifest["chunk"] == search_index.CHUNK
+        assert manifest["recent"]["from"] == 4
+        assert all(isinstance(first, str) and name.startswith("t/") for first, name in manifest["shards"])
+        assert all(
+            isinstance(first, str) and name.startswith("r/") for first, name in manifest["recent"]["shards"]
+        )
+        (empty,) = build_index([]).values()
+        recent = {"from": 0, "shards": []}
+        assert {**json.loads(empty), "docs": 6, "shards": manifest["shards"]} == {
+            **manifest,
+            "recent": recent,
+        }
 
 
 @given(st.lists(st.tuples(st.integers(0, 3000), st.booleans()), max_size=60), st.integers(0, 3100))
@@ -253,3 +263,77 @@ def test_terms_drop_marks_as_the_plain_rule_does(text: str) -> None:
         and max(t) < "\U00010000"
     ]
     assert terms(text) == expected
+
+
+def day_docs(first: int, count: int) -> list[SearchDoc]:
+    return [
+        doc(n, [f"w{n % 30}", f"v{n % 50}", "common", f"u{n}"], ["Kyiv"][: n % 2])
+        for n in range(first, first + count)
+    ]
+
+
+def apply(files: dict[str, bytes], update: search_index.IndexUpdate) -> None:
+    for path in update.removed:
+        del files[path]
+    files.update(update.files)
+
+
+def test_a_day_within_the_recent_part_writes_no_base_shard_and_one_crossing_it_folds() -> None:
+    with small(chunk=4, shard_bytes=200, segment_mod=8, recent_span=64):
+        docs = day_docs(0, 130)
+        conn = sqlite3.connect(":memory:")
+        files = build_index_state(conn, docs)  # the base: docs 0 to 127
+        base = {path for path in files if path.startswith("search/t/")}
+        assert len(base) > 10
+        for _ in range(15):  # to 190 docs: the base stays
+            start = len(docs) // 4 * 4
+            docs += day_docs(len(docs), 4)
+            update = update_index(conn, start, docs[start:], len(docs))
+            touched = {*update.files, *update.removed}
+            assert not any(path.startswith("search/t/") for path in touched)
+            assert (update.terms_read, update.shards_read) == (0, 0)
+            assert any(path.startswith("search/r/") for path in update.files)
+            apply(files, update)
+            assert files == build_index(docs)
+        assert {path for path in files if path.startswith("search/t/")} == base
+        start = len(docs) // 4 * 4
+        docs += day_docs(len(docs), 4)  # 194 docs: docs 128 to 191 go into the base
+        update = update_index(conn, start, docs[start:], len(docs))
+        assert any(path.startswith("search/t/") for path in update.files)
+        apply(files, update)
+        assert files == build_index(docs)
+        assert json.loads(files["search/manifest.json"])["recent"]["from"] == 192
+        fresh = sqlite3.connect(":memory:")
+        build_index_state(fresh, docs)
+        assert state(conn) == state(fresh)
+
+
+@pytest.mark.parametrize("query", ["common", "w7 kyiv", "v1", "u13", "u12 w12", "kyi", "nothing", "w2 v3 u"])
+def test_the_recent_part_ranks_as_one_index(query: str) -> None:
+    """Split into a base and a recent part or not, the same hits (one shard each, so that
+    a prefix finds the same terms)."""
+    docs = day_docs(0, 150)
+    found = []
+    for span in (1, 64, 1000):
+        with small(chunk=4, shard_bytes=10**6, segment_mod=10**9, recent_span=span):
+            files = build_index(docs)
+            found.append(StaticIndex(lambda name, files=files: files[f"search/{name}"]).search(query, 30))
+    assert found[0] == found[1] == found[2]
+    assert found[0] or query == "nothing"
+
+
+def test_a_state_of_the_layout_before_the_recent_part_is_built_again() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE search_state (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL,"
+        " docs INTEGER NOT NULL, chunk INTEGER NOT NULL, shard_bytes INTEGER NOT NULL,"
+        " segment_mod INTEGER NOT NULL)"
+    )
+    conn.execute("INSERT INTO search_state VALUES (1, 2, 8, 8, 24000, 256)")
+    ensure_schema(conn)  # the old table stays as it is
+    docs = day_docs(0, 12)
+    with pytest.raises(IndexStateError):
+        update_index(conn, 8, docs[8:], 12)
+    assert build_index_state(conn, docs[:8]) == build_index(docs[:8])
+    update = update_index(conn, 8, docs[8:], 12)
+    assert update.files["search/manifest.json"] == build_index(docs)["search/manifest.json"]

@@ -17,7 +17,7 @@ import operator
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,10 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: \p{L}\p{N} in search.js
 PREFIX_WEIGHT = 0.7  # a word that only begins a term counts for less than the term itself
+# The docs from the last multiple of this on are the index's recent part, in shards of
+# their own: a daily update rewrites those few, the base's only when the total crosses a
+# multiple (every ~100 days of ~20 events).
+RECENT_SPAN = 2048
 
 
 class _Unmarked(dict[int, int | None]):
@@ -100,10 +104,11 @@ def _encode(value: int, out: bytearray) -> None:
     out.append(ord(ALPHABET[value]))
 
 
-def decode(postings: str) -> list[tuple[int, bool]]:
-    """A term's postings: (doc, strong) pairs, ascending."""
+def decode(postings: str, before: int = -1) -> list[tuple[int, bool]]:
+    """A term's postings: (doc, strong) pairs, ascending; ``before``: the doc the first
+    counts from (that before the recent part's first doc, for its shards)."""
     found: list[tuple[int, bool]] = []
-    doc, value, shift = -1, 0, 0
+    doc, value, shift = before, 0, 0
     for char in postings:
         digit = _DIGIT[char]
         value |= (digit & 31) << shift
@@ -174,11 +179,12 @@ def _starts_segment(term: str) -> bool:
 
 
 Shard = tuple[str, str, bytes]  # first term, file name under search/, bytes
+Terms = tuple[set[str], set[str]]  # a doc's terms, and those of them that are strong
 
 
-def _shards(keys: list[str], values: list[str], starts: Iterable[int]) -> list[Shard]:
+def _shards(keys: list[str], values: list[str], starts: Iterable[int], folder: str = "t") -> list[Shard]:
     """The shards of sorted terms and their postings: cut into segments at ``starts``
-    (0 among them), each packed greedily up to SHARD_BYTES."""
+    (0 among them), each packed greedily up to SHARD_BYTES; files under ``folder``."""
     # ends[i]: the bytes of the terms before the i-th as JSON ("term":"postings",).
     lengths = map(operator.add, map(len, map(str.encode, keys)), map(len, values))
     ends = list(itertools.accumulate(map(operator.add, lengths, itertools.repeat(6)), initial=0))
@@ -189,52 +195,115 @@ def _shards(keys: list[str], values: list[str], starts: Iterable[int]) -> list[S
             # The most terms from ``at`` within SHARD_BYTES, and at least one.
             stop = max(bisect.bisect_right(ends, ends[at] + SHARD_BYTES, at, end + 1) - 1, at + 1)
             data = _json(dict(zip(keys[at:stop], values[at:stop], strict=True)))
-            shards.append((keys[at], f"t/{hashlib.blake2b(data, digest_size=6).hexdigest()}.json", data))
+            name = f"{folder}/{hashlib.blake2b(data, digest_size=6).hexdigest()}.json"
+            shards.append((keys[at], name, data))
             at = stop
     return shards
 
 
-def _manifest(docs: int, shards: Iterable[tuple[str, str]]) -> bytes:
+def _add(postings: dict[str, list[Any]], number: int, held: Terms, before: int = -1) -> None:
+    """Doc ``number``'s terms appended to ``postings`` (term -> [last doc, postings]);
+    a term's first posting counts from ``before``."""
+    holds, strong = held
+    for term in holds:
+        entry = postings.get(term)
+        if entry is None:
+            entry = postings[term] = [before, bytearray()]
+        _encode((number - entry[0] - 1) * 2 + (term in strong), entry[1])
+        entry[0] = number
+
+
+def _recent_shards(first: int, held: Sequence[Terms]) -> list[Shard]:
+    """The recent part's shards: the postings of docs ``first`` on (``held``, in order),
+    counted from ``first - 1``; one segment, as every shard of it changes with a day."""
+    # Each term's docs first, then each list coded at once: an update makes these again
+    # each time, so they are made without a call per posting.
+    found: dict[str, list[int]] = {}  # term -> its docs, each doc * 2 + strong
+    for number, (holds, strong) in enumerate(held, first):
+        for term in holds:
+            found.setdefault(term, []).append(number * 2 + (term in strong))
+    keys = sorted(found)
+    alphabet = ALPHABET
+    values = []
+    for key in keys:
+        out: list[str] = []
+        last = first - 1
+        for value in found[key]:
+            number = value >> 1
+            code = (number - last - 1) * 2 + (value & 1)
+            last = number
+            while code >= 32:  # as _encode
+                out.append(alphabet[32 + (code & 31)])
+                code >>= 5
+            out.append(alphabet[code])
+        values.append("".join(out))
+    return _shards(keys, values, [0], "r")
+
+
+def recent_from(docs: int) -> int:
+    """The first doc of the recent part of an index of ``docs`` docs."""
+    return docs // RECENT_SPAN * RECENT_SPAN
+
+
+def _manifest(docs: int, shards: Iterable[tuple[str, str]], recent: Iterable[tuple[str, str]]) -> bytes:
     manifest = {
-        "version": 2,
+        "version": 3,
         "docs": docs,
         "chunk": CHUNK,
         "stopwords": sorted(STOPWORDS),  # search.js takes them from here
         "shards": [[first, name] for first, name in shards],
+        "recent": {"from": recent_from(docs), "shards": [[first, name] for first, name in recent]},
     }
     return _json(manifest)
 
 
-def _build(docs: Iterable[SearchDoc]) -> tuple[dict[str, bytes], dict[str, int], list[Shard], int]:
-    """Every file of the index; each term's last doc; the shards; the number of docs."""
+@dataclass(frozen=True)
+class _Built:
+    files: dict[str, bytes]  # every file, by its path in the site
+    docs: int
+    lasts: dict[str, int]  # each base term's last doc
+    shards: list[Shard]  # the base's
+    recent: list[Terms]  # the terms of the recent part's docs
+    recent_shards: list[Shard]
+
+
+def _build(docs: Iterable[SearchDoc]) -> _Built:
+    """Every file of the index, and what its state keeps."""
     postings: dict[str, list[Any]] = {}  # term -> [last doc, postings so far]
     rows: list[list[str]] = []
+    recent: list[Terms] = []  # the docs from the last multiple of RECENT_SPAN
     for number, doc in enumerate(docs):
+        if len(recent) == RECENT_SPAN:
+            for at, held in enumerate(recent, number - RECENT_SPAN):
+                _add(postings, at, held)
+            recent = []
         rows.append(_doc_row(doc))
-        held, strong = _doc_terms(doc)
-        for term in held:
-            entry = postings.get(term)
-            if entry is None:
-                entry = postings[term] = [-1, bytearray()]
-            _encode((number - entry[0] - 1) * 2 + (term in strong), entry[1])
-            entry[0] = number
+        recent.append(_doc_terms(doc))
+    if len(recent) == RECENT_SPAN:
+        for at, held in enumerate(recent, len(rows) - RECENT_SPAN):
+            _add(postings, at, held)
+        recent = []
     keys = sorted(postings)
     values = [postings[k][1].decode("ascii") for k in keys]
     shards = _shards(keys, values, [0, *(at for at, k in enumerate(keys) if _starts_segment(k))])
+    recent_shards = _recent_shards(len(rows) - len(recent), recent)
     files = _doc_files(0, rows)
-    files.update((f"{urls.SEARCH_INDEX_DIR}/{name}", data) for _, name, data in shards)
-    files[f"{urls.SEARCH_INDEX_DIR}/manifest.json"] = _manifest(len(rows), ((f, n) for f, n, _ in shards))
-    return files, {k: postings[k][0] for k in keys}, shards, len(rows)
+    files.update((f"{urls.SEARCH_INDEX_DIR}/{name}", data) for _, name, data in [*shards, *recent_shards])
+    files[f"{urls.SEARCH_INDEX_DIR}/manifest.json"] = _manifest(
+        len(rows), ((f, n) for f, n, _ in shards), ((f, n) for f, n, _ in recent_shards)
+    )
+    return _Built(files, len(rows), {k: postings[k][0] for k in keys}, shards, recent, recent_shards)
 
 
 def build_index(docs: Iterable[SearchDoc]) -> dict[str, bytes]:
     """Every file of the index, keyed by its path in the site."""
-    return _build(docs)[0]
+    return _build(docs).files
 
 
 # -- the state kept for updates (see the module docstring) ----------------------
 
-STATE_VERSION = 2  # of the search_* tables: another version is rebuilt, never read (2: rows with text)
+STATE_VERSION = 3  # of the search_* tables: another version is rebuilt, never read (3: the recent part)
+_TABLES = ("search_state", "search_terms", "search_shards", "search_recent")
 
 
 class IndexStateError(Exception):
@@ -260,52 +329,67 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     for statement in (
         "CREATE TABLE IF NOT EXISTS search_state (one INTEGER PRIMARY KEY CHECK (one = 1),"
         " version INTEGER NOT NULL, docs INTEGER NOT NULL, chunk INTEGER NOT NULL,"
-        " shard_bytes INTEGER NOT NULL, segment_mod INTEGER NOT NULL)",
+        " shard_bytes INTEGER NOT NULL, segment_mod INTEGER NOT NULL, recent_span INTEGER NOT NULL,"
+        " recent_shards TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS search_terms (term TEXT PRIMARY KEY, last INTEGER NOT NULL)"
         " WITHOUT ROWID",
         "CREATE INDEX IF NOT EXISTS search_terms_last ON search_terms (last)",
         "CREATE TABLE IF NOT EXISTS search_shards (first TEXT PRIMARY KEY, name TEXT NOT NULL,"
         " data BLOB NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS search_recent (doc INTEGER PRIMARY KEY, terms TEXT NOT NULL,"
+        " strong TEXT NOT NULL)",
     ):
         conn.execute(statement)
 
 
-def _settings() -> tuple[int, int, int, int]:
-    return STATE_VERSION, CHUNK, SHARD_BYTES, SEGMENT_MOD
+def _settings() -> tuple[int, int, int, int, int]:
+    return STATE_VERSION, CHUNK, SHARD_BYTES, SEGMENT_MOD, RECENT_SPAN
+
+
+def _recent_rows(first: int, held: Iterable[Terms]) -> list[tuple[int, str, str]]:
+    """The ``search_recent`` rows of docs numbered from ``first``: their terms, space-separated."""
+    return [(n, " ".join(sorted(h)), " ".join(sorted(s))) for n, (h, s) in enumerate(held, first)]
+
+
+def _recent_json(shards: Iterable[Shard]) -> str:
+    return json.dumps([[first, name] for first, name, _ in shards])
 
 
 def build_index_state(conn: sqlite3.Connection, docs: Iterable[SearchDoc]) -> dict[str, bytes]:
     """Every file of the index (as ``build_index``), and the state in ``conn`` replaced
     by theirs. The caller commits, once the files are written."""
+    for table in _TABLES:  # made again: a state of another version may have other columns
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
     ensure_schema(conn)
-    files, lasts, shards, count = _build(docs)
-    conn.execute("DELETE FROM search_state")
-    conn.execute("DELETE FROM search_terms")
-    conn.execute("DELETE FROM search_shards")
-    version, chunk, shard_bytes, segment_mod = _settings()
+    built = _build(docs)
+    version, chunk, shard_bytes, segment_mod, span = _settings()
     conn.execute(
-        "INSERT INTO search_state VALUES (1, ?, ?, ?, ?, ?)",
-        (version, count, chunk, shard_bytes, segment_mod),
+        "INSERT INTO search_state VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        (version, built.docs, chunk, shard_bytes, segment_mod, span, _recent_json(built.recent_shards)),
     )
-    conn.executemany("INSERT INTO search_terms VALUES (?, ?)", lasts.items())
-    conn.executemany("INSERT INTO search_shards VALUES (?, ?, ?)", shards)
-    return files
+    conn.executemany("INSERT INTO search_terms VALUES (?, ?)", built.lasts.items())
+    conn.executemany("INSERT INTO search_shards VALUES (?, ?, ?)", built.shards)
+    conn.executemany(
+        "INSERT INTO search_recent VALUES (?, ?, ?)", _recent_rows(recent_from(built.docs), built.recent)
+    )
+    return built.files
 
 
-def _saved_docs(conn: sqlite3.Connection) -> int:
-    """The number of docs the saved state holds; IndexStateError if it cannot be used."""
+def _saved(conn: sqlite3.Connection) -> tuple[int, list[tuple[str, str]]]:
+    """The number of docs the saved state holds, and its recent shards; IndexStateError
+    if it cannot be used."""
     try:
         row = conn.execute(
-            "SELECT version, chunk, shard_bytes, segment_mod, docs FROM search_state WHERE one = 1"
+            "SELECT version, chunk, shard_bytes, segment_mod, recent_span, docs, recent_shards"
+            " FROM search_state WHERE one = 1"
         ).fetchone()
-    except sqlite3.OperationalError as error:  # no table
+    except sqlite3.OperationalError as error:  # no table, or one of an older version
         raise IndexStateError(f"no search index state: {error}") from error
     if row is None:
         raise IndexStateError("no search index state")
-    if tuple(row[:4]) != _settings():
-        raise IndexStateError(f"search index state of other settings: {row[:4]}, now {_settings()}")
-    docs: int = row[4]
-    return docs
+    if tuple(row[:5]) != _settings():
+        raise IndexStateError(f"search index state of other settings: {row[:5]}, now {_settings()}")
+    return row[5], [(first, name) for first, name in json.loads(row[6])]
 
 
 def _in(values: Iterable[str]) -> str:
@@ -313,30 +397,30 @@ def _in(values: Iterable[str]) -> str:
     return json.dumps(list(values))
 
 
-def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc], total: int) -> IndexUpdate:
-    """Update the index and its state in ``conn`` to ``total`` docs, of which ``docs``
-    are those numbered ``start`` to ``total - 1`` and the ones before ``start`` are as
-    the state last saw them. ``start`` is a multiple of ``CHUNK``.
+@dataclass
+class _BaseUpdate:
+    """What updating the base changed: its shard files written and deleted, its shards
+    now; the docs cut from it (below a given doc), as the postings held them."""
 
-    Returns the files to write (those new or changed) and to delete; the state is
-    changed in ``conn``, not committed. Raises ``IndexStateError`` when the state
-    cannot be updated (missing, other settings, fewer docs than ``start``,
-    inconsistent): build in full instead. Its cost follows the terms of the docs from
-    ``start`` on, old and new, and the segments holding them, whatever the total.
-    """
-    if start < 0 or start % CHUNK or len(docs) != total - start:
-        raise ValueError(f"docs {start} to {total - 1} given as {len(docs)} docs, from a multiple of {CHUNK}")
-    saved = _saved_docs(conn)
-    if start > saved:
-        raise IndexStateError(f"search index state has {saved} docs, the update starts at {start}")
+    files: dict[str, bytes]
+    removed: list[str]
+    shards: list[tuple[str, str]]
+    cut: dict[int, Terms]
+    terms_read: int
+    shards_read: int
+    shard_bytes_read: int
+
+
+def _update_base(
+    conn: sqlite3.Connection, start: int, gains_of: Iterable[tuple[int, Terms]], below: int
+) -> _BaseUpdate:
+    """The base's postings cut at ``start``, then given the docs of ``gains_of``
+    (numbered, from ``start`` on, ascending); the terms of the docs cut below ``below``
+    recovered from their postings. Changes the state's base tables."""
     base = urls.SEARCH_INDEX_DIR
-    files = _doc_files(start, [_doc_row(doc) for doc in docs])
-    removed = [f"{base}/d/{k}.json" for k in range(-(-total // CHUNK), -(-saved // CHUNK))]
-
     # The docs each term of the new docs gains, in order.
     gains: dict[str, list[tuple[int, bool]]] = {}
-    for number, doc in enumerate(docs, start):
-        holds, strong = _doc_terms(doc)
+    for number, (holds, strong) in gains_of:
         for term in holds:
             gains.setdefault(term, []).append((number, term in strong))
     # The last doc of each term that loses docs (all from start on) or gains some.
@@ -377,6 +461,7 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
         read += len(data)
 
     # Each changed term's postings: cut at start, then the docs it gains appended.
+    cut: dict[int, Terms] = {n: (set(), set()) for n in range(start, below)}  # a doc may hold no term
     reordered = False  # a term put back into postings, out of order
     for term, last in losing.items():
         if term not in postings:
@@ -385,20 +470,28 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
             kept, lasts[term] = _cut(postings[term], last, start)
         except ValueError as error:
             raise IndexStateError(f"search index state: term {term!r}: {error}") from error
+        if start < below:  # the docs cut, as far as wanted: their terms
+            for number, is_strong in decode(postings[term][len(kept) :], lasts[term]):
+                if number >= below:
+                    break
+                held = cut.setdefault(number, (set(), set()))
+                held[0].add(term)
+                if is_strong:
+                    held[1].add(term)
         if kept:
             postings[term] = kept
         else:
             del postings[term]
     for term, gained in gains.items():
         last = lasts.get(term, -1)
-        held = postings.get(term)
-        if (held is None) != (last < 0):
+        held_postings = postings.get(term)
+        if (held_postings is None) != (last < 0):
             raise IndexStateError(f"search index state: term {term!r} in shards and terms differently")
-        out = bytearray(held or "", "ascii")
+        out = bytearray(held_postings or "", "ascii")
         for number, is_strong in gained:
             _encode((number - last - 1) * 2 + is_strong, out)
             last = number
-        reordered |= held is None
+        reordered |= held_postings is None
         postings[term], lasts[term] = out.decode("ascii"), last
 
     # Re-pack the segments loaded: their terms cut where a term starts a segment (one
@@ -422,13 +515,10 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
         "INSERT INTO search_shards VALUES (?, ?, ?)", [s for s in packed if old.get(s[0]) != s[1]]
     )
     names = {name for _, name in shards}
-    files.update((f"{base}/{name}", data) for _, name, data in packed if name not in names)
+    files = {f"{base}/{name}": data for _, name, data in packed if name not in names}
     kept_names = set(new.values())
-    removed += [f"{base}/{name}" for name in old.values() if name not in kept_names]
-    manifest = sorted(
-        [*(shards[at] for at in range(len(shards)) if segment[at] not in touched), *new.items()]
-    )
-    files[f"{base}/manifest.json"] = _manifest(total, manifest)
+    removed = [f"{base}/{name}" for name in old.values() if name not in kept_names]
+    now = sorted([*(shards[at] for at in range(len(shards)) if segment[at] not in touched), *new.items()])
 
     conn.executemany(
         "DELETE FROM search_terms WHERE term = ?", [(t,) for t, last in lasts.items() if last < 0]
@@ -437,8 +527,73 @@ def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc]
         "INSERT OR REPLACE INTO search_terms VALUES (?, ?)",
         [(t, last) for t, last in lasts.items() if last >= 0],
     )
-    conn.execute("UPDATE search_state SET docs = ? WHERE one = 1", (total,))
-    return IndexUpdate(files, removed, terms_read, len(load), read)
+    return _BaseUpdate(files, removed, now, cut, terms_read, len(load), read)
+
+
+def update_index(conn: sqlite3.Connection, start: int, docs: Sequence[SearchDoc], total: int) -> IndexUpdate:
+    """Update the index and its state in ``conn`` to ``total`` docs, of which ``docs``
+    are those numbered ``start`` to ``total - 1`` and the ones before ``start`` are as
+    the state last saw them. ``start`` is a multiple of ``CHUNK``.
+
+    Returns the files to write (those new or changed) and to delete; the state is
+    changed in ``conn``, not committed. Raises ``IndexStateError`` when the state
+    cannot be updated (missing, other settings, fewer docs than ``start``,
+    inconsistent): build in full instead. Its cost follows the recent part, and, when
+    the base changes (docs before it changed, or the total crossed a multiple of
+    RECENT_SPAN), the terms of the docs from ``start`` on, old and new, and the
+    segments holding them, whatever the total.
+    """
+    if start < 0 or start % CHUNK or len(docs) != total - start:
+        raise ValueError(f"docs {start} to {total - 1} given as {len(docs)} docs, from a multiple of {CHUNK}")
+    saved, old_recent = _saved(conn)
+    if start > saved:
+        raise IndexStateError(f"search index state has {saved} docs, the update starts at {start}")
+    base = urls.SEARCH_INDEX_DIR
+    files = _doc_files(start, [_doc_row(doc) for doc in docs])
+    removed = [f"{base}/d/{k}.json" for k in range(-(-total // CHUNK), -(-saved // CHUNK))]
+    old_from, new_from = recent_from(saved), recent_from(total)
+
+    # The terms of every doc of the recent part from here: those the state keeps (the
+    # docs before start), those given, and those cut from the base (its end moved back).
+    known: dict[int, Terms] = {}
+    for number, holds, strong in conn.execute(
+        "SELECT doc, terms, strong FROM search_recent WHERE doc < ? ORDER BY doc", (start,)
+    ):
+        known[number] = (set(holds.split()), set(strong.split()))
+    if list(known) != list(range(old_from, max(start, old_from))):
+        raise IndexStateError(f"search index state: recent docs {old_from} to {start - 1} not all kept")
+    known.update(enumerate(map(_doc_terms, docs), start))
+
+    stats = (0, 0, 0)
+    low = min(start, old_from, new_from)  # where the base is cut
+    if low < old_from or new_from != old_from:
+        changed = _update_base(conn, low, ((n, known[n]) for n in range(low, new_from)), min(start, old_from))
+        known.update(changed.cut)
+        files.update(changed.files)
+        removed += changed.removed
+        shards = changed.shards
+        stats = (changed.terms_read, changed.shards_read, changed.shard_bytes_read)
+    else:
+        shards = conn.execute("SELECT first, name FROM search_shards ORDER BY first").fetchall()
+
+    recent = _recent_shards(new_from, [known[n] for n in range(new_from, total)])
+    old_names = {name for _, name in old_recent}
+    files.update((f"{base}/{name}", data) for _, name, data in recent if name not in old_names)
+    new_names = {name for _, name, _ in recent}
+    removed += [f"{base}/{name}" for name in old_names if name not in new_names]
+    files[f"{base}/manifest.json"] = _manifest(total, shards, ((f, n) for f, n, _ in recent))
+
+    # The recent docs the state keeps: those from new_from on, as given or cut from the base.
+    conn.execute("DELETE FROM search_recent WHERE doc >= ? OR doc < ?", (start, new_from))
+    fresh = [n for n in range(new_from, total) if n >= start or n < old_from]
+    conn.executemany(
+        "INSERT INTO search_recent VALUES (?, ?, ?)",
+        [row for n in fresh for row in _recent_rows(n, [known[n]])],
+    )
+    conn.execute(
+        "UPDATE search_state SET docs = ?, recent_shards = ? WHERE one = 1", (total, _recent_json(recent))
+    )
+    return IndexUpdate(files, removed, *stats)
 
 
 # -- reading: what search.js does, in Python -----------------------------------
@@ -520,8 +675,16 @@ class StaticIndex:
         manifest = self._load("manifest.json")
         self.docs: int = manifest["docs"]
         self.chunk: int = manifest["chunk"]
-        self.firsts: list[str] = [first for first, _ in manifest["shards"]]
-        self.names: list[str] = [name for _, name in manifest["shards"]]
+        # The base's shards, and the recent part's (none in a site built before version 3).
+        recent = manifest.get("recent", {"from": self.docs, "shards": []})
+        self.parts: list[tuple[int, list[str], list[str]]] = [
+            (-1, [first for first, _ in manifest["shards"]], [name for _, name in manifest["shards"]]),
+            (
+                recent["from"] - 1,
+                [first for first, _ in recent["shards"]],
+                [name for _, name in recent["shards"]],
+            ),
+        ]
 
     def _load(self, name: str) -> Any:
         """One file of the index, read once (a browser caches it too)."""
@@ -531,25 +694,32 @@ class StaticIndex:
             self._files[name] = json.loads(data)
         return self._files[name]
 
-    def _shard(self, term: str) -> dict[str, str]:
-        at = bisect.bisect_right(self.firsts, term) - 1
-        if at < 0:
-            return {}
-        shard: dict[str, str] = self._load(self.names[at])
-        return shard
+    def _shards(self, term: str) -> Iterator[tuple[int, dict[str, str]]]:
+        """The shards where ``term`` would be, of the base then of the recent part, each
+        with the doc its postings count from."""
+        for before, firsts, names in self.parts:
+            at = bisect.bisect_right(firsts, term) - 1
+            if at >= 0:
+                yield before, self._load(names[at])
+
+    def postings(self, term: str) -> list[tuple[int, bool]]:
+        """The docs holding ``term``: (doc, strong) pairs, ascending."""
+        return [
+            found for before, shard in self._shards(term) for found in decode(shard.get(term, ""), before)
+        ]
 
     def _matches(self, word: str) -> dict[int, float]:
-        """Docs holding ``word`` (or, for 3 letters or more, a term it begins in its shard)."""
-        shard = self._shard(word)
+        """Docs holding ``word`` (or, for 3 letters or more, a term it begins in its shards)."""
         weights: dict[int, float] = {}
-        for term, postings in shard.items():
-            factor = _matches_word(term, word)
-            if not factor:
-                continue
-            for doc, strong in decode(postings):
-                weight = factor * (2.0 if strong else 1.0)
-                if weight > weights.get(doc, 0.0):
-                    weights[doc] = weight
+        for before, shard in self._shards(word):
+            for term, postings in shard.items():
+                factor = _matches_word(term, word)
+                if not factor:
+                    continue
+                for doc, strong in decode(postings, before):
+                    weight = factor * (2.0 if strong else 1.0)
+                    if weight > weights.get(doc, 0.0):
+                        weights[doc] = weight
         return weights
 
     def search(self, query: str, limit: int = 20) -> list[StaticHit]:

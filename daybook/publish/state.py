@@ -512,8 +512,9 @@ def _adopt(site: SitePaths) -> None:
     os.replace(moving, site.state)
 
 
-# The search index's files (``search_index``): its manifest, doc files and term shards.
-_SEARCH_FILE = re.compile(r"manifest\.json|d/[0-9]+\.json|t/[0-9a-f]{12}\.json")
+# The search index's files (``search_index``): its manifest, doc files and term shards
+# (of its base, t/, and of its recent part, r/).
+_SEARCH_FILE = re.compile(r"manifest\.json|d/[0-9]+\.json|[tr]/[0-9a-f]{12}\.json")
 
 
 def _old_extras(root: Path) -> Iterator[str]:

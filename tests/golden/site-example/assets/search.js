@@ -1,5 +1,6 @@
 // daybook's static search: the built site's prebuilt index under search/, read as little
-// as a query needs: the manifest, the shard of each word, the doc files of the results shown.
+// as a query needs: the manifest, the shard of each word (in the base and in the recent part),
+// the doc files of the results shown.
 // The terms, the ranking and the snippets are those of daybook/search_index.py (StaticIndex,
 // snippet), which daybook serve answers /search with: keep them alike.
 (function () {
@@ -37,9 +38,10 @@
     });
   }
 
-  function decode(postings) {
+  // A term's postings as [doc, strong] pairs; the first counts from doc `before`.
+  function decode(postings, before) {
     var found = [];
-    var doc = -1, value = 0, shift = 0;
+    var doc = before, value = 0, shift = 0;
     for (var i = 0; i < postings.length; i++) {
       var digit = ALPHABET.indexOf(postings[i]);
       value |= (digit & 31) << shift;
@@ -109,17 +111,25 @@
     return out;
   }
 
+  // The docs matching a word, from its shard in the base and in the recent part (the
+  // recent part's docs come after the base's, its postings counting from the doc before).
   function matches(word, manifest) {
-    var at = shardOf(word, manifest.shards);
-    if (at < 0) return Promise.resolve(new Map());
-    return load(manifest.shards[at][1]).then(function (shard) {
+    var recent = manifest.recent || {from: manifest.docs, shards: []};
+    var parts = [[manifest.shards, -1], [recent.shards, recent.from - 1]].filter(function (part) {
+      return shardOf(word, part[0]) >= 0;
+    });
+    return Promise.all(parts.map(function (part) {
+      return load(part[0][shardOf(word, part[0])][1]);
+    })).then(function (shards) {
       var weights = new Map();
-      Object.keys(shard).forEach(function (term) {
-        var factor = matchesWord(term, word);
-        if (!factor) return;
-        decode(shard[term]).forEach(function (posting) {
-          var weight = factor * (posting[1] ? 2 : 1);
-          if (weight > (weights.get(posting[0]) || 0)) weights.set(posting[0], weight);
+      shards.forEach(function (shard, at) {
+        Object.keys(shard).forEach(function (term) {
+          var factor = matchesWord(term, word);
+          if (!factor) return;
+          decode(shard[term], parts[at][1]).forEach(function (posting) {
+            var weight = factor * (posting[1] ? 2 : 1);
+            if (weight > (weights.get(posting[0]) || 0)) weights.set(posting[0], weight);
+          });
         });
       });
       return weights;
