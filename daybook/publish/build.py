@@ -27,13 +27,14 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import urls
-from daybook.publish import digest, feeds, folder, sitemap
+from daybook.publish import digest, feeds, folder, inputs, sitemap
 from daybook.publish.context import (
     SiteIndex,
     archive_pages,
     day_link,
     day_page,
     event_page,
+    require_ref,
     summary,
 )
 from daybook.publish.explore import build_explore, update_explore, write_search
@@ -249,6 +250,16 @@ class Build:
 
     def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
         """Every event page of a day, and the day page (once per build)."""
+        made = self._day(date, keep_unchanged=False)
+        assert made is not None
+        return made
+
+    def day_unless_unchanged(self, date: dt.date) -> tuple[DayPage, list[EventSummary]] | None:
+        """``day``, or None if the day's pages are kept as the last full build made them:
+        their inputs are unchanged (``inputs``) and their files are there."""
+        return self._day(date, keep_unchanged=True)
+
+    def _day(self, date: dt.date, *, keep_unchanged: bool) -> tuple[DayPage, list[EventSummary]] | None:
         if date in self._days_done:
             return self._days_done[date]
         events = self.store.events(date=date)
@@ -258,6 +269,15 @@ class Build:
         follow_ups = self.store.follow_ups(ids)
         versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
+        if self.state.full:
+            made_from = inputs.day_inputs(
+                self.group_settings, date, self.index, events, articles, related, follow_ups, versions
+            )
+            pages = [(require_ref(self.index, i).stem, i) for i in ids] + [(urls.day_stem(date), None)]
+            group = f"day:{date.isoformat()}"
+            if keep_unchanged and self.keep_unchanged(group, made_from, pages):
+                return None
+            self.state.record_group(group, made_from)
         summaries = []
         for event in events:
             found = articles.get(event.id, [])
@@ -272,6 +292,41 @@ class Build:
         self.emit("day", result[0], title=day_title)
         self._days_done[date] = result
         return result
+
+    @property
+    def group_settings(self) -> str:
+        """The options and edition a group's pages are made with (``inputs``)."""
+        return f"{self._settings}|{self.edition}|{','.join(self.options.editions)}"
+
+    def keep_unchanged(
+        self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
+    ) -> bool:
+        """Keep a group's pages (stem, event id) and feeds as the last full build made them,
+        if it made them from the same inputs (``made_from``: ``inputs``' digest) and all
+        their files are there; else keep nothing (the caller makes them). Full builds only."""
+        state = self.state
+        if not state.full or self._superseding or state.previous_groups.get(group) != made_from:
+            return False
+        digests = []
+        for stem, event_id in pages:
+            before = state.previous_page(stem)
+            if before is None or before[1] != event_id or stem in self.emitted:
+                return False
+            digests.append(before[0])
+        feed_digests = [state.previous_feeds.get(path) for path in feeds]
+        if None in feed_digests:
+            return False
+        paths = [f"{stem}.{ext}" for stem, _ in pages for ext in self.options.formats]
+        if not self.writer.keep_all([*paths, *feeds]):
+            return False
+        for (stem, event_id), made in zip(pages, digests, strict=True):
+            state.record(stem, made, event_id)
+            self.emitted.add(stem)
+        for path, feed_digest in zip(feeds, feed_digests, strict=True):
+            assert feed_digest is not None
+            state.record_feed(path, feed_digest)
+        state.record_group(group, made_from)
+        return True
 
     def events(self, event_ids: Sequence[str]) -> None:
         """Some event pages (their related lists changed, or an event they list did)."""
@@ -554,10 +609,14 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     build.index.load_all()  # the names are filled: a full build's state starts empty (``_open_editions``)
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
+    shown = _newest_days(build.index.days, build.index.day_counts)
     for date in build.index.days:
-        page, summaries = build.day(date)
-        recent = [*recent[-(FRONT_DAYS - 1) :], page]
-        latest = [*latest, *summaries][-FEED_EVENTS:]
+        # The front page and feeds show the newest days: those are made whatever happens.
+        made = build.day(date) if date in shown else build.day_unless_unchanged(date)
+        if made is not None:
+            page, summaries = made
+            recent = [*recent[-(FRONT_DAYS - 1) :], page]
+            latest = [*latest, *summaries][-FEED_EVENTS:]
         if on_day is not None:
             on_day(date)
     build.redirects({**build.state.previous_redirects, **build.state.previous_events()})
@@ -567,6 +626,19 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     build.flush()
     build.writer.prune()
     return build.report
+
+
+def _newest_days(days: Sequence[dt.date], counts: dict[dt.date, int]) -> set[dt.date]:
+    """The newest days whose pages and events the front page and feeds show: the last
+    ``FRONT_DAYS`` days, and as many more as hold the last ``FEED_EVENTS`` events."""
+    found: set[dt.date] = set()
+    events = 0
+    for date in reversed(days):
+        if len(found) >= FRONT_DAYS and events >= FEED_EVENTS:
+            break
+        found.add(date)
+        events += counts.get(date, 0)
+    return found
 
 
 def update_site(

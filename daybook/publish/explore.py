@@ -28,9 +28,9 @@ from typing import Protocol
 
 from daybook import urls
 from daybook.model import EntityInfo
-from daybook.publish import follow, search_index
+from daybook.publish import follow, inputs, search_index
 from daybook.publish.context import SiteIndex, require_ref
-from daybook.publish.names import NameRegistry
+from daybook.publish.names import NameRegistry, Names
 from daybook.publish.options import BuildOptions
 from daybook.publish.state import SiteState, renderer_fingerprint
 from daybook.publish.writer import Writer
@@ -52,6 +52,7 @@ class Output(Protocol):
     emitted: set[str]
     edition: str
     translate: Callable[[str], str]
+    peers: dict[str, Names]
 
     def emit(
         self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
@@ -60,6 +61,13 @@ class Output(Protocol):
     def remove_page(self, stem: str) -> None: ...
 
     def events(self, event_ids: Sequence[str]) -> None: ...
+
+    @property
+    def group_settings(self) -> str: ...
+
+    def keep_unchanged(
+        self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
+    ) -> bool: ...
 
 
 PAGE_SIZE = 100
@@ -246,13 +254,46 @@ def build_explore(build: Output) -> None:
             )
             co = _most_common(together, registry)
             info = infos.get(name) if kind == "entity" else None
-            _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
-            _write_feed(build, kind, name, stem, entries, cited)
+            if not _kept(build, kind, name, stem, entries, co, info, cited):
+                _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
+                _write_feed(build, kind, name, stem, entries, cited)
             registry.set_events(kind, name, len(entries))
     for alias, target in store.entity_redirects().items():
         _emit_entity_redirect(build, alias, target)
     if "html" in build.options.formats:
         write_search(build)
+
+
+def _kept(
+    build: Output,
+    kind: str,
+    name: str,
+    stem: str,
+    entries: Sequence[ThreadEntry],
+    co: tuple[tuple[Link, int], ...],
+    info: EntityInfo | None,
+    cited: Citations,
+) -> bool:
+    """Whether a name's pages and feed are kept as the last full build made them (their
+    inputs unchanged, their files there: ``inputs``); if not, its inputs are recorded for
+    the next build and the caller makes them."""
+    if not build.state.full:
+        return False
+    shown = build.names.display(kind, name)
+    latest = [cited.get(e.id, ()) for e in entries[-follow.FEED_SIZE :]]
+    # An entity's page lives at its own slug in each edition: the others' pages link it.
+    peers = [peer.entity_stem(name) for _, peer in sorted(build.peers.items())] if kind == "entity" else []
+    made_from = inputs.thread_inputs(
+        build.group_settings, kind, name, stem, shown, entries, co, info, latest, peers
+    )
+    pages = [
+        (stem if part is None else urls.part_stem(stem, part), None) for part, _, _ in parts(len(entries))
+    ]
+    group = f"{kind}:{name}"
+    if build.keep_unchanged(group, made_from, pages, [urls.feed_path(stem)]):
+        return True
+    build.state.record_group(group, made_from)
+    return False
 
 
 def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS feeds (                -- what each page's feed was m
     path TEXT PRIMARY KEY,
     digest TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS page_groups (          -- what a day's or a name's pages were made from
+    name TEXT PRIMARY KEY,        -- day:DATE, or KIND:NAME (entity, story, category)
+    digest TEXT NOT NULL          -- ``inputs``: the inputs of its pages, digested (full builds only)
+) WITHOUT ROWID;
 """
 
 
@@ -129,10 +133,14 @@ class SiteState:
         self.full = full or not complete
         self.previous: dict[str, tuple[str, str | None]] = {}
         self.previous_feeds: dict[str, str] = {}
+        self.previous_groups: dict[str, str] = {}
         if not self.full and last is not None:
             self.conn = last
             self.conn.executescript(_SCHEMA)
             self.conn.execute("BEGIN IMMEDIATE")
+            # An update makes some pages of a group and not others, and records no group's
+            # inputs: the next full build makes every page (and records them again).
+            self.conn.execute("DELETE FROM page_groups")
         else:
             # A full build makes its state in a file of its own; the last one is only read.
             self.old = last
@@ -144,6 +152,8 @@ class SiteState:
                     }
                 with contextlib.suppress(sqlite3.DatabaseError):  # a state from before the table
                     self.previous_feeds = dict(last.execute("SELECT path, digest FROM feeds"))
+                with contextlib.suppress(sqlite3.DatabaseError):  # a state from before the table
+                    self.previous_groups = dict(last.execute("SELECT name, digest FROM page_groups"))
         source = self.old if self.full else self.conn
         self.previous_redirects: dict[str, str] = {}
         if source is not None:
@@ -282,6 +292,20 @@ class SiteState:
 
     def forget_feed(self, path: str) -> None:
         self.conn.execute("DELETE FROM feeds WHERE path = ?", (path,))
+
+    # -- groups of pages (``inputs``): a day's, a name's -----------------------------
+
+    def previous_page(self, stem: str) -> tuple[str, str | None] | None:
+        """(digest, event id) of the page at ``stem`` at the last build (full builds only)."""
+        return self.previous.get(stem)
+
+    def record_group(self, name: str, digest: str) -> None:
+        """Note what the pages of a group (a day, a name) are made from in this full build."""
+        self.conn.execute(
+            "INSERT INTO page_groups (name, digest) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+            (name, digest),
+        )
 
     # -- redirects ---------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, KeysView
+from collections.abc import Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -229,6 +229,32 @@ class Writer:
             return False
         self._built[path] = _KEPT
         self.report.unchanged += 1
+        return True
+
+    def keep_all(self, paths: Sequence[str]) -> bool:
+        """``keep`` every one of these files, or none: False (and nothing kept) if one is
+        not there, is not a plain file, or was written or kept already in this build."""
+        full = []
+        for path in paths:
+            if path in self._built:
+                return False
+            inside = self._folders.get(path.rpartition("/")[0])
+            if inside is None:  # a folder not seen yet: check it the slow way
+                self.target(path)
+            elif not inside:
+                raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+            elif "\\" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
+                raise WriteError(f"{path!r}: not a relative path inside the output folder")
+            full.append(f"{self._root}/{path}")
+        for each in full:
+            try:
+                if not stat.S_ISREG(os.lstat(each).st_mode):
+                    return False
+            except OSError:
+                return False
+        for path in paths:
+            self._built[path] = _KEPT
+        self.report.unchanged += len(paths)
         return True
 
     def remove(self, path: str) -> bool:

@@ -1,0 +1,133 @@
+"""What a day's or a name's pages are made from, digested without making them.
+
+A full build digests every page object (``state.page_digest``) to know which pages
+changed; a rebuild of an unchanged store would still read every event and make every
+page object first. So a full build also keeps in the site's state (``page_groups``) a
+digest per group of pages: a day (its event pages and day page) and a name (an entity's,
+story's or category's pages and feed). The digest covers what the group's page objects
+are made from: the store rows they show, the headlines and paths of the events they
+link, the names' addresses and how the edition names them, the build's options and
+daybook's code. A group whose digest is the last full build's, and whose files are all
+there, keeps its pages (and their page digests) without making them.
+
+Whatever ``context.event_page``, ``context.summary``, ``context.day_page`` or
+``explore.thread_pages`` read must be part of these digests: a page shown from an input
+left out here would not be made again when only that input changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from daybook.model import ArticleMeta, EntityInfo, Event, EventVersion
+from daybook.publish.context import EventRef, SiteIndex
+from daybook.publish.state import renderer_fingerprint
+from daybook.render.pages import Link, ThreadEntry
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of daybook's code (every module, the renderers' templates and catalogues):
+    a change to what makes the page objects, not only what renders them, makes them again."""
+    package = resources.files("daybook")
+    digest = hashlib.blake2b(renderer_fingerprint().encode(), digest_size=16)
+    for name in _sources(package):
+        digest.update(name.encode())
+        digest.update(package.joinpath(name).read_bytes())
+    return digest.hexdigest()
+
+
+def _sources(package: Traversable) -> list[str]:
+    names = []
+    todo = [""]
+    while todo:
+        at = todo.pop()
+        for entry in (package.joinpath(at) if at else package).iterdir():
+            rel = f"{at}/{entry.name}" if at else entry.name
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    todo.append(rel)
+            elif entry.name.endswith(".py"):
+                names.append(rel)
+    return sorted(names)
+
+
+def _digest(parts: list[str]) -> str:
+    text = "\x1f".join(parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _ref(ref: EventRef | None) -> str:
+    return "-" if ref is None else f"{ref.id}\x1e{ref.date.isoformat()}\x1e{ref.headline}\x1e{ref.stem}"
+
+
+def day_inputs(
+    settings: str,
+    date: dt.date,
+    index: SiteIndex,
+    events: Sequence[Event],
+    articles: Mapping[str, Sequence[ArticleMeta]],
+    related: Mapping[str, Sequence[tuple[str, Sequence[str]]]],
+    follow_ups: Mapping[str, Sequence[str]],
+    versions: Mapping[str, Sequence[EventVersion]],
+) -> str:
+    """The digest of what a day's pages (its events' pages and the day page) are made from:
+    ``settings`` (the build's options and edition), the day's rows as the build read them,
+    and what ``index`` says of the events, days and names they link."""
+    names = index.names
+    ref = index.ref
+    parts = [
+        code_fingerprint(),
+        settings,
+        date.isoformat(),
+        repr(index.neighbour_dates(date)),
+        repr(index.revision(date)),
+    ]
+    for event in events:
+        ident = event.id
+        parts.append("E" + repr(event))
+        parts.append("I" + _ref(ref(ident)))
+        parts.append("A" + repr(articles.get(ident, [])))
+        parts.append("D" + repr(sorted(index.source_dates(ident, event.date).items())))
+        for related_id, context in related.get(ident, []):
+            parts.append("R" + _ref(ref(related_id)) + "\x1e" + "\x1e".join(index.entity_names(context)))
+        parts.extend("F" + _ref(ref(f)) for f in follow_ups.get(ident, []))
+        if event.parent:
+            parts.append("P" + _ref(ref(event.parent)))
+        if event.story:
+            earlier, later = index.story_neighbours(ident)
+            parts.extend("<" + _ref(r) for r in earlier)
+            parts.extend(">" + _ref(r) for r in later)
+        parts.extend(f"N{names.display('entity', t)}\x1e{names.entity_stem(t)}" for t in event.entities)
+        parts.extend(f"S{names.story_stem(line)}" for line in event.story)
+        parts.append("W" + repr(index.wikidata(event.entities)))
+        parts.append("V" + repr(versions.get(ident, ())))
+    return _digest(parts)
+
+
+def thread_inputs(
+    settings: str,
+    kind: str,
+    name: str,
+    stem: str,
+    shown: str,
+    entries: Sequence[ThreadEntry],
+    co_entities: tuple[tuple[Link, int], ...],
+    info: EntityInfo | None,
+    sources: Sequence[object],
+    alternates: Sequence[str | None],
+) -> str:
+    """The digest of what a name's pages and feed are made from: ``settings``, its page's
+    ``stem`` and the name as ``shown``, its events oldest first, the entities beside it,
+    what the wiki says of it, the latest events' ``sources`` (its feed's), and its pages'
+    addresses in the other editions (``alternates``)."""
+    parts = [code_fingerprint(), settings, kind, name, stem, shown, repr(co_entities), repr(info)]
+    parts.extend(f"{e.id}\x1e{e.date.isoformat()}\x1e{e.link.text}\x1e{e.link.stem}" for e in entries)
+    parts.append(repr(list(sources)))
+    parts.append(repr(list(alternates)))
+    return _digest(parts)

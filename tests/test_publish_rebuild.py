@@ -1,0 +1,173 @@
+"""A full build over a site already built keeps the days and names whose inputs did not
+change without making their pages (``publish.inputs``); whatever changed is made again,
+so the site is byte for byte a fresh build's."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daybook import urls
+from daybook.ingest import ingest_paths
+from daybook.publish import build as build_module
+from daybook.publish import build_site, explore
+from daybook.publish.writer import WriteReport
+from daybook.relate import Settings, refresh
+from daybook.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+OLDEST = "2024-05-06"  # of the three example days: kept unless a change touches it
+MUDSLIDE = "20240506-335e45158db3"  # an event of that day, related to none
+MUDSLIDE_STEM = (
+    "news/2024/05/6/a-mudslide-buries-part-of-a-highway-in-meizhou-guangdong-china-after-days-of-heavy-rain"
+    "-at-least-nine-people-are-reported-dead"
+)
+FLOODS = "20240506-67e9cc5bc7fe"  # one with a related list and an entity shared across days
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """The example days, built once into ``tmp_path / "site"``; the front page and feeds
+    show the two newest days only, so the oldest day's pages may be kept."""
+    monkeypatch.setattr(build_module, "FRONT_DAYS", 2)
+    monkeypatch.setattr(build_module, "FEED_EVENTS", 1)
+    store = Store(tmp_path / "site.db")
+    assert not ingest_paths(store, [ROOT / "examples"]).failures
+    refresh(store, Settings(), workers=1)
+    build_site(store, tmp_path / "site", jobs=1)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The event pages (their ids) and thread pages (their names) a build makes objects of."""
+    found: dict[str, list[str]] = {"event": [], "thread": []}
+    event_page, thread_pages = build_module.event_page, explore.thread_pages
+
+    def counted_event(event: Any, *args: Any, **kwargs: Any) -> Any:
+        found["event"].append(event.id)
+        return event_page(event, *args, **kwargs)
+
+    def counted_thread(kind: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        found["thread"].append(f"{kind}:{name}")
+        return thread_pages(kind, name, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "event_page", counted_event)
+    monkeypatch.setattr(explore, "thread_pages", counted_thread)
+    return found
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def rebuild_as_fresh(store: Store, tmp_path: Path, moved: str | None = None) -> WriteReport:
+    """Build the site again, and check it is byte for byte a fresh build of the store
+    (with, if an event's address ``moved``, a redirect there in every format)."""
+    report = build_site(store, tmp_path / "site", jobs=1)
+    build_site(store, tmp_path / "fresh", jobs=1)
+    again, fresh = tree(tmp_path / "site"), tree(tmp_path / "fresh")
+    redirects = [f"{moved}.{ext}" for ext in ("html", "json", "md", "xml")] if moved else []
+    assert sorted(again) == sorted([*fresh, *redirects])
+    # The sitemap lists the redirects too.
+    assert [p for p in fresh if again[p] != fresh[p] and not (moved and p == "sitemap.xml")] == []
+    return report
+
+
+def day_ids(store: Store, date: str) -> set[str]:
+    return {row[0] for row in store.conn.execute("SELECT id FROM events WHERE date = ?", (date,))}
+
+
+def test_a_rebuild_with_nothing_changed_makes_only_the_newest_days(
+    site: Store, tmp_path: Path, made: dict[str, list[str]]
+) -> None:
+    report = rebuild_as_fresh(site, tmp_path)
+    assert not report.written and not report.removed
+    newest = day_ids(site, "2024-05-08") | day_ids(site, "2024-05-07")
+    # The fresh build made every page; the rebuild, the newest days' event pages alone.
+    assert sorted(made["event"]) == sorted([*newest, *newest, *day_ids(site, OLDEST)])
+    assert len(made["thread"]) == len(set(made["thread"]))  # the fresh build's, once each
+    made["event"].clear()
+    made["thread"].clear()
+    assert not build_site(site, tmp_path / "site", jobs=1).written
+    assert set(made["event"]) == newest and made["thread"] == []
+
+
+def test_an_edited_event_makes_its_pages_again(site: Store, tmp_path: Path) -> None:
+    site.conn.execute("UPDATE events SET text = 'A mudslide buries a road.' WHERE id = ?", (MUDSLIDE,))
+    report = rebuild_as_fresh(site, tmp_path, moved=MUDSLIDE_STEM)
+    assert "news/2024/05/6/a-mudslide-buries-a-road.html" in report.written
+    assert "news/2024/05/6/index.html" in report.written
+
+
+def test_an_edited_event_makes_the_pages_listing_it_again(site: Store, tmp_path: Path) -> None:
+    # An event of another day on the floods event's related list (the oldest day's, else kept).
+    (listed, old) = site.conn.execute(
+        "SELECT r.related_id, e.text FROM related r JOIN events e ON e.id = r.related_id"
+        " WHERE r.event_id = ? AND e.date != ? ORDER BY r.rank LIMIT 1",
+        (FLOODS, OLDEST),
+    ).fetchone()
+    site.conn.execute("UPDATE events SET text = ? WHERE id = ?", (old + " Again.", listed))
+    (date,) = site.conn.execute("SELECT date FROM events WHERE id = ?", (listed,)).fetchone()
+    moved = f"news/2024/05/{int(date[-2:])}/{urls.slugify(old)}"
+    report = rebuild_as_fresh(site, tmp_path, moved=moved)
+    assert [p for p in report.written if p.startswith("news/2024/05/6/the-death-toll")]
+
+
+def test_a_changed_related_list_makes_the_event_page_again(site: Store, tmp_path: Path) -> None:
+    (stem,) = site.conn.execute("SELECT text FROM events WHERE id = ?", (FLOODS,)).fetchone()
+    site.conn.execute("DELETE FROM related WHERE event_id = ? AND rank = 1", (FLOODS,))
+    report = rebuild_as_fresh(site, tmp_path)
+    assert [p for p in report.written if p.startswith("news/2024/05/6/the-death-toll")], stem
+
+
+def test_a_renamed_slug_makes_the_pages_linking_it_again(site: Store, tmp_path: Path) -> None:
+    site.conn.execute(
+        "UPDATE entities SET title = 'Rio Grande do Sul (state)' WHERE title = 'Rio Grande do Sul'"
+    )
+    report = rebuild_as_fresh(site, tmp_path)
+    assert "entity/rio-grande-do-sul-state.html" in report.written
+    assert "entity/rio-grande-do-sul.html" in report.removed
+    assert [p for p in report.written if p.startswith("news/2024/05/6/the-death-toll")]
+
+
+def test_a_changed_source_lede_makes_the_pages_showing_it_again(site: Store, tmp_path: Path) -> None:
+    (source,) = site.conn.execute(
+        "SELECT source_id FROM event_sources WHERE event_id = ? ORDER BY position", (MUDSLIDE,)
+    ).fetchone()
+    site.conn.execute(
+        "INSERT INTO source_articles (source_id, outcome, status, title, lede, enriched_at)"
+        " VALUES (?, 'ok', '200', 'Mudslide', 'A highway is buried.', '2024-05-07T00:00:00Z')",
+        (source,),
+    )
+    report = rebuild_as_fresh(site, tmp_path)
+    assert f"{MUDSLIDE_STEM}.html" in report.written
+    assert "news/2024/05/6/index.html" in report.written  # the day page shows the lede too
+    site.conn.execute("UPDATE source_articles SET lede = 'Part of a highway is buried.'")
+    report = rebuild_as_fresh(site, tmp_path)
+    assert f"{MUDSLIDE_STEM}.html" in report.written
+
+
+def test_a_kept_day_whose_file_is_gone_is_made_again(site: Store, tmp_path: Path) -> None:
+    (tmp_path / "site" / "news/2024/05/6/index.json").unlink()
+    report = rebuild_as_fresh(site, tmp_path)
+    assert report.written == ["news/2024/05/6/index.json"]
+
+
+def test_the_state_keeps_a_digest_per_day_and_name(site: Store, tmp_path: Path) -> None:
+    states = list((tmp_path).rglob("*.db"))
+    groups: set[str] = set()
+    for path in states:
+        with sqlite3.connect(path) as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'page_groups'").fetchone():
+                groups |= {row[0] for row in conn.execute("SELECT name FROM page_groups")}
+    assert {f"day:{OLDEST}", "entity:Rio Grande do Sul", "category:Disasters and accidents"} <= groups
