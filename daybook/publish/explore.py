@@ -157,8 +157,16 @@ def monthly_dates(dates: Sequence[dt.date]) -> tuple[MonthCount, ...]:
     return tuple(counts)
 
 
+def _best(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """The entities most often beside a name, with how often, most first."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
+
+
 def _most_common(counts: Mapping[str, int], names: NameRegistry) -> tuple[tuple[Link, int], ...]:
-    best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
+    return _linked(_best(counts), names)
+
+
+def _linked(best: Sequence[tuple[str, int]], names: NameRegistry) -> tuple[tuple[Link, int], ...]:
     return tuple(
         (Link(names.display("entity", title), s), n)
         for title, n in best
@@ -243,6 +251,7 @@ def build_explore(build: Output) -> None:
         state.set_day_names(date.isoformat(), names)
     infos = store.entity_info()
     cited = store.citations()  # every event's sources, for the feeds: one query, not one per name
+    counts: list[tuple[str, str, int]] = []  # each name's events, noted at once
     for kind, threads_of in (("entity", by_entity), ("story", by_story), ("category", by_category)):
         for name, entries in sorted(threads_of.items()):
             stem = registry.stem(kind, name)
@@ -252,12 +261,14 @@ def build_explore(build: Output) -> None:
             together = (
                 Counter(t for e in entries for t in holds[e.id] if t != name) if kind != "category" else {}
             )
-            co = _most_common(together, registry)
+            best = _best(together)
             info = infos.get(name) if kind == "entity" else None
-            if not _kept(build, kind, name, stem, entries, co, info, cited):
+            if not _kept(build, kind, name, stem, entries, best, info, cited):
+                co = _linked(best, registry)
                 _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
                 _write_feed(build, kind, name, stem, entries, cited)
-            registry.set_events(kind, name, len(entries))
+            counts.append((kind, name, len(entries)))
+    registry.set_events_many(counts)
     for alias, target in store.entity_redirects().items():
         _emit_entity_redirect(build, alias, target)
     if "html" in build.options.formats:
@@ -270,7 +281,7 @@ def _kept(
     name: str,
     stem: str,
     entries: Sequence[ThreadEntry],
-    co: tuple[tuple[Link, int], ...],
+    best: Sequence[tuple[str, int]],
     info: EntityInfo | None,
     cited: Citations,
 ) -> bool:
@@ -279,7 +290,10 @@ def _kept(
     the next build and the caller makes them."""
     if not build.state.full:
         return False
-    shown = build.names.display(kind, name)
+    names = build.names
+    shown = names.display(kind, name)
+    # The entities beside it as its page links them (``_linked``), without making the links.
+    co = [(title, n, names.display("entity", title), names.entity_stem(title)) for title, n in best]
     latest = [cited.get(e.id, ()) for e in entries[-follow.FEED_SIZE :]]
     # An entity's page lives at its own slug in each edition: the others' pages link it.
     peers = [peer.entity_stem(name) for _, peer in sorted(build.peers.items())] if kind == "entity" else []

@@ -27,7 +27,7 @@ from importlib.resources.abc import Traversable
 from daybook.model import ArticleMeta, EntityInfo, Event, EventVersion
 from daybook.publish.context import EventRef, SiteIndex
 from daybook.publish.state import renderer_fingerprint
-from daybook.render.pages import Link, ThreadEntry
+from daybook.render.pages import ThreadEntry
 
 
 @functools.cache
@@ -117,16 +117,17 @@ def thread_inputs(
     stem: str,
     shown: str,
     entries: Sequence[ThreadEntry],
-    co_entities: tuple[tuple[Link, int], ...],
+    co_entities: Sequence[tuple[str, int, str, str | None]],
     info: EntityInfo | None,
     sources: Sequence[object],
     alternates: Sequence[str | None],
 ) -> str:
     """The digest of what a name's pages and feed are made from: ``settings``, its page's
-    ``stem`` and the name as ``shown``, its events oldest first, the entities beside it,
+    ``stem`` and the name as ``shown``, its events oldest first, the entities beside it
+    (title, count, as shown, page stem),
     what the wiki says of it, the latest events' ``sources`` (its feed's), and its pages'
     addresses in the other editions (``alternates``)."""
-    parts = [code_fingerprint(), settings, kind, name, stem, shown, repr(co_entities), repr(info)]
+    parts = [code_fingerprint(), settings, kind, name, stem, shown, repr(list(co_entities)), repr(info)]
     parts.extend(f"{e.id}\x1e{e.date.isoformat()}\x1e{e.link.text}\x1e{e.link.stem}" for e in entries)
     parts.append(repr(list(sources)))
     parts.append(repr(list(alternates)))

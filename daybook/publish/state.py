@@ -160,6 +160,12 @@ class SiteState:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self.previous_redirects = dict(source.execute("SELECT stem, event_id FROM redirects"))
         self._recorded: set[str] = set()  # a full build's pages so far (``has`` without a query)
+        # A full build's rows of pages, feeds and groups not inserted yet (``_flush``): one
+        # statement for many, not one per page (a fresh state is written, never read, until
+        # a page is looked up by a query).
+        self._pages: list[tuple[str, str, str | None]] = []
+        self._feeds: list[tuple[str, str]] = []
+        self._groups: list[tuple[str, str]] = []
         # Pages whose presence changed in this build (what the sitemap must follow).
         self.added: set[str] = set()
         self.removed: set[str] = set()
@@ -224,19 +230,47 @@ class SiteState:
             self.removed.discard(stem)
         if self.full:
             self._recorded.add(stem)
+            self._pages.append((stem, digest, event_id))
+            if len(self._pages) >= _BATCH:
+                self._flush()
+            return
         self.conn.execute(
             "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", (stem, digest, event_id)
         )
 
+    def _flush(self) -> None:
+        """Insert the rows a full build noted so far (before any query reads them)."""
+        if self._pages:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", self._pages
+            )
+            self._pages = []
+        if self._feeds:
+            self.conn.executemany(
+                "INSERT INTO feeds (path, digest) VALUES (?, ?)"
+                " ON CONFLICT (path) DO UPDATE SET digest = excluded.digest",
+                self._feeds,
+            )
+            self._feeds = []
+        if self._groups:
+            self.conn.executemany(
+                "INSERT INTO page_groups (name, digest) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+                self._groups,
+            )
+            self._groups = []
+
     def forget(self, stem: str) -> None:
         """The page is gone from the site."""
         self._recorded.discard(stem)
+        self._flush()
         if self.conn.execute("DELETE FROM pages WHERE stem = ?", (stem,)).rowcount:
             self.removed.add(stem)
             self.added.discard(stem)
 
     def pages_under(self, prefix: str) -> dict[str, str | None]:
         """The pages whose stem starts with ``prefix``: stem -> event id (event pages)."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem, event_id FROM pages WHERE stem >= ? AND stem < ?", _prefix_range(prefix)
         )
@@ -244,6 +278,7 @@ class SiteState:
 
     def event_stems(self, event_ids: Sequence[str]) -> dict[str, str]:
         """The page each of these events had at the last build: event id -> stem."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT p.event_id, p.stem FROM json_each(?) j JOIN pages p ON p.event_id = j.value",
             (json.dumps(list(event_ids)),),
@@ -256,6 +291,7 @@ class SiteState:
 
     def stems(self, prefix: str = "") -> list[str]:
         """Every page's stem that starts with ``prefix``, sorted."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem FROM pages WHERE stem >= ? AND stem < ? ORDER BY stem", _prefix_range(prefix)
         )
@@ -265,6 +301,7 @@ class SiteState:
         """The stems of the sitemap's "site" section, sorted, and perhaps a few more (which
         ``sitemap.section`` sorts out): every stem but a news year's, an entity's or a
         story's, found by their shape without reading each of some 200,000 stems here."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem FROM pages WHERE NOT (stem GLOB 'news/[0-9][0-9][0-9][0-9]*'"
             " OR stem GLOB 'entity/?*' OR stem GLOB 'story/?*') ORDER BY stem"
@@ -272,6 +309,7 @@ class SiteState:
         return [row[0] for row in rows]
 
     def count(self) -> int:
+        self._flush()
         return int(self.conn.execute("SELECT count(*) FROM pages").fetchone()[0])
 
     # -- feeds (``follow``): made only when what they show changed -----------------
@@ -284,6 +322,9 @@ class SiteState:
         return None if row is None else str(row[0])
 
     def record_feed(self, path: str, digest: str) -> None:
+        if self.full:
+            self._feeds.append((path, digest))
+            return
         self.conn.execute(
             "INSERT INTO feeds (path, digest) VALUES (?, ?)"
             " ON CONFLICT (path) DO UPDATE SET digest = excluded.digest",
@@ -291,6 +332,7 @@ class SiteState:
         )
 
     def forget_feed(self, path: str) -> None:
+        self._flush()
         self.conn.execute("DELETE FROM feeds WHERE path = ?", (path,))
 
     # -- groups of pages (``inputs``): a day's, a name's -----------------------------
@@ -301,6 +343,9 @@ class SiteState:
 
     def record_group(self, name: str, digest: str) -> None:
         """Note what the pages of a group (a day, a name) are made from in this full build."""
+        if self.full:
+            self._groups.append((name, digest))
+            return
         self.conn.execute(
             "INSERT INTO page_groups (name, digest) VALUES (?, ?)"
             " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
@@ -356,6 +401,7 @@ class SiteState:
     ) -> None:
         """Record this build: every file is written; ``made``: the files it wrote or kept,
         ``removed``: those it removed (or found removed); ``editions``: the site's."""
+        self._flush()
         made = set(made)
         meta = [("format", FORMAT), ("complete", "1"), ("site", self.site.key)]
         if editions:
@@ -413,6 +459,9 @@ class SiteState:
         os.close(self._journal)
 
 
+_BATCH = 5000  # rows noted before they are inserted
+
+
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -460,11 +509,19 @@ def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
         tables = schema("main")
         if tables != schema("other"):
             return False
-        for kind, name, _, _ in tables:
+        for kind, name, _, sql in tables:
             if kind != "table":
                 continue
             quoted = '"' + name.replace('"', '""') + '"'
-            for a, b in (("main", "other"), ("other", "main")):
+            counts = [
+                conn.execute(f"SELECT count(*) FROM {db}.{quoted}").fetchone()[0] for db in ("main", "other")
+            ]
+            if counts[0] != counts[1]:
+                return False
+            # Rows told apart by a key are distinct: as many rows, and one side's all in the
+            # other's, is the same rows (one comparison rather than two).
+            ways = (("main", "other"),) if _keyed(sql) else (("main", "other"), ("other", "main"))
+            for a, b in ways:
                 query = f"SELECT EXISTS (SELECT * FROM {a}.{quoted} EXCEPT SELECT * FROM {b}.{quoted})"
                 if conn.execute(query).fetchone()[0]:
                     return False
@@ -473,6 +530,12 @@ def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
         return False
     finally:
         conn.execute("DETACH DATABASE other")
+
+
+def _keyed(sql: str | None) -> bool:
+    """Whether a table (its ``CREATE`` statement) holds distinct rows: a ``WITHOUT ROWID``
+    table's primary key is never NULL, so no two of its rows are alike."""
+    return sql is not None and sql.upper().rstrip().endswith("WITHOUT ROWID")
 
 
 def _fsync(path: Path) -> None:

@@ -238,12 +238,14 @@ class Writer:
         for path in paths:
             if path in self._built:
                 return False
-            inside = self._folders.get(path.rpartition("/")[0])
+            folder, _, name = path.rpartition("/")
+            inside = self._folders.get(folder)
             if inside is None:  # a folder not seen yet: check it the slow way
                 self.target(path)
             elif not inside:
                 raise WriteError(f"{path!r}: leaves the output folder {self.root}")
-            elif "\\" in path or any(p in ("", "..") or p[0] == "." for p in path.split("/")):
+            # A folder is known once ``target`` checked a path in it: its name is left.
+            elif not name or name[0] == "." or "\\" in name or "\n" in name:
                 raise WriteError(f"{path!r}: not a relative path inside the output folder")
             full.append(f"{self._root}/{path}")
         for each in full:
