@@ -63,7 +63,9 @@ def _digest(parts: list[str]) -> str:
 
 
 def _ref(ref: EventRef | None) -> str:
-    return "-" if ref is None else f"{ref.id}\x1e{ref.date.isoformat()}\x1e{ref.headline}\x1e{ref.stem}"
+    # A headline is free text: its length first, so no two lists of them join alike.
+    headline = ref.headline if ref is not None else ""
+    return "-" if ref is None else f"{ref.id} {ref.date.isoformat()} {ref.stem} {len(headline)}:{headline}"
 
 
 def day_inputs(
@@ -95,7 +97,7 @@ def day_inputs(
         parts.append("A" + repr(articles.get(ident, [])))
         parts.append("D" + repr(sorted(index.source_dates(ident, event.date).items())))
         for related_id, context in related.get(ident, []):
-            parts.append("R" + _ref(ref(related_id)) + "\x1e" + "\x1e".join(index.entity_names(context)))
+            parts.append("R" + _ref(ref(related_id)) + repr(index.entity_names(context)))
         parts.extend("F" + _ref(ref(f)) for f in follow_ups.get(ident, []))
         if event.parent:
             parts.append("P" + _ref(ref(event.parent)))
@@ -103,7 +105,7 @@ def day_inputs(
             earlier, later = index.story_neighbours(ident)
             parts.extend("<" + _ref(r) for r in earlier)
             parts.extend(">" + _ref(r) for r in later)
-        parts.extend(f"N{names.display('entity', t)}\x1e{names.entity_stem(t)}" for t in event.entities)
+        parts.extend(f"N{names.entity_stem(t)} {names.display('entity', t)!r}" for t in event.entities)
         parts.extend(f"S{names.story_stem(line)}" for line in event.story)
         parts.append("W" + repr(index.wikidata(event.entities)))
         parts.append("V" + repr(versions.get(ident, ())))
@@ -124,11 +126,13 @@ def thread_inputs(
 ) -> str:
     """The digest of what a name's pages and feed are made from: ``settings``, its page's
     ``stem`` and the name as ``shown``, its events oldest first, the entities beside it
-    (title, count, as shown, page stem),
-    what the wiki says of it, the latest events' ``sources`` (its feed's), and its pages'
-    addresses in the other editions (``alternates``)."""
-    parts = [code_fingerprint(), settings, kind, name, stem, shown, repr(list(co_entities)), repr(info)]
-    parts.extend(f"{e.id}\x1e{e.date.isoformat()}\x1e{e.link.text}\x1e{e.link.stem}" for e in entries)
+    (title, count, as shown, page stem), what the wiki says of it, the latest events'
+    ``sources`` (its feed's), and its pages' addresses in the other editions (``alternates``)."""
+    head = (settings, kind, name, stem, shown, list(co_entities), info)
+    parts = [code_fingerprint(), repr(head)]
+    parts.extend(
+        f"{e.id} {e.date.isoformat()} {e.link.stem} {len(e.link.text)}:{e.link.text}" for e in entries
+    )
     parts.append(repr(list(sources)))
     parts.append(repr(list(alternates)))
     return _digest(parts)
