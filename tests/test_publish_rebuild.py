@@ -15,6 +15,7 @@ from daybook import urls
 from daybook.ingest import ingest_paths
 from daybook.publish import build as build_module
 from daybook.publish import build_site, explore
+from daybook.publish.folder import locate
 from daybook.publish.writer import WriteReport
 from daybook.relate import Settings, refresh
 from daybook.store import Store
@@ -171,3 +172,13 @@ def test_the_state_keeps_a_digest_per_day_and_name(site: Store, tmp_path: Path) 
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'page_groups'").fetchone():
                 groups |= {row[0] for row in conn.execute("SELECT name FROM page_groups")}
     assert {f"day:{OLDEST}", "entity:Rio Grande do Sul", "category:Disasters and accidents"} <= groups
+
+
+def test_a_file_a_killed_build_wrote_is_made_again(site: Store, tmp_path: Path) -> None:
+    # A build killed after writing the oldest day's page from other inputs: it is in the
+    # journal, so the day is made again, though its inputs are the last full build's.
+    page = tmp_path / "site" / "news/2024/05/6/index.md"
+    page.write_text("written by a build that was killed\n", encoding="utf-8")
+    locate(site.path, tmp_path / "site").journal.write_text("news/2024/05/6/index.md\n", encoding="utf-8")
+    report = rebuild_as_fresh(site, tmp_path)
+    assert report.written == ["news/2024/05/6/index.md"]

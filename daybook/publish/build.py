@@ -146,7 +146,11 @@ class Build:
             for path in paths:
                 self.writer.supersede(path)
         before = self.state.digest(stem)
-        if not (before == digest and all(self.writer.keep(p) for p in paths)):
+        # A file a build killed since the last wrote may hold other inputs' page: rendered
+        # again (and written only if its bytes differ).
+        recovered = self.state.recovered
+        journaled = bool(recovered) and any(p in recovered for p in paths)
+        if journaled or not (before == digest and all(self.writer.keep(p) for p in paths)):
             args: RenderArgs = (
                 kind,
                 page,
@@ -317,7 +321,11 @@ class Build:
         if None in feed_digests:
             return False
         paths = [f"{stem}.{ext}" for stem, _ in pages for ext in self.options.formats]
-        if not self.writer.keep_all([*paths, *feeds]):
+        paths.extend(feeds)
+        # A build killed since the last one may have written them from other inputs.
+        if state.recovered and any(path in state.recovered for path in paths):
+            return False
+        if not self.writer.keep_all(paths):
             return False
         for (stem, event_id), made in zip(pages, digests, strict=True):
             state.record(stem, made, event_id)
