@@ -13,8 +13,8 @@ import pytest
 
 from daybook import urls
 from daybook.ingest import ingest_paths
+from daybook.publish import BuildOptions, build_site, explore
 from daybook.publish import build as build_module
-from daybook.publish import build_site, explore
 from daybook.publish.folder import locate
 from daybook.publish.writer import WriteReport
 from daybook.relate import Settings, refresh
@@ -182,3 +182,22 @@ def test_a_file_a_killed_build_wrote_is_made_again(site: Store, tmp_path: Path) 
     locate(site.path, tmp_path / "site").journal.write_text("news/2024/05/6/index.md\n", encoding="utf-8")
     report = rebuild_as_fresh(site, tmp_path)
     assert report.written == ["news/2024/05/6/index.md"]
+
+
+def test_a_changed_chinese_name_makes_both_editions_pages_again(site: Store, tmp_path: Path) -> None:
+    # The Chinese edition's page of an entity is at the slug of its Chinese name; the
+    # English page links it (its alternate), so both are made again when the name changes.
+    site.conn.execute(
+        "INSERT INTO entity_info (title, qid, zh_title, asked_at)"
+        " VALUES ('Rio Grande do Sul', 'Q40030', '南大河州', '2024-05-08T00:00:00Z')"
+    )
+    options = BuildOptions(editions=("en", "zh"))
+    build_site(site, tmp_path / "site", options, jobs=1)
+    site.conn.execute("UPDATE entity_info SET zh_title = '南里奥格兰德州'")
+    report = build_site(site, tmp_path / "site", options, jobs=1)
+    build_site(site, tmp_path / "fresh", options, jobs=1)
+    again, fresh = tree(tmp_path / "site"), tree(tmp_path / "fresh")
+    assert sorted(again) == sorted(fresh)
+    assert [p for p in fresh if again[p] != fresh[p]] == []
+    assert "entity/rio-grande-do-sul.html" in report.written  # its alternate moved
+    assert [p for p in report.written if p.startswith("zh/news/2024/05/6/the-death-toll")]
