@@ -4,6 +4,7 @@ so the site is byte for byte a fresh build's."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from daybook.ingest import ingest_paths
 from daybook.publish import BuildOptions, build_site, explore
 from daybook.publish import build as build_module
 from daybook.publish.folder import locate
+from daybook.publish.state import _same_content
 from daybook.publish.writer import WriteReport
 from daybook.relate import Settings, refresh
 from daybook.store import Store
@@ -201,3 +203,31 @@ def test_a_changed_chinese_name_makes_both_editions_pages_again(site: Store, tmp
     assert [p for p in fresh if again[p] != fresh[p]] == []
     assert "entity/rio-grande-do-sul.html" in report.written  # its alternate moved
     assert [p for p in report.written if p.startswith("zh/news/2024/05/6/the-death-toll")]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        None,
+        "UPDATE pages SET digest = 'y' WHERE stem = 'b'",
+        "INSERT INTO pages (stem, digest) VALUES ('c', 'x')",
+        "DELETE FROM pages WHERE stem = 'a'",
+        "UPDATE loose SET v = 2.5",
+        "INSERT INTO loose (v) VALUES (NULL)",
+    ],
+)
+def test_a_state_is_the_same_as_another_only_if_every_row_is(tmp_path: Path, change: str | None) -> None:
+    for name in ("a.db", "b.db"):
+        with contextlib.closing(sqlite3.connect(tmp_path / name)) as conn, conn:
+            conn.execute("CREATE TABLE pages (stem TEXT PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID")
+            conn.execute("CREATE TABLE loose (v)")  # no key: its rows in the order of every column
+            conn.executemany("INSERT INTO pages VALUES (?, 'x')", [("a",), ("b",)])
+            conn.executemany("INSERT INTO loose VALUES (?)", [(None,), (2,), (2,)])
+            if change and name == "b.db":
+                conn.execute(change)
+    conn = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    try:
+        assert _same_content(conn, tmp_path / "b.db") is (change is None)
+        assert _same_content(conn, tmp_path / "b.db") is (change is None)  # the other detached again
+    finally:
+        conn.close()

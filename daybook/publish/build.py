@@ -99,6 +99,7 @@ class Build:
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
         self._superseding = False  # pages made again now replace what this build made of them
+        self._refs: inputs.Refs | None = None  # how each event is linked, for the group digests
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -274,8 +275,18 @@ class Build:
         versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
         if self.state.full:
+            if self._refs is None:
+                self._refs = inputs.Refs(self.index)
             made_from = inputs.day_inputs(
-                self.group_settings, date, self.index, events, articles, related, follow_ups, versions
+                self.group_settings,
+                date,
+                self.index,
+                events,
+                articles,
+                related,
+                follow_ups,
+                versions,
+                self._refs,
             )
             pages = [(require_ref(self.index, i).stem, i) for i in ids] + [(urls.day_stem(date), None)]
             group = f"day:{date.isoformat()}"

@@ -247,8 +247,7 @@ def build_explore(build: Output) -> None:
             by_story[line].append(entry)
             day_names[date].add(("story", line))
     registry = build.names  # filled when the build began
-    for date, names in day_names.items():
-        state.set_day_names(date.isoformat(), names)
+    state.set_all_day_names((date.isoformat(), names) for date, names in day_names.items())
     infos = store.entity_info()
     cited = store.citations()  # every event's sources, for the feeds: one query, not one per name
     counts: list[tuple[str, str, int]] = []  # each name's events, noted at once

@@ -68,6 +68,22 @@ def _ref(ref: EventRef | None) -> str:
     return "-" if ref is None else f"{ref.id} {ref.date.isoformat()} {ref.stem} {len(headline)}:{headline}"
 
 
+class Refs:
+    """How each event is linked (``_ref`` of its ``SiteIndex.ref``), made once per event in a
+    build: an event is on many related lists. Only for a build whose index no longer changes
+    (a full build's, once every event is loaded)."""
+
+    def __init__(self, index: SiteIndex) -> None:
+        self.index = index
+        self._made: dict[str, str] = {}
+
+    def __call__(self, event_id: str) -> str:
+        found = self._made.get(event_id)
+        if found is None:
+            found = self._made[event_id] = _ref(self.index.ref(event_id))
+        return found
+
+
 def day_inputs(
     settings: str,
     date: dt.date,
@@ -77,12 +93,15 @@ def day_inputs(
     related: Mapping[str, Sequence[tuple[str, Sequence[str]]]],
     follow_ups: Mapping[str, Sequence[str]],
     versions: Mapping[str, Sequence[EventVersion]],
+    refs: Refs | None = None,
 ) -> str:
     """The digest of what a day's pages (its events' pages and the day page) are made from:
     ``settings`` (the build's options and edition), the day's rows as the build read them,
-    and what ``index`` says of the events, days and names they link."""
+    and what ``index`` says of the events, days and names they link (``refs``: how each
+    event is linked, if made once for the build)."""
     names = index.names
-    ref = index.ref
+    ref = refs if refs is not None else (lambda ident: _ref(index.ref(ident)))
+    shared: set[str] = set()  # the entities the related lists name (shown once below)
     parts = [
         code_fingerprint(),
         settings,
@@ -93,14 +112,15 @@ def day_inputs(
     for event in events:
         ident = event.id
         parts.append("E" + repr(event))
-        parts.append("I" + _ref(ref(ident)))
+        parts.append("I" + ref(ident))
         parts.append("A" + repr(articles.get(ident, [])))
         parts.append("D" + repr(sorted(index.source_dates(ident, event.date).items())))
         for related_id, context in related.get(ident, []):
-            parts.append("R" + _ref(ref(related_id)) + repr(index.entity_names(context)))
-        parts.extend("F" + _ref(ref(f)) for f in follow_ups.get(ident, []))
+            parts.append("R" + ref(related_id) + repr(context))
+            shared.update(context)
+        parts.extend("F" + ref(f) for f in follow_ups.get(ident, []))
         if event.parent:
-            parts.append("P" + _ref(ref(event.parent)))
+            parts.append("P" + ref(event.parent))
         if event.story:
             earlier, later = index.story_neighbours(ident)
             parts.extend("<" + _ref(r) for r in earlier)
@@ -109,6 +129,7 @@ def day_inputs(
         parts.extend(f"S{names.story_stem(line)}" for line in event.story)
         parts.append("W" + repr(index.wikidata(event.entities)))
         parts.append("V" + repr(versions.get(ident, ())))
+    parts.append("C" + repr([(t, names.display("entity", t)) for t in sorted(shared)]))
     return _digest(parts)
 
 

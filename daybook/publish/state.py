@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -379,6 +380,14 @@ class SiteState:
             ((date, kind, name) for kind, name in names),
         )
 
+    def set_all_day_names(self, days: Iterable[tuple[str, Iterable[tuple[str, str]]]]) -> None:
+        """The names of every day's events (a full build): all that the table holds."""
+        self.conn.execute("DELETE FROM day_names")
+        self.conn.executemany(
+            "INSERT INTO day_names (date, kind, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            ((date, kind, name) for date, names in days for kind, name in names),
+        )
+
     def name_dates(self, kind: str, name: str) -> list[str]:
         """The days whose events hold a name, oldest first."""
         rows = self.conn.execute(
@@ -509,33 +518,29 @@ def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
         tables = schema("main")
         if tables != schema("other"):
             return False
-        for kind, name, _, sql in tables:
+        for kind, name, _, _ in tables:
             if kind != "table":
                 continue
             quoted = '"' + name.replace('"', '""') + '"'
-            counts = [
-                conn.execute(f"SELECT count(*) FROM {db}.{quoted}").fetchone()[0] for db in ("main", "other")
-            ]
-            if counts[0] != counts[1]:
-                return False
-            # Rows told apart by a key are distinct: as many rows, and one side's all in the
-            # other's, is the same rows (one comparison rather than two).
-            ways = (("main", "other"),) if _keyed(sql) else (("main", "other"), ("other", "main"))
-            for a, b in ways:
-                query = f"SELECT EXISTS (SELECT * FROM {a}.{quoted} EXCEPT SELECT * FROM {b}.{quoted})"
-                if conn.execute(query).fetchone()[0]:
+            columns = conn.execute(f"PRAGMA main.table_info({quoted})").fetchall()
+            # In key order (a table's own order: no sort), else in the order of every column;
+            # two rows alike in that order (NULL keys) may come in either order, which can
+            # only find equal tables different (and replace the state: harmless).
+            keys = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5]] or [c[1] for c in columns]
+            order = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
+            ours = conn.execute(f"SELECT * FROM main.{quoted} ORDER BY {order}")
+            theirs = conn.execute(f"SELECT * FROM other.{quoted} ORDER BY {order}")
+            try:
+                if any(a != b for a, b in itertools.zip_longest(ours, theirs)):
                     return False
+            finally:  # a query left unfinished holds the other database
+                ours.close()
+                theirs.close()
         return True
     except sqlite3.DatabaseError:
         return False
     finally:
         conn.execute("DETACH DATABASE other")
-
-
-def _keyed(sql: str | None) -> bool:
-    """Whether a table (its ``CREATE`` statement) holds distinct rows: a ``WITHOUT ROWID``
-    table's primary key is never NULL, so no two of its rows are alike."""
-    return sql is not None and sql.upper().rstrip().endswith("WITHOUT ROWID")
 
 
 def _fsync(path: Path) -> None:
