@@ -99,7 +99,7 @@ class Build:
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
         self._superseding = False  # pages made again now replace what this build made of them
-        self._refs: inputs.Refs | None = None  # how each event is linked, for the group digests
+        self._links: inputs.Links | None = None  # how events and entities are linked (``group_links``)
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -275,8 +275,6 @@ class Build:
         versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
         if self.state.full:
-            if self._refs is None:
-                self._refs = inputs.Refs(self.index)
             made_from = inputs.day_inputs(
                 self.group_settings,
                 date,
@@ -286,7 +284,7 @@ class Build:
                 related,
                 follow_ups,
                 versions,
-                self._refs,
+                self.group_links,
             )
             pages = [(require_ref(self.index, i).stem, i) for i in ids] + [(urls.day_stem(date), None)]
             group = f"day:{date.isoformat()}"
@@ -307,6 +305,14 @@ class Build:
         self.emit("day", result[0], title=day_title)
         self._days_done[date] = result
         return result
+
+    @property
+    def group_links(self) -> inputs.Links:
+        """How events and entities are linked, for the group digests (a full build, once
+        every event is loaded)."""
+        if self._links is None:
+            self._links = inputs.Links(self.index, self.names)
+        return self._links
 
     @property
     def group_settings(self) -> str:

@@ -65,6 +65,9 @@ class Output(Protocol):
     @property
     def group_settings(self) -> str: ...
 
+    @property
+    def group_links(self) -> inputs.Links: ...
+
     def keep_unchanged(
         self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
     ) -> bool: ...
@@ -291,13 +294,11 @@ def _kept(
         return False
     names = build.names
     shown = names.display(kind, name)
-    # The entities beside it as its page links them (``_linked``), without making the links.
-    co = [(title, n, names.display("entity", title), names.entity_stem(title)) for title, n in best]
     latest = [cited.get(e.id, ()) for e in entries[-follow.FEED_SIZE :]]
     # An entity's page lives at its own slug in each edition: the others' pages link it.
     peers = [peer.entity_stem(name) for _, peer in sorted(build.peers.items())] if kind == "entity" else []
     made_from = inputs.thread_inputs(
-        build.group_settings, kind, name, stem, shown, entries, co, info, latest, peers
+        build.group_settings, kind, name, stem, shown, entries, best, info, latest, peers, build.group_links
     )
     pages = [
         (stem if part is None else urls.part_stem(stem, part), None) for part, _, _ in parts(len(entries))

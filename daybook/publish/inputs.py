@@ -26,6 +26,7 @@ from importlib.resources.abc import Traversable
 
 from daybook.model import ArticleMeta, EntityInfo, Event, EventVersion
 from daybook.publish.context import EventRef, SiteIndex
+from daybook.publish.names import NameRegistry
 from daybook.publish.state import renderer_fingerprint
 from daybook.render.pages import ThreadEntry
 
@@ -68,19 +69,34 @@ def _ref(ref: EventRef | None) -> str:
     return "-" if ref is None else f"{ref.id} {ref.date.isoformat()} {ref.stem} {len(headline)}:{headline}"
 
 
-class Refs:
-    """How each event is linked (``_ref`` of its ``SiteIndex.ref``), made once per event in a
-    build: an event is on many related lists. Only for a build whose index no longer changes
-    (a full build's, once every event is loaded)."""
+class Links:
+    """How each event and entity is linked, as the digests hold it, made once per build:
+    an event is on many related lists and threads, an entity beside many others. Only for
+    a build whose index no longer changes (a full build's, once every event is loaded)."""
 
-    def __init__(self, index: SiteIndex) -> None:
+    def __init__(self, index: SiteIndex, names: NameRegistry) -> None:
         self.index = index
-        self._made: dict[str, str] = {}
+        self.names = names
+        self._events: dict[str, str] = {}
+        self._entities: dict[str, str] = {}
+        self._moved = 0
 
-    def __call__(self, event_id: str) -> str:
-        found = self._made.get(event_id)
+    def event(self, event_id: str) -> str:
+        """``_ref`` of the event's ``SiteIndex.ref``."""
+        found = self._events.get(event_id)
         if found is None:
-            found = self._made[event_id] = _ref(self.index.ref(event_id))
+            found = self._events[event_id] = _ref(self.index.ref(event_id))
+        return found
+
+    def entity(self, title: str) -> str:
+        """The entity's page stem and name as the edition shows it."""
+        if len(self.names.moved) != self._moved:  # a name took another's address: look again
+            self._entities.clear()
+            self._moved = len(self.names.moved)
+        found = self._entities.get(title)
+        if found is None:
+            names = self.names
+            found = self._entities[title] = f"{names.entity_stem(title)} {names.display('entity', title)!r}"
         return found
 
 
@@ -93,14 +109,14 @@ def day_inputs(
     related: Mapping[str, Sequence[tuple[str, Sequence[str]]]],
     follow_ups: Mapping[str, Sequence[str]],
     versions: Mapping[str, Sequence[EventVersion]],
-    refs: Refs | None = None,
+    links: Links,
 ) -> str:
     """The digest of what a day's pages (its events' pages and the day page) are made from:
     ``settings`` (the build's options and edition), the day's rows as the build read them,
-    and what ``index`` says of the events, days and names they link (``refs``: how each
-    event is linked, if made once for the build)."""
+    and what ``index`` says of the events, days and names they link (``links``: how each
+    event and entity is linked)."""
     names = index.names
-    ref = refs if refs is not None else (lambda ident: _ref(index.ref(ident)))
+    ref = links.event
     shared: set[str] = set()  # the entities the related lists name (shown once below)
     parts = [
         code_fingerprint(),
@@ -125,11 +141,11 @@ def day_inputs(
             earlier, later = index.story_neighbours(ident)
             parts.extend("<" + _ref(r) for r in earlier)
             parts.extend(">" + _ref(r) for r in later)
-        parts.extend(f"N{names.entity_stem(t)} {names.display('entity', t)!r}" for t in event.entities)
+        parts.extend("N" + links.entity(t) for t in event.entities)
         parts.extend(f"S{names.story_stem(line)}" for line in event.story)
         parts.append("W" + repr(index.wikidata(event.entities)))
         parts.append("V" + repr(versions.get(ident, ())))
-    parts.append("C" + repr([(t, names.display("entity", t)) for t in sorted(shared)]))
+    parts.extend("C" + links.entity(t) for t in sorted(shared))
     return _digest(parts)
 
 
@@ -140,20 +156,22 @@ def thread_inputs(
     stem: str,
     shown: str,
     entries: Sequence[ThreadEntry],
-    co_entities: Sequence[tuple[str, int, str, str | None]],
+    co_entities: Sequence[tuple[str, int]],
     info: EntityInfo | None,
     sources: Sequence[object],
     alternates: Sequence[str | None],
+    links: Links,
 ) -> str:
     """The digest of what a name's pages and feed are made from: ``settings``, its page's
     ``stem`` and the name as ``shown``, its events oldest first, the entities beside it
-    (title, count, as shown, page stem), what the wiki says of it, the latest events'
+    (title and count: ``links`` says how each is shown and linked, as it says how each
+    event is, by its ``SiteIndex.ref``), what the wiki says of it, the latest events'
     ``sources`` (its feed's), and its pages' addresses in the other editions (``alternates``)."""
     head = (settings, kind, name, stem, shown, list(co_entities), info)
     parts = [code_fingerprint(), repr(head)]
-    parts.extend(
-        f"{e.id} {e.date.isoformat()} {e.link.stem} {len(e.link.text)}:{e.link.text}" for e in entries
-    )
+    parts.extend(links.entity(title) for title, _ in co_entities)
+    # Each entry is the event's ref (its link and date): the event's link says it.
+    parts.extend(links.event(e.id) for e in entries)
     parts.append(repr(list(sources)))
     parts.append(repr(list(alternates)))
     return _digest(parts)
