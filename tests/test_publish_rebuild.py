@@ -166,6 +166,14 @@ def test_a_kept_day_whose_file_is_gone_is_made_again(site: Store, tmp_path: Path
     assert report.written == ["news/2024/05/6/index.json"]
 
 
+def test_a_kept_name_whose_file_is_gone_is_made_again(site: Store, tmp_path: Path) -> None:
+    feed = urls.feed_path("entity/rio-grande-do-sul")
+    for path in ("entity/rio-grande-do-sul.md", feed):
+        (tmp_path / "site" / path).unlink()
+    report = rebuild_as_fresh(site, tmp_path)
+    assert sorted(report.written) == sorted(["entity/rio-grande-do-sul.md", feed])
+
+
 def test_the_state_keeps_a_digest_per_day_and_name(site: Store, tmp_path: Path) -> None:
     states = list((tmp_path).rglob("*.db"))
     groups: set[str] = set()

@@ -254,10 +254,17 @@ def build_explore(build: Output) -> None:
     infos = store.entity_info()
     cited = store.citations()  # every event's sources, for the feeds: one query, not one per name
     counts: list[tuple[str, str, int]] = []  # each name's events, noted at once
-    for kind, threads_of in (("entity", by_entity), ("story", by_story), ("category", by_category)):
+    every = (("entity", by_entity), ("story", by_story), ("category", by_category))
+    # What every name's pages are made from, at once: unchanged, each name's pages are kept
+    # without digesting its own inputs (unless its files are not all there).
+    as_before = state.full and _all_as_before(build, threads, categories, every, infos, cited)
+    for kind, threads_of in every:
         for name, entries in sorted(threads_of.items()):
             stem = registry.stem(kind, name)
             if stem is None:
+                continue
+            if as_before and _kept_as_before(build, kind, name, stem, len(entries)):
+                counts.append((kind, name, len(entries)))
                 continue
             # A category holds a good share of the archive: the entities beside it say little.
             together = (
@@ -275,6 +282,49 @@ def build_explore(build: Output) -> None:
         _emit_entity_redirect(build, alias, target)
     if "html" in build.options.formats:
         write_search(build)
+
+
+ALL_THREADS = "threads:"  # the group digest of every name's inputs at once
+
+
+def _all_as_before(
+    build: Output,
+    threads: Sequence[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]],
+    categories: Mapping[str, str],
+    every: Sequence[tuple[str, Mapping[str, Sequence[ThreadEntry]]]],
+    infos: Mapping[str, EntityInfo],
+    cited: Citations,
+) -> bool:
+    """Whether every name's inputs (``inputs.all_threads_inputs``) are the last full build's;
+    records them for the next."""
+    names = build.names
+    shown = [
+        (kind, name, names.stem(kind, name), names.display(kind, name))
+        for kind, threads_of in every
+        for name in sorted(threads_of)
+    ]
+    peers = (
+        [peer.entity_stem(name) for _, peer in sorted(build.peers.items()) for name in sorted(every[0][1])]
+        if build.peers
+        else []
+    )
+    made_from = inputs.all_threads_inputs(
+        build.group_settings, threads, categories, shown, infos, cited, peers, build.group_links
+    )
+    before = build.state.previous_groups.get(ALL_THREADS)
+    build.state.record_group(ALL_THREADS, made_from)
+    return before == made_from
+
+
+def _kept_as_before(build: Output, kind: str, name: str, stem: str, total: int) -> bool:
+    """Keep a name's pages and feed as the last full build made them, every name's inputs
+    being as then (``_all_as_before``): its own are too."""
+    group = f"{kind}:{name}"
+    before = build.state.previous_groups.get(group)
+    if before is None:
+        return False
+    pages = [(stem if part is None else urls.part_stem(stem, part), None) for part, _, _ in parts(total)]
+    return build.keep_unchanged(group, before, pages, [urls.feed_path(stem)])
 
 
 def _kept(

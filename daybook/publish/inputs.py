@@ -149,6 +149,29 @@ def day_inputs(
     return _digest(parts)
 
 
+def all_threads_inputs(
+    settings: str,
+    threads: Sequence[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]],
+    categories: Mapping[str, str],
+    names: Sequence[tuple[str, str, str | None, str]],
+    infos: Mapping[str, EntityInfo],
+    cited: Mapping[str, object],
+    alternates: Sequence[str | None],
+    links: Links,
+) -> str:
+    """The digest of what every name's pages and feeds are made from (every input of each
+    name's ``thread_inputs``, at once): every event's names (``threads``: id, date, story,
+    entities) and category, and its link; every name's (kind, name, page stem, as shown),
+    what the wiki says of each entity, every event's sources, and the entities' pages in
+    the other editions (``alternates``)."""
+    parts = [code_fingerprint(), settings, repr(threads), repr(categories), repr(names)]
+    parts.extend(links.event(ident) for ident, _, _, _ in threads)
+    parts.append(repr(sorted(infos.items())))
+    parts.append(repr(cited))
+    parts.append(repr(alternates))
+    return _digest(parts)
+
+
 def thread_inputs(
     settings: str,
     kind: str,
