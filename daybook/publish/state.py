@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import itertools
 import json
 import os
 import re
@@ -469,6 +468,7 @@ class SiteState:
 
 
 _BATCH = 5000  # rows noted before they are inserted
+_COMPARED = 10_000  # rows of two states compared at once
 
 
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
@@ -531,8 +531,12 @@ def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
             ours = conn.execute(f"SELECT * FROM main.{quoted} ORDER BY {order}")
             theirs = conn.execute(f"SELECT * FROM other.{quoted} ORDER BY {order}")
             try:
-                if any(a != b for a, b in itertools.zip_longest(ours, theirs)):
-                    return False
+                while True:  # compared a batch of rows at a time (lists of tuples: in C)
+                    batch = ours.fetchmany(_COMPARED)
+                    if batch != theirs.fetchmany(_COMPARED):
+                        return False
+                    if not batch:
+                        break
             finally:  # a query left unfinished holds the other database
                 ours.close()
                 theirs.close()
