@@ -64,6 +64,7 @@ FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
 RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
 RENDER_AHEAD = 2  # batches the workers have not done, at most: past that this process renders too
+ALL_DAYS = "days:"  # the group digest of every day's inputs at once
 
 
 # -- the build -----------------------------------------------------------------
@@ -305,6 +306,26 @@ class Build:
         self.emit("day", result[0], title=day_title)
         self._days_done[date] = result
         return result
+
+    def days_as_before(self) -> bool:
+        """Whether every day's inputs (``inputs.all_days_inputs``) are the last full build's;
+        records them for the next."""
+        made_from = inputs.all_days_inputs(
+            self.group_settings, self.index, self.store, self.names, self.group_links
+        )
+        before = self.state.previous_groups.get(ALL_DAYS)
+        self.state.record_group(ALL_DAYS, made_from)
+        return before == made_from
+
+    def day_kept_as_before(self, date: dt.date) -> bool:
+        """Keep a day's pages as the last full build made them, every day's inputs being as
+        then (``days_as_before``): its own are too."""
+        group = f"day:{date.isoformat()}"
+        before = self.state.previous_groups.get(group)
+        if before is None or date in self._days_done:
+            return False
+        pages = [(ref.stem, ref.id) for ref in self.index.day(date)] + [(urls.day_stem(date), None)]
+        return self.keep_unchanged(group, before, pages)
 
     @property
     def group_links(self) -> inputs.Links:
@@ -635,9 +656,17 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
     shown = _newest_days(build.index.days, build.index.day_counts)
+    # Every day's inputs as at the last full build: each day's pages are kept without
+    # reading its rows again (unless its files are not all there).
+    as_before = build.state.full and build.days_as_before()
     for date in build.index.days:
         # The front page and feeds show the newest days: those are made whatever happens.
-        made = build.day(date) if date in shown else build.day_unless_unchanged(date)
+        if date in shown:
+            made = build.day(date)
+        elif as_before and build.day_kept_as_before(date):
+            made = None
+        else:
+            made = build.day_unless_unchanged(date)
         if made is not None:
             page, summaries = made
             recent = [*recent[-(FRONT_DAYS - 1) :], page]

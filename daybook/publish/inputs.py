@@ -29,6 +29,7 @@ from daybook.publish.context import EventRef, SiteIndex
 from daybook.publish.names import NameRegistry
 from daybook.publish.state import renderer_fingerprint
 from daybook.render.pages import ThreadEntry
+from daybook.store import Store
 
 
 @functools.cache
@@ -170,6 +171,41 @@ def all_threads_inputs(
     parts.append(repr(cited))
     parts.append(repr(alternates))
     return _digest(parts)
+
+
+def all_days_inputs(
+    settings: str, index: SiteIndex, store: Store, names: NameRegistry, links: Links, chunk: int = 31
+) -> str:
+    """The digest of what every day's pages are made from (every input of each day's
+    ``day_inputs``, at once): the days, every day's rows as ``day_inputs`` has them (read
+    ``chunk`` days at a time), every event's link, every entity's and story's slug and how
+    the edition names entities, and the entities' Wikidata items."""
+    digest = hashlib.blake2b(digest_size=16)
+
+    def add(text: str) -> None:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+
+    add(code_fingerprint())
+    add(settings)
+    add(repr(index.day_counts))
+    days = index.days
+    for at in range(0, len(days), chunk):
+        part = days[at : at + chunk]
+        events = store.events(start=part[0], end=part[-1])
+        ids = [e.id for e in events]
+        add(repr(events))
+        add(repr(store.article_metadata(ids)))
+        add(repr(store.article_dates(ids)))
+        add(repr(store.related_lists(ids)))
+        add(repr(store.follow_ups(ids)))
+        add(repr(store.event_versions(ids)))
+        add(repr(store.read_revisions(part)))
+        add("".join(links.event(ident) for ident in ids))
+    add(repr(names.slugs()))
+    add(repr(sorted(names.entity_names.items())))
+    add(repr(sorted(store.entity_qids().items())))
+    return digest.hexdigest()
 
 
 def thread_inputs(

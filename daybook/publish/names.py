@@ -180,6 +180,10 @@ class NameRegistry(Names):
     def set_events(self, kind: str, name: str, count: int) -> None:
         self.conn.execute("UPDATE names SET events = ? WHERE kind = ? AND name = ?", (count, kind, name))
 
+    def slugs(self) -> list[tuple[str, str, str]]:
+        """Every name's slug, (kind, name, slug) sorted."""
+        return self.conn.execute("SELECT kind, name, slug FROM names ORDER BY kind, name").fetchall()
+
     def set_events_many(self, counts: Iterable[tuple[str, str, int]]) -> None:
         """``set_events`` of many names at once: (kind, name, count)."""
         self.conn.executemany(
