@@ -5,6 +5,7 @@ so the site is byte for byte a fresh build's."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from daybook import urls
 from daybook.ingest import ingest_paths
-from daybook.publish import BuildOptions, build_site, explore
+from daybook.publish import BuildOptions, build_site, digest, explore
 from daybook.publish import build as build_module
 from daybook.publish.folder import locate
 from daybook.publish.state import _same_content
@@ -77,8 +78,9 @@ def rebuild_as_fresh(store: Store, tmp_path: Path, moved: str | None = None) -> 
     """Build the site again, and check it is byte for byte a fresh build of the store
     (with, if an event's address ``moved``, a redirect there in every format)."""
     report = build_site(store, tmp_path / "site", jobs=1)
-    build_site(store, tmp_path / "fresh", jobs=1)
-    again, fresh = tree(tmp_path / "site"), tree(tmp_path / "fresh")
+    new = tmp_path / f"fresh-{len(list(tmp_path.glob('fresh-*')))}"  # never built before
+    build_site(store, new, jobs=1)
+    again, fresh = tree(tmp_path / "site"), tree(new)
     redirects = [f"{moved}.{ext}" for ext in ("html", "json", "md", "xml")] if moved else []
     assert sorted(again) == sorted([*fresh, *redirects])
     # The sitemap lists the redirects too.
@@ -239,3 +241,40 @@ def test_a_state_is_the_same_as_another_only_if_every_row_is(tmp_path: Path, cha
         assert _same_content(conn, tmp_path / "b.db") is (change is None)  # the other detached again
     finally:
         conn.close()
+
+
+def test_a_week_is_kept_unless_its_days_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: dict[str, list[str]]
+) -> None:
+    monkeypatch.setattr(build_module, "FRONT_DAYS", 2)
+    monkeypatch.setattr(build_module, "FEED_EVENTS", 1)
+    monkeypatch.setattr(digest, "FEED_WEEKS", 1)  # the feed shows the newest week: that one is made
+    earlier = {
+        "date": "2024-04-29",  # a week before the example's
+        "category": "Sports",
+        "story": [],
+        "text": "A team wins a final.",
+        "entities": ["Shared"],
+        "sources": [],
+    }
+    corpus = tmp_path / "earlier.jsonl"
+    corpus.write_text(json.dumps(earlier) + "\n", encoding="utf-8")
+    weeks: list[int] = []
+    week_page = digest.week_page
+
+    def counted(*args: Any) -> Any:
+        weeks.append(args[-2])
+        return week_page(*args)
+
+    monkeypatch.setattr(digest, "week_page", counted)
+    with Store(tmp_path / "site.db") as store:
+        assert not ingest_paths(store, [ROOT / "examples", corpus]).failures
+        refresh(store, Settings(), workers=1)
+        build_site(store, tmp_path / "site", jobs=1)
+        weeks.clear()
+        assert not rebuild_as_fresh(store, tmp_path).written
+        assert weeks == [19, 18, 19]  # the rebuild made the newest week; the fresh build, both
+        weeks.clear()
+        store.conn.execute("UPDATE events SET text = 'A team wins the final.' WHERE date = '2024-04-29'")
+        report = rebuild_as_fresh(store, tmp_path, moved="news/2024/04/29/a-team-wins-a-final")
+    assert "week/2024-W18.html" in report.written and weeks == [18, 19, 18, 19]

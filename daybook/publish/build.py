@@ -101,6 +101,7 @@ class Build:
         self.emitted: set[str] = set()  # the pages made by this build
         self._superseding = False  # pages made again now replace what this build made of them
         self._links: inputs.Links | None = None  # how events and entities are linked (``group_links``)
+        self.days_digest: str | None = None  # every day's inputs, digested (``days_as_before``)
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -315,6 +316,7 @@ class Build:
         )
         before = self.state.previous_groups.get(ALL_DAYS)
         self.state.record_group(ALL_DAYS, made_from)
+        self.days_digest = made_from
         return before == made_from
 
     def day_kept_as_before(self, date: dt.date) -> bool:
