@@ -348,33 +348,11 @@ class Build:
         """Keep a group's pages (stem, event id) and feeds as the last full build made them,
         if it made them from the same inputs (``made_from``: ``inputs``' digest) and all
         their files are there; else keep nothing (the caller makes them). Full builds only."""
-        state = self.state
-        if not state.full or self._superseding or state.previous_groups.get(group) != made_from:
+        if self._superseding:
             return False
-        digests = []
-        for stem, event_id in pages:
-            before = state.previous_page(stem)
-            if before is None or before[1] != event_id or stem in self.emitted:
-                return False
-            digests.append(before[0])
-        feed_digests = [state.previous_feeds.get(path) for path in feeds]
-        if None in feed_digests:
-            return False
-        paths = [f"{stem}.{ext}" for stem, _ in pages for ext in self.options.formats]
-        paths.extend(feeds)
-        # A build killed since the last one may have written them from other inputs.
-        if state.recovered and any(path in state.recovered for path in paths):
-            return False
-        if not self.writer.keep_all(paths):
-            return False
-        for (stem, event_id), made in zip(pages, digests, strict=True):
-            state.record(stem, made, event_id)
-            self.emitted.add(stem)
-        for path, feed_digest in zip(feeds, feed_digests, strict=True):
-            assert feed_digest is not None
-            state.record_feed(path, feed_digest)
-        state.record_group(group, made_from)
-        return True
+        return self.state.keep_group(
+            self.writer, group, made_from, pages, self.options.formats, feeds, self.emitted
+        )
 
     def events(self, event_ids: Sequence[str]) -> None:
         """Some event pages (their related lists changed, or an event they list did)."""
@@ -657,7 +635,7 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     build.index.load_all()  # the names are filled: a full build's state starts empty (``_open_editions``)
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
-    shown = _newest_days(build.index.days, build.index.day_counts)
+    shown = inputs.newest_days(build.index.days, build.index.day_counts, FRONT_DAYS, FEED_EVENTS)
     # Every day's inputs as at the last full build: each day's pages are kept without
     # reading its rows again (unless its files are not all there).
     as_before = build.state.full and build.days_as_before()
@@ -682,19 +660,6 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     build.flush()
     build.writer.prune()
     return build.report
-
-
-def _newest_days(days: Sequence[dt.date], counts: dict[dt.date, int]) -> set[dt.date]:
-    """The newest days whose pages and events the front page and feeds show: the last
-    ``FRONT_DAYS`` days, and as many more as hold the last ``FEED_EVENTS`` events."""
-    found: set[dt.date] = set()
-    events = 0
-    for date in reversed(days):
-        if len(found) >= FRONT_DAYS and events >= FEED_EVENTS:
-            break
-        found.add(date)
-        events += counts.get(date, 0)
-    return found
 
 
 def update_site(

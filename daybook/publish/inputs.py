@@ -59,6 +59,21 @@ def _sources(package: Traversable) -> list[str]:
     return sorted(names)
 
 
+def newest_days(
+    days: Sequence[dt.date], counts: Mapping[dt.date, int], front_days: int, feed_events: int
+) -> set[dt.date]:
+    """The newest days whose pages and events the front page and feeds show (made whatever
+    happens): the last ``front_days`` days, and as many more as hold the last ``feed_events``."""
+    found: set[dt.date] = set()
+    events = 0
+    for date in reversed(days):
+        if len(found) >= front_days and events >= feed_events:
+            break
+        found.add(date)
+        events += counts.get(date, 0)
+    return found
+
+
 def _digest(parts: list[str]) -> str:
     text = "\x1f".join(parts)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -24,7 +24,7 @@ from daybook import urls
 from daybook.errors import SiteFolderError, WriteError
 from daybook.publish import sitemap
 from daybook.publish.folder import OLD_CACHE_NAME, SitePaths
-from daybook.publish.writer import temporary_name
+from daybook.publish.writer import Writer, temporary_name
 
 FORMAT = "2"  # 2: the state beside the store, with the files written (1: in the site, without)
 
@@ -337,10 +337,6 @@ class SiteState:
 
     # -- groups of pages (``inputs``): a day's, a name's -----------------------------
 
-    def previous_page(self, stem: str) -> tuple[str, str | None] | None:
-        """(digest, event id) of the page at ``stem`` at the last build (full builds only)."""
-        return self.previous.get(stem)
-
     def record_group(self, name: str, digest: str) -> None:
         """Note what the pages of a group (a day, a name) are made from in this full build."""
         if self.full:
@@ -351,6 +347,47 @@ class SiteState:
             " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
             (name, digest),
         )
+
+    def keep_group(
+        self,
+        writer: Writer,
+        group: str,
+        made_from: str,
+        pages: Sequence[tuple[str, str | None]],
+        formats: Sequence[str],
+        feeds: Sequence[str],
+        emitted: set[str],
+    ) -> bool:
+        """Keep a group's pages (stem, event id: each in ``formats``) and feeds as the last
+        full build made them, if it made them from the same inputs (``made_from``) and all
+        their files are there (``writer.keep_all``); else keep nothing. Full builds only;
+        ``emitted``: the pages this build made so far (a page made already is not kept)."""
+        if not self.full or self.previous_groups.get(group) != made_from:
+            return False
+        digests = []
+        for stem, event_id in pages:
+            before = self.previous.get(stem)
+            if before is None or before[1] != event_id or stem in emitted:
+                return False
+            digests.append(before[0])
+        feed_digests = [self.previous_feeds.get(path) for path in feeds]
+        if None in feed_digests:
+            return False
+        paths = [f"{stem}.{ext}" for stem, _ in pages for ext in formats]
+        paths.extend(feeds)
+        # A build killed since the last one may have written them from other inputs.
+        if self.recovered and any(path in self.recovered for path in paths):
+            return False
+        if not writer.keep_all(paths):
+            return False
+        for (stem, event_id), made in zip(pages, digests, strict=True):
+            self.record(stem, made, event_id)
+            emitted.add(stem)
+        for path, feed_digest in zip(feeds, feed_digests, strict=True):
+            assert feed_digest is not None
+            self.record_feed(path, feed_digest)
+        self.record_group(group, made_from)
+        return True
 
     # -- redirects ---------------------------------------------------------------
 
