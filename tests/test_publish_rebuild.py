@@ -5,6 +5,7 @@ so the site is byte for byte a fresh build's."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 
 from daybook import urls
 from daybook.ingest import ingest_paths
-from daybook.publish import BuildOptions, build_site, digest, explore
+from daybook.publish import BuildOptions, build_site, digest, explore, update_site
 from daybook.publish import build as build_module
 from daybook.publish.folder import locate
 from daybook.publish.state import _same_content
@@ -278,3 +279,19 @@ def test_a_week_is_kept_unless_its_days_changed(
         store.conn.execute("UPDATE events SET text = 'A team wins the final.' WHERE date = '2024-04-29'")
         report = rebuild_as_fresh(store, tmp_path, moved="news/2024/04/29/a-team-wins-a-final")
     assert "week/2024-W18.html" in report.written and weeks == [18, 19, 18, 19]
+
+
+def test_a_build_after_an_update_makes_every_page_object(
+    site: Store, tmp_path: Path, made: dict[str, list[str]]
+) -> None:
+    # An update makes some of a group's pages and not others: it leaves no group digest, so
+    # a day changed by an update and changed back is made again, not kept as before it.
+    (old,) = site.conn.execute("SELECT text FROM events WHERE id = ?", (MUDSLIDE,)).fetchone()
+    site.conn.execute("UPDATE events SET text = 'A mudslide buries a road.' WHERE id = ?", (MUDSLIDE,))
+    update_site(site, tmp_path / "site", dates=[dt.date(2024, 5, 6)])
+    site.conn.execute("UPDATE events SET text = ? WHERE id = ?", (old, MUDSLIDE))
+    made["event"].clear()
+    report = rebuild_as_fresh(site, tmp_path, moved="news/2024/05/6/a-mudslide-buries-a-road")
+    assert f"{MUDSLIDE_STEM}.html" in report.written
+    every = [row[0] for row in site.conn.execute("SELECT id FROM events")]
+    assert sorted(made["event"]) == sorted(every * 2)  # the rebuild's and the fresh build's
