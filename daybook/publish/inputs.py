@@ -79,6 +79,11 @@ def _digest(parts: list[str]) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def _shown(info: EntityInfo | None) -> tuple[str | None, ...] | None:
+    """What a name's pages show of what the wiki says of it (not when it was asked)."""
+    return None if info is None else (info.qid, info.description, info.zh_title)
+
+
 def _ref(ref: EventRef | None) -> str:
     # A headline is free text: its length first, so no two lists of them join alike.
     headline = ref.headline if ref is not None else ""
@@ -180,9 +185,9 @@ def all_threads_inputs(
     entities) and category, and its link; every name's (kind, name, page stem, as shown),
     what the wiki says of each entity, every event's sources, and the entities' pages in
     the other editions (``alternates``)."""
-    parts = [code_fingerprint(), settings, repr(threads), repr(categories), repr(names)]
+    parts = [code_fingerprint(), settings, repr(threads), repr(sorted(categories.items())), repr(names)]
     parts.extend(links.event(ident) for ident, _, _, _ in threads)
-    parts.append(repr(sorted(infos.items())))
+    parts.append(repr(sorted((title, _shown(info)) for title, info in infos.items())))
     parts.append(repr(cited))
     parts.append(repr(alternates))
     return _digest(parts)
@@ -211,7 +216,9 @@ def all_days_inputs(
         ids = [e.id for e in events]
         add(repr(events))
         add(repr(store.article_metadata(ids)))
-        add(repr(store.article_dates(ids)))
+        # In an order of their own, not the rows' (which the store does not fix): the same
+        # inputs digest alike whatever order the store happens to keep them in.
+        add(repr(sorted((ident, sorted(found.items())) for ident, found in store.article_dates(ids).items())))
         add(repr(store.related_lists(ids)))
         add(repr(store.follow_ups(ids)))
         add(repr(store.event_versions(ids)))
@@ -241,7 +248,7 @@ def thread_inputs(
     (title and count: ``links`` says how each is shown and linked, as it says how each
     event is, by its ``SiteIndex.ref``), what the wiki says of it, the latest events'
     ``sources`` (its feed's), and its pages' addresses in the other editions (``alternates``)."""
-    head = (settings, kind, name, stem, shown, list(co_entities), info)
+    head = (settings, kind, name, stem, shown, list(co_entities), _shown(info))
     parts = [code_fingerprint(), repr(head)]
     parts.extend(links.entity(title) for title, _ in co_entities)
     # Each entry is the event's ref (its link and date): the event's link says it.
