@@ -81,3 +81,23 @@ def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
     for n in range(5):
         writer.write(f"p{n}.json", "{}" * n)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"p{n}.json" for n in range(5)]
+
+
+def test_keep_all_keeps_every_file_or_none(tmp_path: Path) -> None:
+    for name in ("a.md", "a.html"):
+        Writer(tmp_path).write(f"news/{name}", "x")
+    (tmp_path / "news/b.md").symlink_to(tmp_path / "news/a.md")
+    writer = Writer(tmp_path)
+    assert not writer.keep_all(["news/a.md", "news/a.json"])  # one is not there
+    assert not writer.keep_all(["news/a.md", "news/b.md"])  # one is a symlink
+    assert writer.report.unchanged == 0 and not writer.made
+    assert writer.keep_all(["news/a.md", "news/a.html"])
+    assert writer.report.unchanged == 2 and set(writer.made) == {"news/a.md", "news/a.html"}
+    assert not writer.keep_all(["news/a.md"])  # kept already
+    with pytest.raises(WriteError):
+        writer.keep_all(["news/../../x.md"])
+    with pytest.raises(WriteError):
+        writer.keep_all(["news/.hidden"])
+    # A file removed since the folder was listed is not there to keep.
+    assert writer.remove("news/a.html")
+    assert not writer.keep_all(["news/a.html"])

@@ -27,13 +27,14 @@ from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from daybook import urls
-from daybook.publish import digest, feeds, folder, sitemap
+from daybook.publish import digest, feeds, folder, inputs, sitemap
 from daybook.publish.context import (
     SiteIndex,
     archive_pages,
     day_link,
     day_page,
     event_page,
+    require_ref,
     summary,
 )
 from daybook.publish.explore import build_explore, update_explore, write_search
@@ -63,6 +64,7 @@ FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
 RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
 RENDER_AHEAD = 2  # batches the workers have not done, at most: past that this process renders too
+ALL_DAYS = "days:"  # the group digest of every day's inputs at once
 
 
 # -- the build -----------------------------------------------------------------
@@ -98,6 +100,8 @@ class Build:
         self._archives_done = False
         self.emitted: set[str] = set()  # the pages made by this build
         self._superseding = False  # pages made again now replace what this build made of them
+        self._links: inputs.Links | None = None  # how events and entities are linked (``group_links``)
+        self.days_digest: str | None = None  # every day's inputs, digested (``days_as_before``)
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -145,7 +149,11 @@ class Build:
             for path in paths:
                 self.writer.supersede(path)
         before = self.state.digest(stem)
-        if not (before == digest and all(self.writer.keep(p) for p in paths)):
+        # A file a build killed since the last wrote may hold other inputs' page: rendered
+        # again (and written only if its bytes differ).
+        recovered = self.state.recovered
+        journaled = bool(recovered) and any(p in recovered for p in paths)
+        if journaled or not (before == digest and all(self.writer.keep(p) for p in paths)):
             args: RenderArgs = (
                 kind,
                 page,
@@ -249,6 +257,16 @@ class Build:
 
     def day(self, date: dt.date) -> tuple[DayPage, list[EventSummary]]:
         """Every event page of a day, and the day page (once per build)."""
+        made = self._day(date, keep_unchanged=False)
+        assert made is not None
+        return made
+
+    def day_unless_unchanged(self, date: dt.date) -> tuple[DayPage, list[EventSummary]] | None:
+        """``day``, or None if the day's pages are kept as the last full build made them:
+        their inputs are unchanged (``inputs``) and their files are there."""
+        return self._day(date, keep_unchanged=True)
+
+    def _day(self, date: dt.date, *, keep_unchanged: bool) -> tuple[DayPage, list[EventSummary]] | None:
         if date in self._days_done:
             return self._days_done[date]
         events = self.store.events(date=date)
@@ -258,6 +276,23 @@ class Build:
         follow_ups = self.store.follow_ups(ids)
         versions = self.store.event_versions(ids)
         self.index.preload(r for lists in related.values() for r, _ in lists)
+        if self.state.full:
+            made_from = inputs.day_inputs(
+                self.group_settings,
+                date,
+                self.index,
+                events,
+                articles,
+                related,
+                follow_ups,
+                versions,
+                self.group_links,
+            )
+            pages = [(require_ref(self.index, i).stem, i) for i in ids] + [(urls.day_stem(date), None)]
+            group = f"day:{date.isoformat()}"
+            if keep_unchanged and self.keep_unchanged(group, made_from, pages):
+                return None
+            self.state.record_group(group, made_from)
         summaries = []
         for event in events:
             found = articles.get(event.id, [])
@@ -272,6 +307,52 @@ class Build:
         self.emit("day", result[0], title=day_title)
         self._days_done[date] = result
         return result
+
+    def days_as_before(self) -> bool:
+        """Whether every day's inputs (``inputs.all_days_inputs``) are the last full build's;
+        records them for the next."""
+        made_from = inputs.all_days_inputs(
+            self.group_settings, self.index, self.store, self.names, self.group_links
+        )
+        before = self.state.previous_groups.get(ALL_DAYS)
+        self.state.record_group(ALL_DAYS, made_from)
+        self.days_digest = made_from
+        return before == made_from
+
+    def day_kept_as_before(self, date: dt.date) -> bool:
+        """Keep a day's pages as the last full build made them, every day's inputs being as
+        then (``days_as_before``): its own are too."""
+        group = f"day:{date.isoformat()}"
+        before = self.state.previous_groups.get(group)
+        if before is None or date in self._days_done:
+            return False
+        pages = [(ref.stem, ref.id) for ref in self.index.day(date)] + [(urls.day_stem(date), None)]
+        return self.keep_unchanged(group, before, pages)
+
+    @property
+    def group_links(self) -> inputs.Links:
+        """How events and entities are linked, for the group digests (a full build, once
+        every event is loaded)."""
+        if self._links is None:
+            self._links = inputs.Links(self.index, self.names)
+        return self._links
+
+    @property
+    def group_settings(self) -> str:
+        """The options and edition a group's pages are made with (``inputs``)."""
+        return f"{self._settings}|{self.edition}|{','.join(self.options.editions)}"
+
+    def keep_unchanged(
+        self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
+    ) -> bool:
+        """Keep a group's pages (stem, event id) and feeds as the last full build made them,
+        if it made them from the same inputs (``made_from``: ``inputs``' digest) and all
+        their files are there; else keep nothing (the caller makes them). Full builds only."""
+        if self._superseding:
+            return False
+        return self.state.keep_group(
+            self.writer, group, made_from, pages, self.options.formats, feeds, self.emitted
+        )
 
     def events(self, event_ids: Sequence[str]) -> None:
         """Some event pages (their related lists changed, or an event they list did)."""
@@ -559,10 +640,22 @@ def _make_all(build: Build, on_day: Callable[[dt.date], None] | None) -> WriteRe
     build.index.load_all()  # the names are filled: a full build's state starts empty (``_open_editions``)
     recent: list[DayPage] = []
     latest: list[EventSummary] = []
+    shown = inputs.newest_days(build.index.days, build.index.day_counts, FRONT_DAYS, FEED_EVENTS)
+    # Every day's inputs as at the last full build: each day's pages are kept without
+    # reading its rows again (unless its files are not all there).
+    as_before = build.state.full and build.days_as_before()
     for date in build.index.days:
-        page, summaries = build.day(date)
-        recent = [*recent[-(FRONT_DAYS - 1) :], page]
-        latest = [*latest, *summaries][-FEED_EVENTS:]
+        # The front page and feeds show the newest days: those are made whatever happens.
+        if date in shown:
+            made = build.day(date)
+        elif as_before and build.day_kept_as_before(date):
+            made = None
+        else:
+            made = build.day_unless_unchanged(date)
+        if made is not None:
+            page, summaries = made
+            recent = [*recent[-(FRONT_DAYS - 1) :], page]
+            latest = [*latest, *summaries][-FEED_EVENTS:]
         if on_day is not None:
             on_day(date)
     build.redirects({**build.state.previous_redirects, **build.state.previous_events()})

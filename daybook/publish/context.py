@@ -111,6 +111,8 @@ class SiteIndex:
     def preload(self, event_ids: Iterable[str]) -> None:
         """Look up, a day at a time, the events not known yet."""
         missing = [i for i in dict.fromkeys(event_ids) if i not in self._refs]
+        if not missing:  # known already (a full build knows every event once loaded)
+            return
         if self._known is not None and missing:
             missing = self._from_known(missing)
         dates = set(self.store.event_dates(missing).values()) - set(self._by_day)

@@ -29,6 +29,7 @@ from daybook.publish import follow
 from daybook.publish.context import SiteIndex
 from daybook.publish.names import NameRegistry, Names
 from daybook.publish.options import BuildOptions
+from daybook.publish.state import SiteState
 from daybook.publish.writer import Writer
 from daybook.render.pages import Link, ThreadEntry, WeekPage, WeekStory
 from daybook.store import Store
@@ -44,6 +45,7 @@ class Output(Protocol):
 
     store: Store
     index: SiteIndex
+    state: SiteState
     names: NameRegistry
     options: BuildOptions
     writer: Writer
@@ -54,6 +56,13 @@ class Output(Protocol):
     ) -> None: ...
 
     def remove_page(self, stem: str) -> None: ...
+
+    # What every day's pages are made from, digested (a full build: ``inputs.all_days_inputs``).
+    days_digest: str | None
+
+    def keep_unchanged(
+        self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
+    ) -> bool: ...
 
 
 def weeks_of(days: Iterable[dt.date]) -> list[tuple[int, int]]:
@@ -135,7 +144,17 @@ def build_weeks(build: Output) -> None:
     """Every week's page and the weekly feed (a full build)."""
     weeks = weeks_of(build.index.days)
     pages = []
-    for year, week in weeks:
+    # A week's page shows its days' events, their links and names' addresses, all of which
+    # the days' digest covers: with it as at the last full build, a week's page is kept
+    # (but those the feed shows are made, for the feed).
+    made_from = build.days_digest
+    for at, (year, week) in enumerate(weeks):
+        group = f"week:{year}-{week}"
+        stem = urls.week_stem(year, week)
+        if made_from is not None:
+            if at < len(weeks) - FEED_WEEKS and build.keep_unchanged(group, made_from, [(stem, None)]):
+                continue
+            build.state.record_group(group, made_from)
         page = week_page(build.store, build.index, build.names, year, week, weeks)
         _emit(build, page)
         pages.append(page)

@@ -28,9 +28,9 @@ from typing import Protocol
 
 from daybook import urls
 from daybook.model import EntityInfo
-from daybook.publish import follow, search_index
+from daybook.publish import follow, inputs, search_index
 from daybook.publish.context import SiteIndex, require_ref
-from daybook.publish.names import NameRegistry
+from daybook.publish.names import NameRegistry, Names
 from daybook.publish.options import BuildOptions
 from daybook.publish.state import SiteState, renderer_fingerprint
 from daybook.publish.writer import Writer
@@ -52,6 +52,7 @@ class Output(Protocol):
     emitted: set[str]
     edition: str
     translate: Callable[[str], str]
+    peers: dict[str, Names]
 
     def emit(
         self, kind: str, page: object, title: str, description: str | None = None, event_id: str | None = None
@@ -60,6 +61,16 @@ class Output(Protocol):
     def remove_page(self, stem: str) -> None: ...
 
     def events(self, event_ids: Sequence[str]) -> None: ...
+
+    @property
+    def group_settings(self) -> str: ...
+
+    @property
+    def group_links(self) -> inputs.Links: ...
+
+    def keep_unchanged(
+        self, group: str, made_from: str, pages: Sequence[tuple[str, str | None]], feeds: Sequence[str] = ()
+    ) -> bool: ...
 
 
 PAGE_SIZE = 100
@@ -149,8 +160,16 @@ def monthly_dates(dates: Sequence[dt.date]) -> tuple[MonthCount, ...]:
     return tuple(counts)
 
 
+def _best(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """The entities most often beside a name, with how often, most first."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
+
+
 def _most_common(counts: Mapping[str, int], names: NameRegistry) -> tuple[tuple[Link, int], ...]:
-    best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CO_ENTITIES]
+    return _linked(_best(counts), names)
+
+
+def _linked(best: Sequence[tuple[str, int]], names: NameRegistry) -> tuple[tuple[Link, int], ...]:
     return tuple(
         (Link(names.display("entity", title), s), n)
         for title, n in best
@@ -231,28 +250,114 @@ def build_explore(build: Output) -> None:
             by_story[line].append(entry)
             day_names[date].add(("story", line))
     registry = build.names  # filled when the build began
-    for date, names in day_names.items():
-        state.set_day_names(date.isoformat(), names)
+    state.set_all_day_names((date.isoformat(), names) for date, names in day_names.items())
     infos = store.entity_info()
     cited = store.citations()  # every event's sources, for the feeds: one query, not one per name
-    for kind, threads_of in (("entity", by_entity), ("story", by_story), ("category", by_category)):
+    counts: list[tuple[str, str, int]] = []  # each name's events, noted at once
+    every = (("entity", by_entity), ("story", by_story), ("category", by_category))
+    # What every name's pages are made from, at once: unchanged, each name's pages are kept
+    # without digesting its own inputs (unless its files are not all there).
+    as_before = state.full and _all_as_before(build, threads, categories, every, infos, cited)
+    for kind, threads_of in every:
         for name, entries in sorted(threads_of.items()):
             stem = registry.stem(kind, name)
             if stem is None:
+                continue
+            if as_before and _kept_as_before(build, kind, name, stem, len(entries)):
+                counts.append((kind, name, len(entries)))
                 continue
             # A category holds a good share of the archive: the entities beside it say little.
             together = (
                 Counter(t for e in entries for t in holds[e.id] if t != name) if kind != "category" else {}
             )
-            co = _most_common(together, registry)
+            best = _best(together)
             info = infos.get(name) if kind == "entity" else None
-            _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
-            _write_feed(build, kind, name, stem, entries, cited)
-            registry.set_events(kind, name, len(entries))
+            if not _kept(build, kind, name, stem, entries, best, info, cited):
+                co = _linked(best, registry)
+                _emit_thread(build, thread_pages(kind, name, stem, entries, co, info=info), len(entries))
+                _write_feed(build, kind, name, stem, entries, cited)
+            counts.append((kind, name, len(entries)))
+    registry.set_events_many(counts)
     for alias, target in store.entity_redirects().items():
         _emit_entity_redirect(build, alias, target)
     if "html" in build.options.formats:
         write_search(build)
+
+
+ALL_THREADS = "threads:"  # the group digest of every name's inputs at once
+
+
+def _all_as_before(
+    build: Output,
+    threads: Sequence[tuple[str, dt.date, tuple[str, ...], tuple[str, ...]]],
+    categories: Mapping[str, str],
+    every: Sequence[tuple[str, Mapping[str, Sequence[ThreadEntry]]]],
+    infos: Mapping[str, EntityInfo],
+    cited: Citations,
+) -> bool:
+    """Whether every name's inputs (``inputs.all_threads_inputs``) are the last full build's;
+    records them for the next."""
+    names = build.names
+    shown = [
+        (kind, name, names.stem(kind, name), names.display(kind, name))
+        for kind, threads_of in every
+        for name in sorted(threads_of)
+    ]
+    peers = (
+        [peer.entity_stem(name) for _, peer in sorted(build.peers.items()) for name in sorted(every[0][1])]
+        if build.peers
+        else []
+    )
+    made_from = inputs.all_threads_inputs(
+        build.group_settings, threads, categories, shown, infos, cited, peers, build.group_links
+    )
+    before = build.state.previous_groups.get(ALL_THREADS)
+    build.state.record_group(ALL_THREADS, made_from)
+    return before == made_from
+
+
+def _kept_as_before(build: Output, kind: str, name: str, stem: str, total: int) -> bool:
+    """Keep a name's pages and feed as the last full build made them, every name's inputs
+    being as then (``_all_as_before``): its own are too."""
+    group = f"{kind}:{name}"
+    before = build.state.previous_groups.get(group)
+    if before is None:
+        return False
+    pages = [(stem if part is None else urls.part_stem(stem, part), None) for part, _, _ in parts(total)]
+    return build.keep_unchanged(group, before, pages, [urls.feed_path(stem)])
+
+
+def _kept(
+    build: Output,
+    kind: str,
+    name: str,
+    stem: str,
+    entries: Sequence[ThreadEntry],
+    best: Sequence[tuple[str, int]],
+    info: EntityInfo | None,
+    cited: Citations,
+) -> bool:
+    """Whether a name's pages and feed are kept as the last full build made them (their
+    inputs unchanged, their files there: ``inputs``); if not, its inputs are recorded for
+    the next build and the caller makes them."""
+    if not build.state.full:
+        return False
+    names = build.names
+    shown = names.display(kind, name)
+    latest = [cited.get(e.id, ()) for e in entries[-follow.FEED_SIZE :]]
+    # An entity's page lives at its own slug in each edition: the others' pages link it.
+    peers = [peer.entity_stem(name) for _, peer in sorted(build.peers.items())] if kind == "entity" else []
+    made_from = inputs.thread_inputs(
+        build.group_settings, kind, name, stem, shown, entries, best, info, latest, peers, build.group_links
+    )
+    pages = [
+        (stem if part is None else urls.part_stem(stem, part), None) for part, _, _ in parts(len(entries))
+    ]
+    group = f"{kind}:{name}"
+    if build.keep_unchanged(group, made_from, pages, [urls.feed_path(stem)]):
+        return True
+    build.state.record_group(group, made_from)
+    return False
 
 
 def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[str, str]]) -> None:

@@ -150,6 +150,8 @@ class NameRegistry(Names):
                 "INSERT INTO names (kind, name, base, slug, events) VALUES (?, ?, ?, ?, 0)",
                 ((kind, name, bases[name], slug) for name, slug in slugs.items()),
             )
+            # Known now: each page linking a name need not look it up.
+            self._slugs.update(((kind, name), slug) for name, slug in slugs.items())
 
     def stem(self, kind: str, name: str) -> str | None:
         # Asked for again and again (every page linking a name): kept once made.
@@ -177,6 +179,16 @@ class NameRegistry(Names):
 
     def set_events(self, kind: str, name: str, count: int) -> None:
         self.conn.execute("UPDATE names SET events = ? WHERE kind = ? AND name = ?", (count, kind, name))
+
+    def slugs(self) -> list[tuple[str, str, str]]:
+        """Every name's slug, (kind, name, slug) sorted."""
+        return self.conn.execute("SELECT kind, name, slug FROM names ORDER BY kind, name").fetchall()
+
+    def set_events_many(self, counts: Iterable[tuple[str, str, int]]) -> None:
+        """``set_events`` of many names at once: (kind, name, count)."""
+        self.conn.executemany(
+            "UPDATE names SET events = ? WHERE kind = ? AND name = ?", ((n, k, name) for k, name, n in counts)
+        )
 
     def drop(self, kind: str, name: str) -> None:
         """No event holds the name any more; a name sharing its bare slug may now take it."""

@@ -24,7 +24,7 @@ from daybook import urls
 from daybook.errors import SiteFolderError, WriteError
 from daybook.publish import sitemap
 from daybook.publish.folder import OLD_CACHE_NAME, SitePaths
-from daybook.publish.writer import temporary_name
+from daybook.publish.writer import Writer, temporary_name
 
 FORMAT = "2"  # 2: the state beside the store, with the files written (1: in the site, without)
 
@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID;  -- ever
 CREATE TABLE IF NOT EXISTS feeds (                -- what each page's feed was made from
     path TEXT PRIMARY KEY,
     digest TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS page_groups (          -- what a day's or a name's pages were made from
+    name TEXT PRIMARY KEY,        -- day:DATE, or KIND:NAME (entity, story, category)
+    digest TEXT NOT NULL          -- ``inputs``: the inputs of its pages, digested (full builds only)
 ) WITHOUT ROWID;
 """
 
@@ -129,10 +133,14 @@ class SiteState:
         self.full = full or not complete
         self.previous: dict[str, tuple[str, str | None]] = {}
         self.previous_feeds: dict[str, str] = {}
+        self.previous_groups: dict[str, str] = {}
         if not self.full and last is not None:
             self.conn = last
             self.conn.executescript(_SCHEMA)
             self.conn.execute("BEGIN IMMEDIATE")
+            # An update makes some pages of a group and not others, and records no group's
+            # inputs: the next full build makes every page (and records them again).
+            self.conn.execute("DELETE FROM page_groups")
         else:
             # A full build makes its state in a file of its own; the last one is only read.
             self.old = last
@@ -144,12 +152,20 @@ class SiteState:
                     }
                 with contextlib.suppress(sqlite3.DatabaseError):  # a state from before the table
                     self.previous_feeds = dict(last.execute("SELECT path, digest FROM feeds"))
+                with contextlib.suppress(sqlite3.DatabaseError):  # a state from before the table
+                    self.previous_groups = dict(last.execute("SELECT name, digest FROM page_groups"))
         source = self.old if self.full else self.conn
         self.previous_redirects: dict[str, str] = {}
         if source is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self.previous_redirects = dict(source.execute("SELECT stem, event_id FROM redirects"))
         self._recorded: set[str] = set()  # a full build's pages so far (``has`` without a query)
+        # A full build's rows of pages, feeds and groups not inserted yet (``_flush``): one
+        # statement for many, not one per page (a fresh state is written, never read, until
+        # a page is looked up by a query).
+        self._pages: list[tuple[str, str, str | None]] = []
+        self._feeds: list[tuple[str, str]] = []
+        self._groups: list[tuple[str, str]] = []
         # Pages whose presence changed in this build (what the sitemap must follow).
         self.added: set[str] = set()
         self.removed: set[str] = set()
@@ -214,19 +230,47 @@ class SiteState:
             self.removed.discard(stem)
         if self.full:
             self._recorded.add(stem)
+            self._pages.append((stem, digest, event_id))
+            if len(self._pages) >= _BATCH:
+                self._flush()
+            return
         self.conn.execute(
             "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", (stem, digest, event_id)
         )
 
+    def _flush(self) -> None:
+        """Insert the rows a full build noted so far (before any query reads them)."""
+        if self._pages:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO pages (stem, digest, event_id) VALUES (?, ?, ?)", self._pages
+            )
+            self._pages = []
+        if self._feeds:
+            self.conn.executemany(
+                "INSERT INTO feeds (path, digest) VALUES (?, ?)"
+                " ON CONFLICT (path) DO UPDATE SET digest = excluded.digest",
+                self._feeds,
+            )
+            self._feeds = []
+        if self._groups:
+            self.conn.executemany(
+                "INSERT INTO page_groups (name, digest) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+                self._groups,
+            )
+            self._groups = []
+
     def forget(self, stem: str) -> None:
         """The page is gone from the site."""
         self._recorded.discard(stem)
+        self._flush()
         if self.conn.execute("DELETE FROM pages WHERE stem = ?", (stem,)).rowcount:
             self.removed.add(stem)
             self.added.discard(stem)
 
     def pages_under(self, prefix: str) -> dict[str, str | None]:
         """The pages whose stem starts with ``prefix``: stem -> event id (event pages)."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem, event_id FROM pages WHERE stem >= ? AND stem < ?", _prefix_range(prefix)
         )
@@ -234,6 +278,7 @@ class SiteState:
 
     def event_stems(self, event_ids: Sequence[str]) -> dict[str, str]:
         """The page each of these events had at the last build: event id -> stem."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT p.event_id, p.stem FROM json_each(?) j JOIN pages p ON p.event_id = j.value",
             (json.dumps(list(event_ids)),),
@@ -246,6 +291,7 @@ class SiteState:
 
     def stems(self, prefix: str = "") -> list[str]:
         """Every page's stem that starts with ``prefix``, sorted."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem FROM pages WHERE stem >= ? AND stem < ? ORDER BY stem", _prefix_range(prefix)
         )
@@ -255,6 +301,7 @@ class SiteState:
         """The stems of the sitemap's "site" section, sorted, and perhaps a few more (which
         ``sitemap.section`` sorts out): every stem but a news year's, an entity's or a
         story's, found by their shape without reading each of some 200,000 stems here."""
+        self._flush()
         rows = self.conn.execute(
             "SELECT stem FROM pages WHERE NOT (stem GLOB 'news/[0-9][0-9][0-9][0-9]*'"
             " OR stem GLOB 'entity/?*' OR stem GLOB 'story/?*') ORDER BY stem"
@@ -262,6 +309,7 @@ class SiteState:
         return [row[0] for row in rows]
 
     def count(self) -> int:
+        self._flush()
         return int(self.conn.execute("SELECT count(*) FROM pages").fetchone()[0])
 
     # -- feeds (``follow``): made only when what they show changed -----------------
@@ -274,6 +322,9 @@ class SiteState:
         return None if row is None else str(row[0])
 
     def record_feed(self, path: str, digest: str) -> None:
+        if self.full:
+            self._feeds.append((path, digest))
+            return
         self.conn.execute(
             "INSERT INTO feeds (path, digest) VALUES (?, ?)"
             " ON CONFLICT (path) DO UPDATE SET digest = excluded.digest",
@@ -281,7 +332,62 @@ class SiteState:
         )
 
     def forget_feed(self, path: str) -> None:
+        self._flush()
         self.conn.execute("DELETE FROM feeds WHERE path = ?", (path,))
+
+    # -- groups of pages (``inputs``): a day's, a name's -----------------------------
+
+    def record_group(self, name: str, digest: str) -> None:
+        """Note what the pages of a group (a day, a name) are made from in this full build."""
+        if self.full:
+            self._groups.append((name, digest))
+            return
+        self.conn.execute(
+            "INSERT INTO page_groups (name, digest) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET digest = excluded.digest",
+            (name, digest),
+        )
+
+    def keep_group(
+        self,
+        writer: Writer,
+        group: str,
+        made_from: str,
+        pages: Sequence[tuple[str, str | None]],
+        formats: Sequence[str],
+        feeds: Sequence[str],
+        emitted: set[str],
+    ) -> bool:
+        """Keep a group's pages (stem, event id: each in ``formats``) and feeds as the last
+        full build made them, if it made them from the same inputs (``made_from``) and all
+        their files are there (``writer.keep_all``); else keep nothing. Full builds only;
+        ``emitted``: the pages this build made so far (a page made already is not kept)."""
+        if not self.full or self.previous_groups.get(group) != made_from:
+            return False
+        digests = []
+        for stem, event_id in pages:
+            before = self.previous.get(stem)
+            if before is None or before[1] != event_id or stem in emitted:
+                return False
+            digests.append(before[0])
+        feed_digests = [self.previous_feeds.get(path) for path in feeds]
+        if None in feed_digests:
+            return False
+        paths = [f"{stem}.{ext}" for stem, _ in pages for ext in formats]
+        paths.extend(feeds)
+        # A build killed since the last one may have written them from other inputs.
+        if self.recovered and any(path in self.recovered for path in paths):
+            return False
+        if not writer.keep_all(paths):
+            return False
+        for (stem, event_id), made in zip(pages, digests, strict=True):
+            self.record(stem, made, event_id)
+            emitted.add(stem)
+        for path, feed_digest in zip(feeds, feed_digests, strict=True):
+            assert feed_digest is not None
+            self.record_feed(path, feed_digest)
+        self.record_group(group, made_from)
+        return True
 
     # -- redirects ---------------------------------------------------------------
 
@@ -310,6 +416,14 @@ class SiteState:
             ((date, kind, name) for kind, name in names),
         )
 
+    def set_all_day_names(self, days: Iterable[tuple[str, Iterable[tuple[str, str]]]]) -> None:
+        """The names of every day's events (a full build): all that the table holds."""
+        self.conn.execute("DELETE FROM day_names")
+        self.conn.executemany(
+            "INSERT INTO day_names (date, kind, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            ((date, kind, name) for date, names in days for kind, name in names),
+        )
+
     def name_dates(self, kind: str, name: str) -> list[str]:
         """The days whose events hold a name, oldest first."""
         rows = self.conn.execute(
@@ -332,6 +446,7 @@ class SiteState:
     ) -> None:
         """Record this build: every file is written; ``made``: the files it wrote or kept,
         ``removed``: those it removed (or found removed); ``editions``: the site's."""
+        self._flush()
         made = set(made)
         meta = [("format", FORMAT), ("complete", "1"), ("site", self.site.key)]
         if editions:
@@ -389,6 +504,10 @@ class SiteState:
         os.close(self._journal)
 
 
+_BATCH = 5000  # rows noted before they are inserted
+_COMPARED = 10_000  # rows of two states compared at once
+
+
 def _meta(conn: sqlite3.Connection, key: str) -> str | None:
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -440,10 +559,24 @@ def _same_content(conn: sqlite3.Connection, other: Path) -> bool:
             if kind != "table":
                 continue
             quoted = '"' + name.replace('"', '""') + '"'
-            for a, b in (("main", "other"), ("other", "main")):
-                query = f"SELECT EXISTS (SELECT * FROM {a}.{quoted} EXCEPT SELECT * FROM {b}.{quoted})"
-                if conn.execute(query).fetchone()[0]:
-                    return False
+            columns = conn.execute(f"PRAGMA main.table_info({quoted})").fetchall()
+            # In key order (a table's own order: no sort), else in the order of every column;
+            # two rows alike in that order (NULL keys) may come in either order, which can
+            # only find equal tables different (and replace the state: harmless).
+            keys = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5]] or [c[1] for c in columns]
+            order = ", ".join('"' + k.replace('"', '""') + '"' for k in keys)
+            ours = conn.execute(f"SELECT * FROM main.{quoted} ORDER BY {order}")
+            theirs = conn.execute(f"SELECT * FROM other.{quoted} ORDER BY {order}")
+            try:
+                while True:  # compared a batch of rows at a time (lists of tuples: in C)
+                    batch = ours.fetchmany(_COMPARED)
+                    if batch != theirs.fetchmany(_COMPARED):
+                        return False
+                    if not batch:
+                        break
+            finally:  # a query left unfinished holds the other database
+                ours.close()
+                theirs.close()
         return True
     except sqlite3.DatabaseError:
         return False

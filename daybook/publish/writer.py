@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, KeysView
+from collections.abc import Iterable, KeysView, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -101,6 +101,9 @@ class Writer:
         self._built: dict[str, bytes] = {}
         self._folders: dict[str, bool] = {}  # folder (relative) -> inside the root
         self._made: set[str] = set()  # folders (absolute) known to exist
+        # folder (relative) -> the plain files in it when first listed (``keep_all``), less
+        # those removed since: one listing of a folder, not a ``stat`` per file kept.
+        self._listed: dict[str, set[str]] = {}
 
     def target(self, path: str) -> Path:
         """The file a relative path names, refusing anything that would leave the root."""
@@ -231,6 +234,39 @@ class Writer:
         self.report.unchanged += 1
         return True
 
+    def keep_all(self, paths: Sequence[str]) -> bool:
+        """``keep`` every one of these files, or none: False (and nothing kept) if one is
+        not there, is not a plain file, or was written or kept already in this build."""
+        for path in paths:
+            if path in self._built:
+                return False
+            folder, _, name = path.rpartition("/")
+            inside = self._folders.get(folder)
+            if inside is None:  # a folder not seen yet: check it the slow way
+                self.target(path)
+            elif not inside:
+                raise WriteError(f"{path!r}: leaves the output folder {self.root}")
+            # A folder is known once ``target`` checked a path in it: its name is left.
+            elif not name or name[0] == "." or "\\" in name or "\n" in name:
+                raise WriteError(f"{path!r}: not a relative path inside the output folder")
+            listed = self._listed.get(folder)
+            if listed is None:
+                listed = self._listed[folder] = self._plain_files(folder)
+            if name not in listed:
+                return False
+        for path in paths:
+            self._built[path] = _KEPT
+        self.report.unchanged += len(paths)
+        return True
+
+    def _plain_files(self, folder: str) -> set[str]:
+        """The names of the plain files (not symlinks, not folders) in a folder of the site."""
+        try:
+            with os.scandir(f"{self._root}/{folder}" if folder else self._root) as entries:
+                return {e.name for e in entries if e.is_file(follow_symlinks=False)}
+        except OSError:
+            return set()
+
     def remove(self, path: str) -> bool:
         """Remove one file daybook wrote (a page whose event left the portal); True if it
         existed. A file daybook did not write is left as it is."""
@@ -240,6 +276,8 @@ class Writer:
         self.report.touched.append(path)
         self._built.pop(path, None)
         self.dropped.add(path)
+        folder, _, name = path.rpartition("/")
+        self._listed.get(folder, set()).discard(name)
         if not full.is_file():
             return False
         try:
