@@ -20,13 +20,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from measure import run  # noqa: E402 - beside this script, not the package
 
 
 @dataclass
@@ -44,18 +44,9 @@ def build(db: Path, out: Path, code: Path | None) -> Run:
     if code is not None:
         env["PYTHONPATH"] = str(code.resolve())
     load = os.getloadavg()[0]
-    started = time.perf_counter()
     command = [sys.executable, str(HERE / "publish.py"), "--measure", str(db), str(out)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"the build failed with status {proc.returncode}")
+    seconds, cpu, _, output = run(command, env)
     result = json.loads(output.strip().splitlines()[-1])
-    cpu = usage.ru_utime + usage.ru_stime
     return Run(seconds, cpu, int(result["written"]), int(result["unchanged"]), load)
 
 

@@ -33,7 +33,6 @@ import os
 import platform
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from make_corpus import build_corpus, real_days, store_corpus  # noqa: E402 - beside this script, not the package
+from measure import run  # noqa: E402 - beside this script
 from standin_api import StandInAPI  # noqa: E402 - the tests' stand-in, not part of the package
 
 DAYBOOK = [sys.executable, "-m", "daybook"]
@@ -124,20 +124,6 @@ def update_command(
         "--via", api.base, "--allow-private", "--wayback", "off", "--jobs", str(jobs),
         *(politeness or []),
     ]  # fmt: skip
-
-
-def run(command: list[str]) -> tuple[float, float, float, str]:
-    """Run a command: wall seconds, CPU seconds (it and its children), peak RSS MiB, output."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(command)}\n{output}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
 
 
 def typical_day() -> Day:
