@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -216,11 +217,19 @@ def _publish(
     from daybook.publish import update_site
     from daybook.relate import refresh
 
-    if store.relate_due():
-        report.related = refresh(store, _relate_settings(store, options.relate), workers=options.jobs)
-        store.relate_done()
     pending = store.pending_publish()
     built = locate(store.path, out).state.is_file()
+    relating: AsyncResult[RelateReport] | None = None
+    if store.relate_due():
+        settings = _relate_settings(store, options.relate)
+        if renderer is not None and built and not pending.empty and store.has_relation_snapshot():
+            # A few lists change: the render worker brings them up to date (from the snapshot)
+            # while this process makes the pages that show none (``update_site``'s ``related``).
+            relating = renderer.apply_async(_relate_apart, (store.location, settings))
+        else:
+            report.related = refresh(store, settings, workers=options.jobs)
+            store.relate_done()
+            pending = store.pending_publish()
     if pending.empty and built and head is not None:
         step("enrich")
         report.enriched = enriching.result()
@@ -247,6 +256,20 @@ def _publish(
         report.seconds["(publish waited for enrich)"] = time.perf_counter() - waited
         extra.extend(sorted(set(store.pending_publish().dates) - set(pending.dates)))
         return extra
+
+    def related() -> list[str]:
+        """Wait for relate (if it runs beside); the events whose lists it changed."""
+        nonlocal pending
+        if relating is None:
+            return []
+        waited = time.perf_counter()
+        report.related = relating.get()
+        report.seconds["(publish waited for relate)"] = time.perf_counter() - waited
+        report.seconds["(relate, beside)"] = report.related.seconds
+        store.relate_done()
+        # Only the events relate listed: days enrich noted meanwhile are ``enriched``'s.
+        pending = dataclasses.replace(pending, event_ids=store.pending_publish().event_ids)
+        return list(pending.event_ids)
 
     def commit(written: WriteReport) -> None:
         """Commit the site, every file written: before the site's state is saved."""
@@ -279,6 +302,7 @@ def _publish(
         dates=pending.dates,
         event_ids=pending.event_ids,
         ready=enriched,
+        related=related,
         before_save=commit,
         renderer=renderer,
     )
@@ -291,6 +315,14 @@ def _enrich_apart(path: str, settings: FetchSettings, web: httpx.AsyncBaseTransp
     """Enrich over a connection of its own (SQLite connections stay in their thread)."""
     with Store(path) as own:
         return enrich(own, settings, transport=web)
+
+
+def _relate_apart(path: str, settings: Settings) -> RelateReport:
+    """Relate over a connection of its own (in a render worker: see ``_publish``)."""
+    from daybook.relate import refresh
+
+    with Store(path) as own:
+        return refresh(own, settings)
 
 
 def _relate_settings(store: Store, asked: Settings | None) -> Settings:

@@ -4,6 +4,7 @@ any point."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -290,17 +291,22 @@ def test_nothing_new_writes_nothing_and_commits_nothing(db: str, api: StandInAPI
 
 
 @pytest.mark.slow
+# With two processes, the second update relates in the render worker, beside the
+# entity and story pages: the same pages and commit as one process makes.
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_new_revision_is_one_commit_of_exactly_the_pages_that_change(
-    db: str, api: StandInAPI, tmp_path: Path
+    db: str, api: StandInAPI, tmp_path: Path, jobs: int
 ) -> None:
     out = tmp_path / "site"
     with Store(db) as store:
-        update(store, out, DAYS, options(api))
+        update(store, out, DAYS, dataclasses.replace(options(api), jobs=jobs))
         old_files, old_stamps = site_files(out), stamps(out)
         summit = next(e for e in store.events(date=D2) if e.text.startswith("U.S. President"))
         summit_page = next(p for p in old_files if p.startswith("news/2024/06/2/u-s-president-donald"))
         api.edit(TITLES[D2], second_revision())
-        report = update(store, out, DAYS, options(api))
+        report = update(store, out, DAYS, dataclasses.replace(options(api), jobs=jobs))
+        assert ("(relate, beside)" in report.seconds) == (jobs == 2)
+        assert report.related is not None and report.related.changed
         build_site(store, tmp_path / "full")  # what the site must now be
         edited = next(e for e in store.events(date=D2) if e.text.startswith("U.S. President"))
     full = site_files(tmp_path / "full")

@@ -102,6 +102,9 @@ class Build:
         self._superseding = False  # pages made again now replace what this build made of them
         self._links: inputs.Links | None = None  # how events and entities are linked (``group_links``)
         self.days_digest: str | None = None  # every day's inputs, digested (``days_as_before``)
+        # Called before the first page showing a related list is made: an update may still be
+        # relating beside the pages that show none (``update_site``'s ``related``).
+        self.before_related: Callable[[], object] | None = None
         site = folder.locate(store.path, out)
         folder.check_folder(site)  # refused: nothing made, not even the lock
         with contextlib.ExitStack() as held:
@@ -269,6 +272,8 @@ class Build:
     def _day(self, date: dt.date, *, keep_unchanged: bool) -> tuple[DayPage, list[EventSummary]] | None:
         if date in self._days_done:
             return self._days_done[date]
+        if self.before_related is not None:
+            self.before_related()
         events = self.store.events(date=date)
         ids = [e.id for e in events]
         articles = self.store.article_metadata(ids)
@@ -356,6 +361,8 @@ class Build:
 
     def events(self, event_ids: Sequence[str]) -> None:
         """Some event pages (their related lists changed, or an event they list did)."""
+        if event_ids and self.before_related is not None:
+            self.before_related()
         for at in range(0, len(event_ids), 500):
             chunk = list(event_ids[at : at + 500])
             found = self.store.events(ids=chunk)
@@ -675,6 +682,7 @@ def update_site(
     dates: Iterable[dt.date],
     event_ids: Iterable[str] = (),
     ready: Callable[[WriteReport], Iterable[dt.date]] | None = None,
+    related: Callable[[], Iterable[str]] | None = None,
     before_save: Hook = None,
     renderer: Renderer = None,
 ) -> WriteReport:
@@ -692,16 +700,28 @@ def update_site(
     before those that do (the changed days' own pages, the search index, the front
     page and feeds): an update enriches the new sources meanwhile. It returns further
     days whose sources' metadata changed, whose pages are then made again too.
+    ``related``, if given, is called once, before the first page showing a related list:
+    it waits for the related lists to be up to date (an update relates beside the pages
+    showing none, entity and story pages first) and returns further events whose lists
+    changed, whose pages are made too.
     ``before_save`` is given the report once every file of every edition is written
     (the others' paths under their folders), before the site's state records the
     build (an update commits the site to git there: killed before the state is saved,
     the next update renders and commits the same pages again).
     ``renderer``: worker processes to render pages in (see ``render_pool``).
     """
-    event_ids = list(event_ids)  # each edition makes them
+    asked = list(event_ids)
     builds = _open_editions(store, out, options or BuildOptions(), renderer, full=False)
     try:
         enriched: list[dt.date] | None = None
+        relisted: list[str] | None = None
+
+        def listed() -> list[str]:
+            """The events to make again (each edition makes them), once relate is done."""
+            nonlocal relisted
+            if relisted is None:
+                relisted = sorted({*asked, *(related() if related is not None else ())})
+            return relisted
 
         def once(report: WriteReport) -> Iterable[dt.date]:
             """``ready`` for the first edition; the others make the same days again."""
@@ -711,12 +731,14 @@ def update_site(
             return enriched
 
         made: list[tuple[str, Build, WriteReport]] = []
+        for build in builds.values():
+            build.before_related = listed
         for edition, build in builds.items():
             if build.state.full:
                 once(build.report)
                 made.append((edition, build, _make_all(build, None)))
             else:
-                made.append((edition, build, _update(build, sorted(set(dates)), event_ids, once)))
+                made.append((edition, build, _update(build, sorted(set(dates)), listed, once)))
         report = made[0][2]
         for edition, _, more in made[1:]:
             report = _merged(report, more, urls.edition_root(edition))
@@ -735,10 +757,11 @@ def update_site(
 def _update(
     build: Build,
     changed: list[dt.date],
-    event_ids: Iterable[str],
+    event_ids: Callable[[], Iterable[str]],
     ready: Callable[[WriteReport], Iterable[dt.date]],
 ) -> WriteReport:
-    """Make what a change of these days can touch, in one edition (not saved)."""
+    """Make what a change of these days can touch, in one edition (not saved).
+    ``event_ids`` waits for the related lists (``update_site``'s ``related``)."""
     store, state = build.store, build.state
     build.index.changed.update(changed)
     prefixes = [urls.day_dir(d) + "/" for d in changed]
@@ -753,17 +776,19 @@ def _update(
     for stem in old_redirects:
         state.drop_redirect(stem)
     names_before = state.day_names(d.isoformat() for d in changed)
-    # First what shows no source's metadata: pages listing a changed day's events
-    # (their headlines), the neighbours' day pages, entity and story pages.
+    # First what shows no source's metadata, and of it first what shows no related list
+    # (relate may still be at work beside): entity and story pages, weeks; then the pages
+    # listing a changed day's events (their headlines), the neighbours' day pages.
+    update_explore(build, changed, names_before)
+    digest.update_weeks(build, changed)
+    ids = event_ids()
     on_days = [ident for date in changed for ident, _, _ in store.event_headlines(date)]
     gone = [i for i in before.values() if i is not None]
     referrers = store.referrers([*on_days, *gone])
-    build.events(sorted({*event_ids, *referrers} - set(on_days)))
+    build.events(sorted({*ids, *referrers} - set(on_days)))
     neighbours = {n for d in changed for n in build.index.neighbour_dates(d) if n is not None}
     for date in sorted(neighbours - set(changed)):
         build.day(date)
-    update_explore(build, changed, names_before)
-    digest.update_weeks(build, changed)
     # Events listing their story's neighbours may list the changed days' events, added or gone:
     # those near them in the stories these days hold or held (made once the names settled).
     lines = {name for kind, name in names_before if kind == "story"}
