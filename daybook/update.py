@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from daybook import lockfile
+from daybook import gc_pause, lockfile
 from daybook.enrich import EnrichReport, enrich
 from daybook.errors import ParseError, UsageError
 from daybook.ingest import Skipped, ingest_pulled
@@ -146,15 +146,18 @@ def update(
         if on_step is not None and name:
             on_step(name)
 
-    # Forked before enrich's thread starts: a process forked with threads about may inherit
-    # a lock one of them held.
-    renderer = render_pool(options.jobs - 1)
-    try:
-        return _update(store, out, dates, options, report, step, renderer, api=api, web=web, now=now)
-    finally:
-        if renderer is not None:
-            renderer.terminate()
-            renderer.join()
+    # The collector's passes over the build's objects took 0.3 s of a 5 s update at 150,000
+    # events (gc_pause); paused before the worker forks, it is paused there too.
+    with gc_pause.paused():
+        # Forked before enrich's thread starts: a process forked with threads about may
+        # inherit a lock one of them held.
+        renderer = render_pool(options.jobs - 1)
+        try:
+            return _update(store, out, dates, options, report, step, renderer, api=api, web=web, now=now)
+        finally:
+            if renderer is not None:
+                renderer.terminate()
+                renderer.join()
 
 
 def _update(

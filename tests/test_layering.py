@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "daybook"
 # ``daybook`` is the package's own __init__ (its exports and ``__version__``), nothing below it.
 LAYERS: list[tuple[str, ...]] = [
     ("daybook.errors", "daybook.model"),
-    ("daybook", "daybook.urls", "daybook.lockfile", "daybook.git_pack"),
+    ("daybook", "daybook.urls", "daybook.lockfile", "daybook.git_pack", "daybook.gc_pause"),
     ("daybook.net",),
     ("daybook.store",),
     ("daybook.ingest",),
