@@ -16,7 +16,7 @@ import pytest
 
 from daybook import urls
 from daybook.ingest import ingest_paths
-from daybook.publish import BuildOptions, build_site, digest, explore, update_site
+from daybook.publish import BuildOptions, build_site, digest, explore, search_index, update_site
 from daybook.publish import build as build_module
 from daybook.publish.folder import locate
 from daybook.publish.state import _same_content
@@ -106,6 +106,42 @@ def test_a_rebuild_with_nothing_changed_makes_only_the_newest_days(
     made["thread"].clear()
     assert not build_site(site, tmp_path / "site", jobs=1).written
     assert set(made["event"]) == newest and made["thread"] == []
+
+
+@pytest.fixture
+def indexed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The docs of each search index a build makes (none: it kept the last one)."""
+    found: list[int] = []
+    build_index_state = search_index.build_index_state
+
+    def counted(conn: Any, docs: Any) -> Any:
+        docs = list(docs)
+        found.append(len(docs))
+        return build_index_state(conn, docs)
+
+    monkeypatch.setattr(search_index, "build_index_state", counted)
+    return found
+
+
+def test_a_rebuild_with_nothing_changed_keeps_the_search_index(
+    site: Store, tmp_path: Path, indexed: list[int]
+) -> None:
+    index = tmp_path / "site" / urls.SEARCH_INDEX_DIR
+    before = {p: p.stat().st_mtime_ns for p in index.rglob("*")}
+    assert not build_site(site, tmp_path / "site", jobs=1).written
+    assert indexed == [] and {p: p.stat().st_mtime_ns for p in index.rglob("*")} == before
+    # Kept again (the state of the index came along with its files), and as a fresh build makes it.
+    rebuild_as_fresh(site, tmp_path)
+    (events,) = site.conn.execute("SELECT count(*) FROM events").fetchone()
+    assert indexed == [events]  # the fresh build's alone
+
+
+def test_a_search_index_file_gone_makes_the_index_again(
+    site: Store, tmp_path: Path, indexed: list[int]
+) -> None:
+    (tmp_path / "site" / urls.SEARCH_INDEX_DIR / "manifest.json").unlink()
+    report = rebuild_as_fresh(site, tmp_path)
+    assert report.written == [f"{urls.SEARCH_INDEX_DIR}/manifest.json"] and len(indexed) == 2
 
 
 def test_an_edited_event_makes_its_pages_again(site: Store, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -498,6 +499,54 @@ def search_docs(
                 yield search_index.SearchDoc(ident, date, ref.headline, ref.stem, text, names, more)
 
 
+SEARCH_GROUP = "search:"  # the group digest of the search index's docs (``_whole_index``)
+
+
+def _whole_index(build: Output) -> None:
+    """The whole search index, and its state; in a full build, kept as the last full build
+    wrote it when its docs digest alike (``search_index.DocsDigest``) and its files are all
+    there (a no-change rebuild then reads the docs but makes no file)."""
+    state = build.state
+    made_with = f"{inputs.code_fingerprint()}|{build.group_settings}"
+    before = state.previous_groups.get(SEARCH_GROUP) if state.full else None
+    if before is not None and state.old is not None:
+        digest = search_index.DocsDigest(made_with)
+        for _ in digest.through(search_docs(build.store, build.index)):
+            pass
+        if digest.hexdigest() == before and _keep_index(build):
+            state.record_group(SEARCH_GROUP, before)
+            return
+    digest = search_index.DocsDigest(made_with)
+    docs = digest.through(search_docs(build.store, build.index))
+    files = search_index.build_index_state(state.conn, docs)
+    if state.full:
+        state.record_group(SEARCH_GROUP, digest.hexdigest())
+    for path, content in files.items():
+        build.writer.write(path, content)
+    root = build.writer.root
+    on_disk = (p.relative_to(root).as_posix() for p in (root / urls.SEARCH_INDEX_DIR).rglob("*.json"))
+    for stale in [rel for rel in on_disk if rel not in files]:
+        build.writer.remove(stale)
+
+
+def _keep_index(build: Output) -> bool:
+    """Keep the index files the last full build wrote, and its state of them; False (and
+    nothing kept) if one is gone, or a killed build since wrote there."""
+    state = build.state
+    assert state.old is not None
+    paths = state.previous_files(urls.SEARCH_INDEX_DIR + "/")
+    if not paths or any(path in state.recovered for path in paths):
+        return False
+    try:
+        search_index.copy_state(state.old, state.conn)
+    except (search_index.IndexStateError, sqlite3.DatabaseError):
+        return False
+    if not build.writer.keep_all(paths):
+        search_index.ensure_schema(state.conn)  # the copy goes when the index is made again
+        return False
+    return True
+
+
 def write_search(build: Output, since: dt.date | None = None) -> None:
     """The search page, its script and its index; index files no longer part of it go.
 
@@ -530,12 +579,6 @@ def write_search(build: Output, since: dt.date | None = None) -> None:
         for path in update.removed:
             build.writer.remove(path)
     else:
-        files = search_index.build_index_state(conn, search_docs(build.store, build.index))
-        for path, content in files.items():
-            build.writer.write(path, content)
-        root = build.writer.root
-        on_disk = (p.relative_to(root).as_posix() for p in (root / urls.SEARCH_INDEX_DIR).rglob("*.json"))
-        for stale in [rel for rel in on_disk if rel not in files]:
-            build.writer.remove(stale)
+        _whole_index(build)
     build.writer.write(urls.SEARCH_SCRIPT, search_script())
     build.writer.write(urls.SEARCH_PAGE, search_page(build.options.base_url, build.edition))

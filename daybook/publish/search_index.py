@@ -375,6 +375,36 @@ def build_index_state(conn: sqlite3.Connection, docs: Iterable[SearchDoc]) -> di
     return built.files
 
 
+class DocsDigest:
+    """What an index is made from (its docs in order, its settings and ``made_with``, such
+    as daybook's code), digested as the docs go by: a full build whose docs digest as the
+    last one's keeps that build's index (``copy_state``) instead of making it again."""
+
+    def __init__(self, made_with: str) -> None:
+        self._hash = hashlib.blake2b(f"{made_with}|{_settings()}".encode(), digest_size=16)
+
+    def through(self, docs: Iterable[SearchDoc]) -> Iterator[SearchDoc]:
+        for doc in docs:
+            self._hash.update(repr(doc).encode("utf-8", "surrogatepass"))
+            yield doc
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def copy_state(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
+    """The state ``source`` keeps (a last build's) put in ``target`` in place of its own, for
+    the index files that build wrote; IndexStateError if it cannot be used."""
+    _saved(source)
+    for table in _TABLES:
+        target.execute(f"DROP TABLE IF EXISTS {table}")
+    ensure_schema(target)
+    for table in _TABLES:
+        rows = source.execute(f"SELECT * FROM {table}")
+        while batch := rows.fetchmany(10_000):
+            target.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(batch[0]))})", batch)
+
+
 def _saved(conn: sqlite3.Connection) -> tuple[int, list[tuple[str, str]]]:
     """The number of docs the saved state holds, and its recent shards; IndexStateError
     if it cannot be used."""

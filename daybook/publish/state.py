@@ -204,6 +204,17 @@ class SiteState:
                     yield path
         yield from sorted(self.recovered)
 
+    def previous_files(self, prefix: str) -> list[str]:
+        """The files under ``prefix`` the last build wrote (a full build's: its state's)."""
+        if self.old is None:
+            return []
+        with contextlib.suppress(sqlite3.DatabaseError):
+            rows = self.old.execute(
+                "SELECT path FROM files WHERE path >= ? AND path < ?", _prefix_range(prefix)
+            )
+            return [path for (path,) in rows]
+        return []
+
     # -- pages -------------------------------------------------------------------
 
     def digest(self, stem: str) -> str | None:
