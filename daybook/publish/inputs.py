@@ -219,7 +219,7 @@ def all_days_inputs(
         # In an order of their own, not the rows' (which the store does not fix): the same
         # inputs digest alike whatever order the store happens to keep them in.
         add(repr(sorted((ident, sorted(found.items())) for ident, found in store.article_dates(ids).items())))
-        add(repr(store.related_lists(ids)))
+        add(repr(list(store.related_rows(ids))))
         add(repr(store.follow_ups(ids)))
         add(repr(store.event_versions(ids)))
         add(repr(store.read_revisions(part)))

@@ -336,15 +336,19 @@ class RelationsMixin(StoreBase):
 
     def related_lists(self, event_ids: Iterable[str]) -> dict[str, list[tuple[str, list[str]]]]:
         """For each event, its related events as (id, shared entities), best first (for pages)."""
-        ids = list(event_ids)
         found: dict[str, list[tuple[str, list[str]]]] = {}
+        for event_id, related_id, context in self.related_rows(event_ids):
+            found.setdefault(event_id, []).append((related_id, json.loads(context)))
+        return found
+
+    def related_rows(self, event_ids: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+        """``related_lists`` as the store holds it: (event id, related id, shared entities
+        as JSON), by event and rank. Digests read these (no JSON decoded)."""
+        ids = list(event_ids)
         for chunk in range(0, len(ids), 500):
             part = ids[chunk : chunk + 500]
-            rows = self.conn.execute(
+            yield from self.conn.execute(
                 "SELECT event_id, related_id, context FROM related"
                 f" WHERE event_id IN ({','.join('?' * len(part))}) ORDER BY event_id, rank",
                 part,
             )
-            for event_id, related_id, context in rows:
-                found.setdefault(event_id, []).append((related_id, json.loads(context)))
-        return found
