@@ -541,10 +541,9 @@ def _keep_index(build: Output) -> bool:
         search_index.copy_state(state.old, state.conn)
     except (search_index.IndexStateError, sqlite3.DatabaseError):
         return False
-    if not build.writer.keep_all(paths):
-        search_index.ensure_schema(state.conn)  # the copy goes when the index is made again
-        return False
-    return True
+    # Copied first: files kept cannot be written again. Not kept, the index is made again,
+    # which replaces the copy (``build_index_state``).
+    return build.writer.keep_all(paths)
 
 
 def write_search(build: Output, since: dt.date | None = None) -> None:
