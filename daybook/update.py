@@ -152,6 +152,8 @@ def update(
         # Forked before enrich's thread starts: a process forked with threads about may
         # inherit a lock one of them held.
         renderer = render_pool(options.jobs - 1)
+        if renderer is not None:
+            renderer.apply_async(_warm_worker)  # while this process pulls and ingests
         try:
             return _update(store, out, dates, options, report, step, renderer, api=api, web=web, now=now)
         finally:
@@ -318,6 +320,15 @@ def _enrich_apart(path: str, settings: FetchSettings, web: httpx.AsyncBaseTransp
     """Enrich over a connection of its own (SQLite connections stay in their thread)."""
     with Store(path) as own:
         return enrich(own, settings, transport=web)
+
+
+def _warm_worker() -> None:
+    """Ready a render worker for relate and the pages: relate's modules loaded, the HTML
+    templates compiled (0.2 s; else done on the critical path, after relate)."""
+    import daybook.relate.stage  # noqa: F401 - loaded for ``_relate_apart``
+    from daybook.render import warm
+
+    warm()
 
 
 def _relate_apart(path: str, settings: Settings) -> RelateReport:

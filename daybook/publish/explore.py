@@ -98,6 +98,7 @@ def thread_pages(
     co_entities: tuple[tuple[Link, int], ...] = (),
     *,
     dates: Sequence[dt.date] | None = None,
+    chart: tuple[MonthCount, ...] | None = None,
     first_part: int = 1,
     info: EntityInfo | None = None,
 ) -> list[ThreadPage]:
@@ -105,7 +106,8 @@ def thread_pages(
 
     An incremental build makes only the main page and the parts from ``first_part``
     on: the entries before those parts may then be None. ``dates``: every entry's
-    date, for the chart (default: the entries'). ``info``: what the wiki says of an entity.
+    date, for the chart (default: the entries'), unless ``chart`` gives it counted.
+    ``info``: what the wiki says of an entity.
     """
     main = Link(name, stem)
     split = parts(len(entries))
@@ -113,7 +115,8 @@ def thread_pages(
         main if part is None else Link(f"{name}, part {part}", urls.part_stem(stem, part))
         for part, _, _ in split
     ]
-    chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
+    if chart is None:
+        chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
     pages = []
     for at, (part, start, end) in enumerate(split):
         if part is not None and part < first_part:
@@ -398,54 +401,106 @@ def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[st
 
 
 def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
-    store, index, registry = build.store, build.index, build.names
-    if kind == "entity":
-        thread = store.entity_thread(name)
-    elif kind == "category":
-        thread = store.category_thread(name)
-    else:
-        thread = store.story_thread(name, build.state.name_dates("story", name))
-    old_total = registry.events(kind, name)
-    target = store.entity_target(name) if not thread and kind == "entity" else None
-    if target is not None and store.entity_thread(target):  # merged into the article it leads to
-        _emit_entity_redirect(build, name, target)
+    store, registry = build.store, build.names
+    if kind == "story":  # a story's thread is read by its days (few): read whole
+        _update_story(build, name, since)
         return
-    if not thread:
-        stem = registry.stem(kind, name) if old_total else None
+    months = store.thread_months(kind, name)
+    total = sum(count for _, _, count in months)
+    if not total and kind == "entity":
+        target = store.entity_target(name)
+        if target is not None and store.thread_months("entity", target):  # merged into the article
+            _emit_entity_redirect(build, name, target)
+            return
+    if not _settled(build, kind, name, total):
+        return
+    stem = registry.stem(kind, name)
+    assert stem is not None  # _settled saw it
+    # Only the parts a change of ``since`` on can touch are read: a category holds tens of
+    # thousands of events, and an update makes the pages of every name its day holds.
+    first_part, start = _changed_parts(
+        registry.events(kind, name), total, store.thread_count_before(kind, name, since)
+    )
+    tail = store.thread_slice(kind, name, start, total - start)
+    company = (
+        store.entity_company(name) if kind == "entity" else {}
+    )  # none for a category, as in a full build
+    chart = tuple(MonthCount(dt.date(year, month, 1), count) for year, month, count in months)
+    _make_thread(build, kind, name, stem, start, tail, company, first_part, chart=chart)
+
+
+def _update_story(build: Output, name: str, since: dt.date) -> None:
+    store, registry = build.store, build.names
+    thread = store.story_thread(name, build.state.name_dates("story", name))
+    if not _settled(build, "story", name, len(thread)):
+        return
+    stem = registry.stem("story", name)
+    assert stem is not None  # _settled saw it
+    dates = [date for _, date in thread]
+    first_part, start = _changed_parts(
+        registry.events("story", name), len(thread), bisect.bisect_left(dates, since)
+    )
+    company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
+    _make_thread(build, "story", name, stem, start, thread[start:], company, first_part, dates=dates)
+
+
+def _settled(build: Output, kind: str, name: str, total: int) -> bool:
+    """Whether a name's pages are to be made: a name whose events are all gone has its pages
+    removed (and is forgotten); one the registry gives no page keeps none."""
+    registry = build.names
+    if not total:
+        stem = registry.stem(kind, name) if registry.events(kind, name) else None
         if stem is not None:
             _remove_thread(build, stem)
         registry.drop(kind, name)
-        return
-    stem = registry.stem(kind, name)
-    if stem is None:
-        return
-    total = len(thread)
-    dates = [date for _, date in thread]
+        return False
+    return registry.stem(kind, name) is not None
+
+
+def _changed_parts(old_total: int, total: int, changed_at: int) -> tuple[int, int]:
+    """The first part a change at entry ``changed_at`` (of a thread of ``old_total``, now
+    ``total`` entries) makes again, and the first entry those pages and the main page show."""
     archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
     archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
-    changed_at = bisect.bisect_left(dates, since)
     # Part n holds entries (n-1)*size to n*size: it changes when one of them does, or
     # when it is the last part and the part after it came or went.
     first_part = changed_at // PAGE_SIZE + 1
     if archived_old != archived_new:
         first_part = min(first_part, max(1, min(archived_old, archived_new)))
-    start = min(first_part - 1, archived_new) * PAGE_SIZE  # the main page holds the rest
-    index.preload(ident for ident, _ in thread[start:])
+    return first_part, min(first_part - 1, archived_new) * PAGE_SIZE  # the main page holds the rest
+
+
+def _make_thread(
+    build: Output,
+    kind: str,
+    name: str,
+    stem: str,
+    start: int,
+    tail: Sequence[tuple[str, dt.date]],
+    company: Mapping[str, int],
+    first_part: int,
+    *,
+    dates: Sequence[dt.date] | None = None,
+    chart: tuple[MonthCount, ...] | None = None,
+) -> None:
+    """A name's pages from part ``first_part`` on, its main page and feed, from its events
+    from the ``start``-th on (``tail``); the parts after the last are removed."""
+    index, registry = build.index, build.names
+    old_total, total = registry.events(kind, name), start + len(tail)
+    index.preload(ident for ident, _ in tail)
     entries: list[ThreadEntry | None] = [None] * start
-    for ident, date in thread[start:]:
+    for ident, date in tail:
         entries.append(ThreadEntry(require_ref(index, ident).link, ident, date))
-    if kind == "entity":
-        company = store.entity_company(name)
-    elif kind == "category":
-        company = {}  # as in a full build: no company for a category
-    else:
-        company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
     co = _most_common(company, registry)
-    info = store.entity_info([name]).get(name) if kind == "entity" else None
-    pages = thread_pages(kind, name, stem, entries, co, dates=dates, first_part=first_part, info=info)
+    info = build.store.entity_info([name]).get(name) if kind == "entity" else None
+    pages = thread_pages(
+        kind, name, stem, entries, co, dates=dates, chart=chart, first_part=first_part, info=info
+    )
     _emit_thread(build, pages, total)
-    latest = [ident for ident, _ in thread[-follow.FEED_SIZE :]]
-    _write_feed(build, kind, name, stem, entries, store.citations(latest))
+    latest = [ident for ident, _ in tail[-follow.FEED_SIZE :]]
+    _write_feed(build, kind, name, stem, entries, build.store.citations(latest))
+    archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
+    archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
     if archived_new < archived_old:
         _remove_thread(build, stem, parts_from=archived_new + 1)
     registry.set_events(kind, name, total)

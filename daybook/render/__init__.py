@@ -31,6 +31,14 @@ RENDERERS: dict[str, tuple[Callable[..., str], Callable[..., data.Obj], str]] = 
 RenderArgs = tuple[str, object, Sequence[str], str, str | None, str, str, Sequence[tuple[str, str]]]
 
 
+def warm(edition: str = urls.DEFAULT_EDITION) -> None:
+    """Compile every page kind's HTML template of an edition now: a render worker does this
+    while it would wait anyway, not before its first page."""
+    env = html.environment(edition)
+    for template in env.list_templates(extensions=["html"]):  # what the pages extend and import too
+        env.get_template(template)
+
+
 def render_batch(batch: Sequence[RenderArgs]) -> list[dict[str, str]]:
     """Several pages (``render_all``'s arguments each), in order: one task for a worker."""
     return [render_all(*args) for args in batch]

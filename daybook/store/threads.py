@@ -9,6 +9,13 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from daybook.store.relations import RelationsMixin
 
+# An entity's or a category's events, for the thread queries that read part of one.
+_THREAD_EVENTS = {
+    "entity": "FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
+    " JOIN events e ON e.id = ee.event_id WHERE n.title = ?",
+    "category": "FROM events e WHERE e.category = ?",
+}
+
 
 class ThreadsMixin(RelationsMixin):
     """Entity and story threads."""
@@ -61,6 +68,32 @@ class ThreadsMixin(RelationsMixin):
             "SELECT e.id, e.date FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
             " JOIN events e ON e.id = ee.event_id WHERE n.title = ? ORDER BY e.date, e.position",
             (title,),
+        )
+        return [(ident, dt.date.fromisoformat(date)) for ident, date in rows]
+
+    def thread_months(self, kind: str, name: str) -> list[tuple[int, int, int]]:
+        """How many events an entity or a category (``kind``) holds in each month that has
+        any, oldest first: (year, month, events). Counted by the database: an update charts
+        every name its day touches, and a category holds tens of thousands of events."""
+        rows = self.conn.execute(
+            f"SELECT substr(e.date, 1, 7) AS m, count(*) {_THREAD_EVENTS[kind]} GROUP BY m ORDER BY m",
+            (name,),
+        )
+        return [(int(month[:4]), int(month[5:7]), count) for month, count in rows]
+
+    def thread_count_before(self, kind: str, name: str, date: dt.date) -> int:
+        """How many events of an entity's or a category's thread are dated before ``date``."""
+        row = self.conn.execute(
+            f"SELECT count(*) {_THREAD_EVENTS[kind]} AND e.date < ?", (name, date.isoformat())
+        ).fetchone()
+        return int(row[0])
+
+    def thread_slice(self, kind: str, name: str, start: int, count: int) -> list[tuple[str, dt.date]]:
+        """``count`` events of an entity's or a category's thread from its ``start``-th (0:
+        the oldest), in site order: (id, date); as ``entity_thread``[start:start + count]."""
+        rows = self.conn.execute(
+            f"SELECT e.id, e.date {_THREAD_EVENTS[kind]} ORDER BY e.date, e.position LIMIT ? OFFSET ?",
+            (name, count, start),
         )
         return [(ident, dt.date.fromisoformat(date)) for ident, date in rows]
 
