@@ -201,3 +201,27 @@ def test_the_throwaway_cluster_runs_unprivileged(postgres: pg_cluster.Cluster) -
     if os.geteuid() == 0:
         assert owner == pwd.getpwnam("nobody").pw_uid
     assert postgres.socket.is_relative_to(postgres.root)  # a socket in its own folder, no TCP port
+
+
+def test_a_thread_read_in_part_is_the_whole_thread_s(store: Store) -> None:
+    """An update reads a name's months, its count before a day and a slice of it: each
+    as the whole thread (``entity_thread``, ``category_thread``) gives it."""
+    days = [dt.date(2021, 12, 30) + dt.timedelta(days=3 * n) for n in range(30)]  # over three months
+    for n, date in enumerate(days):
+        events = tuple(make_event(date, f"Event {n}.{k}.", ("X", "Y") if k % 2 else ("Y",)) for k in range(3))
+        store.replace_day(Day(date, events), origin="x", format="jsonl")
+    for kind, name, whole in (
+        ("entity", "X", store.entity_thread("X")),
+        ("entity", "Y", store.entity_thread("Y")),
+        ("category", "Sports", store.category_thread("Sports")),
+    ):
+        dates = [date for _, date in whole]
+        months = sorted({(d.year, d.month) for d in dates})
+        assert store.thread_months(kind, name) == [
+            (y, m, sum(1 for d in dates if (d.year, d.month) == (y, m))) for y, m in months
+        ]
+        for day in (days[0], days[7], days[-1] + dt.timedelta(days=1)):
+            assert store.thread_count_before(kind, name, day) == sum(1 for d in dates if d < day)
+        for start, count in ((0, len(whole)), (5, 7), (len(whole) - 2, 2), (len(whole), 0)):
+            assert store.thread_slice(kind, name, start, count) == whole[start : start + count]
+    assert store.thread_months("entity", "Nobody") == [] and store.thread_slice("entity", "Nobody", 0, 5) == []
