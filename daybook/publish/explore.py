@@ -401,47 +401,52 @@ def update_explore(build: Output, dates: Sequence[dt.date], before: set[tuple[st
 
 
 def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
-    store, registry = build.store, build.names
-    if kind == "story":  # a story's thread is read by its days (few): read whole
-        _update_story(build, name, since)
+    if kind == "category":
+        _update_category(build, name, since)
         return
-    months = store.thread_months(kind, name)
-    total = sum(count for _, _, count in months)
-    if not total and kind == "entity":
-        target = store.entity_target(name)
-        if target is not None and store.thread_months("entity", target):  # merged into the article
+    store, registry = build.store, build.names
+    # An entity's or a story's thread is read whole: one query (the parts' queries each
+    # join every event of the entity again: 2.4 times the time, measured at 150,000 events).
+    if kind == "entity":
+        thread = store.entity_thread(name)
+        target = store.entity_target(name) if not thread else None
+        if target is not None and store.entity_thread(target):  # merged into the article it leads to
             _emit_entity_redirect(build, name, target)
             return
-    if not _settled(build, kind, name, total):
+    else:
+        thread = store.story_thread(name, build.state.name_dates("story", name))
+    if not _settled(build, kind, name, len(thread)):
         return
     stem = registry.stem(kind, name)
     assert stem is not None  # _settled saw it
-    # Only the parts a change of ``since`` on can touch are read: a category holds tens of
-    # thousands of events, and an update makes the pages of every name its day holds.
-    first_part, start = _changed_parts(
-        registry.events(kind, name), total, store.thread_count_before(kind, name, since)
-    )
-    tail = store.thread_slice(kind, name, start, total - start)
-    company = (
-        store.entity_company(name) if kind == "entity" else {}
-    )  # none for a category, as in a full build
-    chart = tuple(MonthCount(dt.date(year, month, 1), count) for year, month, count in months)
-    _make_thread(build, kind, name, stem, start, tail, company, first_part, chart=chart)
-
-
-def _update_story(build: Output, name: str, since: dt.date) -> None:
-    store, registry = build.store, build.names
-    thread = store.story_thread(name, build.state.name_dates("story", name))
-    if not _settled(build, "story", name, len(thread)):
-        return
-    stem = registry.stem("story", name)
-    assert stem is not None  # _settled saw it
     dates = [date for _, date in thread]
     first_part, start = _changed_parts(
-        registry.events("story", name), len(thread), bisect.bisect_left(dates, since)
+        registry.events(kind, name), len(thread), bisect.bisect_left(dates, since)
     )
-    company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
-    _make_thread(build, "story", name, stem, start, thread[start:], company, first_part, dates=dates)
+    if kind == "entity":
+        company = store.entity_company(name)
+    else:
+        company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
+    _make_thread(build, kind, name, stem, start, thread[start:], company, first_part, dates=dates)
+
+
+def _update_category(build: Output, name: str, since: dt.date) -> None:
+    """A category's pages from the parts a change of ``since`` touches: it holds tens of
+    thousands of events, whose months the store counts; only the events those parts show
+    are read (half the time of reading the whole thread)."""
+    store, registry = build.store, build.names
+    months = store.thread_months("category", name)
+    total = sum(count for _, _, count in months)
+    if not _settled(build, "category", name, total):
+        return
+    stem = registry.stem("category", name)
+    assert stem is not None  # _settled saw it
+    before = store.thread_count_before("category", name, since)
+    first_part, start = _changed_parts(registry.events("category", name), total, before)
+    tail = store.thread_slice("category", name, start, total - start)
+    chart = tuple(MonthCount(dt.date(year, month, 1), count) for year, month, count in months)
+    # No company for a category, as in a full build.
+    _make_thread(build, "category", name, stem, start, tail, {}, first_part, chart=chart)
 
 
 def _settled(build: Output, kind: str, name: str, total: int) -> bool:

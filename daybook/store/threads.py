@@ -12,7 +12,7 @@ from daybook.store.relations import RelationsMixin
 # An entity's or a category's events, for the thread queries that read part of one.
 _THREAD_EVENTS = {
     "entity": "FROM entities n JOIN event_entities ee ON ee.entity_id = n.id"
-    " JOIN events e ON e.id = ee.event_id WHERE n.title = ?",
+    " JOIN events e ON e.id = ee.event_id WHERE n.title = ?",  # read whole by an update: see explore
     "category": "FROM events e WHERE e.category = ?",
 }
 
