@@ -62,6 +62,9 @@ from daybook.store import Store
 FRONT_DAYS = 3  # today, yesterday, the day before
 FEED_EVENTS = 100
 RENDER_BATCH = 32  # pages sent to a render worker in one task
+# An update's few hundred pages in smaller tasks: a batch this process renders itself while
+# the worker is busy (relating) is shorter, so the worker, once free, is not left idle.
+UPDATE_RENDER_BATCH = 8
 RENDER_BACKLOG = 16  # batches sent to the render workers and not written yet, at most
 RENDER_AHEAD = 2  # batches the workers have not done, at most: past that this process renders too
 ALL_DAYS = "days:"  # the group digest of every day's inputs at once
@@ -119,6 +122,7 @@ class Build:
             known = None if self.state.full else self.state.event_stems
             self.index = SiteIndex(store, names=self.names, known=known)
             self._held = held.pop_all()  # until ``close``
+        self._batch_size = RENDER_BATCH if self.state.full else UPDATE_RENDER_BATCH
 
     def use_editions(self, editions: tuple[str, ...]) -> None:
         """The editions the site has (this build's among them): its pages link the others."""
@@ -174,7 +178,7 @@ class Build:
                     self.flush()
                 self._in_flight.add(stem)
                 self._batch.append(args)
-                if len(self._batch) >= RENDER_BATCH:
+                if len(self._batch) >= self._batch_size:
                     self._send()
         # A full build's state starts empty: whether a page is new is the state's to say.
         self.state.record(stem, digest, event_id, new=None if self.state.full else before is None)
