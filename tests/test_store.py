@@ -224,4 +224,5 @@ def test_a_thread_read_in_part_is_the_whole_thread_s(store: Store) -> None:
             assert store.thread_count_before(kind, name, day) == sum(1 for d in dates if d < day)
         for start, count in ((0, len(whole)), (5, 7), (len(whole) - 2, 2), (len(whole), 0)):
             assert store.thread_slice(kind, name, start, count) == whole[start : start + count]
-    assert store.thread_months("entity", "Nobody") == [] and store.thread_slice("entity", "Nobody", 0, 5) == []
+    assert store.thread_months("entity", "Nobody") == []
+    assert store.thread_slice("entity", "Nobody", 0, 5) == []
