@@ -191,14 +191,24 @@ class _Handler(BaseHTTPRequestHandler):
             web.seen.append((host, target, time.monotonic()))
             web.in_flight[host] = web.in_flight.get(host, 0) + 1
             web.most_at_once[host] = max(web.most_at_once.get(host, 0), web.in_flight[host])
+        self._host: str | None = host  # in flight until answered (``_answered``)
         path = urllib.parse.urlsplit(target).path
         # The client giving up (a timeout, a size cap) is what some tests are about.
         try:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._route(web, host, target, path, earlier)
         finally:
-            with web.lock:
-                web.in_flight[host] -= 1
+            self._answered()
+
+    def _answered(self) -> None:
+        """The request is no longer in flight: counted out before its answer is sent, since a
+        client that has the whole answer may start its next request at once, and on a loaded
+        machine before this thread, counting out after sending, would run again (a request
+        counted twice at once: a politeness test failing with politeness kept)."""
+        if self._host is not None:
+            with self.standin.lock:
+                self.standin.in_flight[self._host] -= 1
+            self._host = None
 
     def _route(self, web: StandInWeb, host: str, target: str, path: str, earlier: int) -> None:
         if path == "/robots.txt":
@@ -274,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "text/html",
         headers: dict[str, str] | None = None,
     ) -> None:
+        self._answered()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
