@@ -178,6 +178,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
     standin: StandInWeb
+    _host: str | None = None  # the host of the request in flight, counted (none: not counted)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -191,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             web.seen.append((host, target, time.monotonic()))
             web.in_flight[host] = web.in_flight.get(host, 0) + 1
             web.most_at_once[host] = max(web.most_at_once.get(host, 0), web.in_flight[host])
-        self._host: str | None = host  # in flight until answered (``_answered``)
+        self._host = host  # in flight until answered (``_answered``)
         path = urllib.parse.urlsplit(target).path
         # The client giving up (a timeout, a size cap) is what some tests are about.
         try:
