@@ -78,6 +78,11 @@ PAGE_SIZE = 100
 CO_ENTITIES = 12
 
 
+def _archived(total: int, size: int = PAGE_SIZE) -> int:
+    """How many numbered parts a thread of ``total`` events has (see ``parts``)."""
+    return max(0, (total - size) // size)
+
+
 def parts(total: int, size: int = PAGE_SIZE) -> list[tuple[int | None, int, int]]:
     """How a thread of ``total`` events, oldest first, is split: (part, start, end).
 
@@ -86,7 +91,7 @@ def parts(total: int, size: int = PAGE_SIZE) -> list[tuple[int | None, int, int]
     A new event thus changes the main page alone, until its oldest ``size`` events
     move out into a new part.
     """
-    archived = max(0, (total - size) // size)
+    archived = _archived(total, size)
     return [(n + 1, n * size, (n + 1) * size) for n in range(archived)] + [(None, archived * size, total)]
 
 
@@ -97,7 +102,6 @@ def thread_pages(
     entries: Sequence[ThreadEntry | None],
     co_entities: tuple[tuple[Link, int], ...] = (),
     *,
-    dates: Sequence[dt.date] | None = None,
     chart: tuple[MonthCount, ...] | None = None,
     first_part: int = 1,
     info: EntityInfo | None = None,
@@ -105,9 +109,9 @@ def thread_pages(
     """The pages of one entity or story, from its events oldest first.
 
     An incremental build makes only the main page and the parts from ``first_part``
-    on: the entries before those parts may then be None. ``dates``: every entry's
-    date, for the chart (default: the entries'), unless ``chart`` gives it counted.
-    ``info``: what the wiki says of an entity.
+    on: the entries before those parts may then be None. ``chart``: every entry's month,
+    counted (default: the entries', which must then all be there). ``info``: what the wiki
+    says of an entity.
     """
     main = Link(name, stem)
     split = parts(len(entries))
@@ -116,7 +120,7 @@ def thread_pages(
         for part, _, _ in split
     ]
     if chart is None:
-        chart = monthly_dates(dates if dates is not None else [e.date for e in entries if e is not None])
+        chart = monthly_dates([e.date for e in entries if e is not None])
     pages = []
     for at, (part, start, end) in enumerate(split):
         if part is not None and part < first_part:
@@ -434,7 +438,8 @@ def _update_thread(build: Output, kind: str, name: str, since: dt.date) -> None:
         company = store.entity_company(name)
     else:
         company = store.co_entity_counts([ident for ident, _ in thread], exclude=name)
-    _make_thread(build, kind, name, stem, start, thread[start:], company, first_part, dates=dates)
+    chart = monthly_dates(dates)
+    _make_thread(build, kind, name, stem, start, thread[start:], company, first_part, chart)
 
 
 def _update_category(build: Output, name: str, since: dt.date) -> None:
@@ -453,7 +458,7 @@ def _update_category(build: Output, name: str, since: dt.date) -> None:
     tail = store.thread_slice("category", name, start, total - start)
     chart = tuple(MonthCount(dt.date(year, month, 1), count) for year, month, count in months)
     # No company for a category, as in a full build.
-    _make_thread(build, "category", name, stem, start, tail, {}, first_part, chart=chart)
+    _make_thread(build, "category", name, stem, start, tail, {}, first_part, chart)
 
 
 def _settled(build: Output, kind: str, name: str, total: int) -> bool:
@@ -472,8 +477,7 @@ def _settled(build: Output, kind: str, name: str, total: int) -> bool:
 def _changed_parts(old_total: int, total: int, changed_at: int) -> tuple[int, int]:
     """The first part a change at entry ``changed_at`` (of a thread of ``old_total``, now
     ``total`` entries) makes again, and the first entry those pages and the main page show."""
-    archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
-    archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
+    archived_old, archived_new = _archived(old_total), _archived(total)
     # Part n holds entries (n-1)*size to n*size: it changes when one of them does, or
     # when it is the last part and the part after it came or went.
     first_part = changed_at // PAGE_SIZE + 1
@@ -491,9 +495,7 @@ def _make_thread(
     tail: Sequence[tuple[str, dt.date]],
     company: Mapping[str, int],
     first_part: int,
-    *,
-    dates: Sequence[dt.date] | None = None,
-    chart: tuple[MonthCount, ...] | None = None,
+    chart: tuple[MonthCount, ...],
 ) -> None:
     """A name's pages from part ``first_part`` on, its main page and feed, from its events
     from the ``start``-th on (``tail``); the parts after the last are removed."""
@@ -505,15 +507,12 @@ def _make_thread(
         entries.append(ThreadEntry(require_ref(index, ident).link, ident, date))
     co = _most_common(company, registry)
     info = build.store.entity_info([name]).get(name) if kind == "entity" else None
-    pages = thread_pages(
-        kind, name, stem, entries, co, dates=dates, chart=chart, first_part=first_part, info=info
-    )
+    pages = thread_pages(kind, name, stem, entries, co, chart=chart, first_part=first_part, info=info)
     _emit_thread(build, pages, total)
     latest = [ident for ident, _ in tail[-follow.FEED_SIZE :]]
     _write_feed(build, kind, name, stem, entries, build.store.citations(latest))
-    archived_old = max(0, (old_total - PAGE_SIZE) // PAGE_SIZE)
-    archived_new = max(0, (total - PAGE_SIZE) // PAGE_SIZE)
-    if archived_new < archived_old:
+    archived_new = _archived(total)
+    if archived_new < _archived(old_total):
         _remove_thread(build, stem, parts_from=archived_new + 1)
     registry.set_events(kind, name, total)
 

@@ -79,6 +79,27 @@ def _digest(parts: list[str]) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+class _Digest:
+    """Texts digested one at a time, each ended by a separator: the digest of a group's
+    inputs too large to join into one text first."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.blake2b(digest_size=16)
+
+    def add(self, text: str) -> None:
+        self._hash.update(text.encode("utf-8", "surrogatepass"))
+        self._hash.update(b"\x1f")
+
+    def add_slices(self, items: Sequence[object], size: int = 5_000) -> None:
+        """A long sequence: its length, then ``size`` items at a time."""
+        self.add(str(len(items)))
+        for at in range(0, len(items), size):
+            self.add(repr(items[at : at + size]))
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 def _shown(info: EntityInfo | None) -> tuple[str | None, ...] | None:
     """What a name's pages show of what the wiki says of it (not when it was asked)."""
     return None if info is None else (info.qid, info.description, info.zh_title)
@@ -187,17 +208,8 @@ def all_threads_inputs(
     the other editions (``alternates``)."""
     # Digested a slice at a time: at 150,000 events the whole text (and its encoded copy)
     # would be some 300 MB more at the full build's peak.
-    digest = hashlib.blake2b(digest_size=16)
-
-    def add(text: str) -> None:
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
-
-    def add_slices(items: Sequence[object]) -> None:
-        add(str(len(items)))
-        for at in range(0, len(items), _SLICE):
-            add(repr(items[at : at + _SLICE]))
-
+    digest = _Digest()
+    add, add_slices = digest.add, digest.add_slices
     add(code_fingerprint())
     add(settings)
     add_slices(threads)
@@ -211,9 +223,6 @@ def all_threads_inputs(
     return digest.hexdigest()
 
 
-_SLICE = 5_000  # items of a long sequence digested at once (``all_threads_inputs``)
-
-
 def all_days_inputs(
     settings: str, index: SiteIndex, store: Store, names: NameRegistry, links: Links, chunk: int = 31
 ) -> str:
@@ -221,11 +230,8 @@ def all_days_inputs(
     ``day_inputs``, at once): the days, every day's rows as ``day_inputs`` has them (read
     ``chunk`` days at a time), every event's link, every entity's and story's slug and how
     the edition names entities, and the entities' Wikidata items."""
-    digest = hashlib.blake2b(digest_size=16)
-
-    def add(text: str) -> None:
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x1f")
+    digest = _Digest()
+    add = digest.add
 
     add(code_fingerprint())
     add(settings)
