@@ -101,7 +101,7 @@ class Build:
         self.peers: dict[str, Names] = {}
         # The days this build made, and (an update's few) what each made: the front page
         # and feeds read an update's days again. A full build makes each day once and
-        # keeps none: all of them were its largest holding (some 400 MB at 150,000 events).
+        # keeps none: all of them were its largest holding (some 200 MB at 150,000 events).
         self._days_made: set[dt.date] = set()
         self._keep_days = not full
         self._days_done: dict[dt.date, tuple[DayPage, list[EventSummary]]] = {}

@@ -301,7 +301,7 @@ def _day_names(
     built: Container[str],
 ) -> Iterator[tuple[str, set[tuple[str, str]]]]:
     """The names each day's events hold, (kind, name), a day at a time (the threads are in
-    site order): every day's at once were some 80 MB at the full build's peak, at 150,000
+    site order): every day's at once were some 100 MB at the full build's peak, at 150,000
     events. ``built``: the events the names' pages list."""
     for date, events in itertools.groupby(threads, key=lambda thread: thread[1]):
         names: set[tuple[str, str]] = set()
