@@ -221,7 +221,7 @@ class ThreadsMixin(RelationsMixin):
                 (json.dumps(list(event_ids)),),
             )
         # One string per outlet, however many sources name it (a full build reads every
-        # event's: some 400,000 at 150,000 events).
+        # event's: 169,325 sources of 2,623 outlets at 150,000 events).
         outlets: dict[str, str] = {}
         return {
             ident: tuple((outlets.setdefault(outlet, outlet), url) for _, outlet, url in group)
