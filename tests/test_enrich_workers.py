@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from standin_web import StandInWeb, events_jsonl, ground_truth, target_of, with_copy
 
 from daybook.cli import cli
+from daybook.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_HOST = 2
@@ -108,6 +109,21 @@ def test_three_workers_fetch_each_source_once_and_share_politeness(
                 starts[host].append(at)
     for host, times in starts.items():
         assert max(times) - min(times) >= (len(times) - 1) * DELAY - 0.1, (host, sorted(times))
+
+
+def test_a_worker_holding_a_hosts_slot_takes_the_next_not_the_same(postgres: pg_cluster.Cluster) -> None:
+    # PostgreSQL gives a session an advisory lock it already holds: a worker's second request
+    # to a host once took its first one's slot, and a third worker the slot left free.
+    db = postgres.new_database()
+    with Store(db) as one, Store(db) as other:
+        assert one.try_host_slot("example.org", 2) == 0
+        assert one.try_host_slot("example.org", 2) == 1
+        assert one.try_host_slot("example.org", 2) is None
+        assert other.try_host_slot("example.org", 2) is None  # both slots are taken, by one worker
+        one.release_host_slot("example.org", 0)
+        assert other.try_host_slot("example.org", 2) == 0
+        assert one.try_host_slot("example.org", 2) is None
+        assert other.try_host_slot("example.org", 1) is None
 
 
 def test_a_killed_worker_loses_nothing(postgres: pg_cluster.Cluster, web: StandInWeb, tmp_path: Path) -> None:

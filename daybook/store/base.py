@@ -97,6 +97,9 @@ class StoreBase:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, create: bool = True) -> None:
         self.location = resolve_location(path)
+        # The host request slots this connection holds (``try_host_slot``): a session holding
+        # an advisory lock is given it again, so each slot it holds is skipped, not retaken.
+        self.host_slots_held: set[tuple[int, int]] = set()
         if is_postgresql(self.location):
             self._open_postgresql(create)
             return

@@ -137,9 +137,15 @@ class LeasesMixin(StoreBase):
         a session lock on PostgreSQL, given back by ``release_host_slot`` or when the worker's
         connection ends (a killed worker holds none)."""
         key = zlib.crc32(host.encode("utf-8")) - 2**31  # an int4
+        held = self.host_slots_held
         for slot in range(per_host):
+            # PostgreSQL gives a session a lock it holds again: a worker's second request to
+            # a host would take its first one's slot, leaving the other free for a third.
+            if (key, slot) in held:
+                continue
             row = self.conn.execute("SELECT pg_try_advisory_lock(?, ?)", (key, slot)).fetchone()
             if row[0]:
+                held.add((key, slot))
                 return slot
         return None
 
@@ -152,6 +158,7 @@ class LeasesMixin(StoreBase):
     def release_host_slot(self, host: str, slot: int) -> None:
         key = zlib.crc32(host.encode("utf-8")) - 2**31
         self.conn.execute("SELECT pg_advisory_unlock(?, ?)", (key, slot))
+        self.host_slots_held.discard((key, slot))
 
 
 def pass_start() -> str:
