@@ -136,7 +136,7 @@ class LeasesMixin(StoreBase):
         """One of ``host``'s ``per_host`` request slots for this connection, if one is free:
         a session lock on PostgreSQL, given back by ``release_host_slot`` or when the worker's
         connection ends (a killed worker holds none)."""
-        key = zlib.crc32(host.encode("utf-8")) - 2**31  # an int4
+        key = _host_key(host)
         held = self.host_slots_held
         for slot in range(per_host):
             # PostgreSQL gives a session a lock it holds again: a worker's second request to
@@ -156,9 +156,14 @@ class LeasesMixin(StoreBase):
         return None if slot is None else (slot, self.reserve_host_start(host, delay))
 
     def release_host_slot(self, host: str, slot: int) -> None:
-        key = zlib.crc32(host.encode("utf-8")) - 2**31
+        key = _host_key(host)
         self.conn.execute("SELECT pg_advisory_unlock(?, ?)", (key, slot))
         self.host_slots_held.discard((key, slot))
+
+
+def _host_key(host: str) -> int:
+    """The int4 that names a host's request slots among PostgreSQL's advisory locks."""
+    return zlib.crc32(host.encode("utf-8")) - 2**31
 
 
 def pass_start() -> str:
