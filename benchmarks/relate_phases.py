@@ -50,6 +50,7 @@ def main() -> None:
         shutil.copyfile(args.store, db)
         phases = []
         with Store(db) as store:
+            seen, _ = store.relate_days()  # as refresh passes it: no sweep for events deleted meanwhile
             started = cpu()
             items = store.relate_items()
             phases.append(("read", cpu() - started))
@@ -65,6 +66,7 @@ def main() -> None:
                 ((item, entries) for item, (_, entries) in zip(items, lists, strict=True)),
                 replace=True,
                 snapshot=lambda: (SNAPSHOT_FORMAT, pack(relation)),
+                seen=seen,
             )
             phases.append(("write", cpu() - started))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
