@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import itertools
@@ -153,8 +154,10 @@ class RelationsMixin(StoreBase):
         ``dropped``: events gone since (their lists went with them); ``replace``: these
         lists are all there is. ``snapshot``: (format, data) of the relation they make
         (or a function giving it once ``lists`` are written: their relation may be
-        computed as they are read), as part ``snapshot_part``: 0 replaces every part,
-        another follows the parts read (StoreError if another refresh saved meanwhile);
+        computed as they are read; with ``replace``, it is called in a thread of its
+        own while the database indexes the rows, so it must not use the store), as part
+        ``snapshot_part``: 0 replaces every part, another follows the parts read
+        (StoreError if another refresh saved meanwhile);
         without one, the parts kept are dropped (they no longer match). ``seen``: the
         last change of ``relate_days`` the lists account for. One transaction: readers
         see the old lists or the new, and the snapshot always matches the lists.
@@ -202,6 +205,7 @@ class RelationsMixin(StoreBase):
         with (
             self.backend.foreign_keys_off() if replace else contextlib.nullcontext(),
             self.transaction() as conn,
+            concurrent.futures.ThreadPoolExecutor(1) as beside,
         ):
             shown: set[str] | None = None  # lists changed as pages show them (None: all)
             if replace:
@@ -230,7 +234,13 @@ class RelationsMixin(StoreBase):
                 " WHERE EXISTS (SELECT 1 FROM publish_state) ON CONFLICT DO NOTHING",
                 (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
             )
+            packing = None
             if replace:
+                if callable(snapshot):
+                    # Packed while the database makes the index (its C code lets go of the
+                    # GIL): a first run at 150,000 events then waits for the longer of the
+                    # two, not for both one after the other (1.2 s and 1.3 s).
+                    packing = beside.submit(snapshot)
                 conn.execute(RELATED_INDEX)
                 # Events changed since ``seen`` have a later change number: only then can a
                 # row name an event gone meanwhile (the sweep reads every row).
@@ -254,9 +264,10 @@ class RelationsMixin(StoreBase):
             elif snapshot_part != parts:
                 raise StoreError(f"{self.path}: the related lists were saved meanwhile; relate again")
             if snapshot is not None:
+                made = packing.result() if packing else snapshot() if callable(snapshot) else snapshot
                 conn.execute(
                     "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
-                    (snapshot_part, *(snapshot() if callable(snapshot) else snapshot)),
+                    (snapshot_part, *made),
                 )
             if seen is not None:
                 conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
