@@ -234,13 +234,12 @@ class RelationsMixin(StoreBase):
                 " WHERE EXISTS (SELECT 1 FROM publish_state) ON CONFLICT DO NOTHING",
                 (json.dumps(sorted(shown) if shown is not None else [row[0] for row in basis]),),
             )
-            packing = None
             if replace:
                 if callable(snapshot):
                     # Packed while the database makes the index (its C code lets go of the
                     # GIL): a first run at 150,000 events then waits for the longer of the
                     # two, not for both one after the other (1.2 s and 1.3 s).
-                    packing = beside.submit(snapshot)
+                    snapshot = beside.submit(snapshot).result
                 conn.execute(RELATED_INDEX)
                 # Events changed since ``seen`` have a later change number: only then can a
                 # row name an event gone meanwhile (the sweep reads every row).
@@ -264,10 +263,9 @@ class RelationsMixin(StoreBase):
             elif snapshot_part != parts:
                 raise StoreError(f"{self.path}: the related lists were saved meanwhile; relate again")
             if snapshot is not None:
-                made = packing.result() if packing else snapshot() if callable(snapshot) else snapshot
                 conn.execute(
                     "INSERT INTO relation_snapshot (part, format, data) VALUES (?, ?, ?)",
-                    (snapshot_part, *made),
+                    (snapshot_part, *(snapshot() if callable(snapshot) else snapshot)),
                 )
             if seen is not None:
                 conn.execute("DELETE FROM relate_days WHERE change <= ?", (seen,))
