@@ -532,7 +532,7 @@ def _update_thread(build: Output, ask: _Ask, read: _Read) -> None:
         return
     stem = build.names.stem(kind, name)
     assert stem is not None  # _settled saw it
-    _make_thread(build, kind, name, stem, read)
+    _make_thread(build, ask, stem, read)
 
 
 def _settled(build: Output, kind: str, name: str, total: int) -> bool:
@@ -560,11 +560,11 @@ def _changed_parts(old_total: int, total: int, changed_at: int) -> tuple[int, in
     return first_part, min(first_part - 1, archived_new) * PAGE_SIZE  # the main page holds the rest
 
 
-def _make_thread(build: Output, kind: str, name: str, stem: str, read: _Read) -> None:
+def _make_thread(build: Output, ask: _Ask, stem: str, read: _Read) -> None:
     """A name's pages from part ``read.first_part`` on, its main page and feed, from its
     events from the ``read.start``-th on; the parts after the last are removed."""
     index, registry = build.index, build.names
-    old_total, start, tail = registry.events(kind, name), read.start, read.tail
+    kind, name, start, tail = ask.kind, ask.name, read.start, read.tail
     index.preload(ident for ident, _ in tail)
     entries: list[ThreadEntry | None] = [None] * start
     for ident, date in tail:
@@ -576,7 +576,7 @@ def _make_thread(build: Output, kind: str, name: str, stem: str, read: _Read) ->
     _emit_thread(build, pages, read.total)
     _write_feed(build, kind, name, stem, entries, read.cited)
     archived_new = _archived(read.total)
-    if archived_new < _archived(old_total):
+    if archived_new < _archived(ask.old_total):
         _remove_thread(build, stem, parts_from=archived_new + 1)
     registry.set_events(kind, name, read.total)
 
